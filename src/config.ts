@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface AppConfig {
+  nodeEnv: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  /** Null means: run embedded PostgreSQL under `dataDir`. */
+  databaseUrl: string | null;
+  dbPoolSize: number;
+  dataDir: string;
+  embeddedPgPort: number;
+  /** 'auto': seed demo data on the first start of the embedded database only. */
+  seed: 'auto' | 'always' | 'never';
+  redisUrl: string | null;
+  jwt: { secret: string; issuer: string; audience: string; accessTokenTtlSeconds: number };
+  /** Adds `extensions.sqlStatements` to responses (tests and benchmarks). */
+  exposeSqlStats: boolean;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+  }
+  return value as T;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || parsed < min || parsed > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got "${value}")`);
+  }
+  return parsed;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | null {
+  const value = env[name];
+  if (value === undefined || value === '') return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} must be a URL like ${protocols[0]}//host:port/... (got an unparsable value)`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must use ${protocols.join(' or ')} (got "${parsed.protocol}")`);
+  }
+  return value;
+}
+
+/**
+ * Development keeps a random secret under the data dir so tokens survive
+ * restarts; production must be given one.
+ */
+function jwtSecret(env: Env, nodeEnv: string, dataDir: string): string {
+  const value = env.JWT_SECRET;
+  if (value !== undefined && value !== '') {
+    if (value.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters');
+    return value;
+  }
+  if (nodeEnv === 'production') throw new ConfigError('JWT_SECRET is required when NODE_ENV=production');
+  if (nodeEnv === 'test') return randomBytes(32).toString('hex');
+  const file = path.join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+/** Reads and validates configuration; throws ConfigError naming the bad variable. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], 'development');
+  const dataDir = path.resolve(env.DATA_DIR || '.data');
+  return {
+    nodeEnv,
+    host: env.HOST || '127.0.0.1',
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 500),
+    dataDir,
+    embeddedPgPort: integer(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
+    seed: oneOf(env, 'SEED', ['auto', 'always', 'never'], 'auto'),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    jwt: {
+      secret: jwtSecret(env, nodeEnv, dataDir),
+      issuer: env.JWT_ISSUER || 'agora',
+      audience: env.JWT_AUDIENCE || 'agora-api',
+      accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 30, 86_400),
+    },
+    exposeSqlStats: oneOf(env, 'SQL_STATS', ['0', '1'], '0') === '1',
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], nodeEnv === 'test' ? 'warn' : 'info'),
+  };
+}

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { hashPassword } from '../auth/passwords.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Db } from './prisma.ts';
+
+export const DEMO_LOGIN = { username: 'alice', password: 'agora-demo' };
+
+const FIRST_NAMES = ['Alice', 'Bruno', 'Chen', 'Dana', 'Emeka', 'Freya', 'Goran', 'Hana', 'Ines', 'Jonas', 'Kofi', 'Lena', 'Mateo', 'Nadia', 'Omar', 'Priya', 'Quinn', 'Rosa', 'Sami', 'Tove', 'Uma', 'Viktor', 'Wren', 'Ximena', 'Yusuf', 'Zoe', 'Aiko', 'Bilal', 'Carmen', 'Dmitri', 'Elif', 'Farid', 'Gia', 'Hugo', 'Ivy', 'Jae', 'Kira', 'Luca', 'Maya', 'Nico'];
+const LAST_NAMES = ['Moreau', 'Silva', 'Wang', 'Okafor', 'Larsen', 'Novak', 'Ito', 'Costa', 'Berg', 'Mensah', 'Fischer', 'Garcia', 'Haddad', 'Patel', 'Kim', 'Rossi'];
+const TOPICS = ['typescript', 'graphql', 'postgres', 'design', 'gardening', 'cycling', 'cooking', 'music', 'books', 'travel', 'photography', 'climbing'];
+const WORDS = 'the a of to and in is it you that he was for on are with as his they be at one have this from or had by hot word but what some we can out other were all there when up use your how said an each she which do their time if will way about many then them write would like so these her long make thing see him two has look more day could go come did number sound no most people my over know water than call first who may down side been now find'.split(' ');
+
+/** A small deterministic PRNG, so every fresh demo database looks the same. */
+function mulberry32(seed: number) {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface SeedSize {
+  users: number;
+  posts: number;
+  comments: number;
+}
+
+/** Seeds demo users, posts, tags, comments, reactions and follows. */
+export async function seedDemoData(db: Db, logger: Logger, size: SeedSize = { users: 40, posts: 400, comments: 1600 }): Promise<void> {
+  const random = mulberry32(42);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+  const sentence = (min: number, max: number) => {
+    const n = min + Math.floor(random() * (max - min));
+    const words = Array.from({ length: n }, () => pick(WORDS));
+    return words.join(' ').replace(/^./, (c) => c.toUpperCase());
+  };
+  const now = Date.now();
+  const daysAgo = (max: number) => new Date(now - Math.floor(random() * max * 86_400_000));
+
+  // One hash for all demo accounts: hashing is deliberately slow.
+  const passwordHash = await hashPassword(DEMO_LOGIN.password);
+  const users = Array.from({ length: size.users }, (_, i) => {
+    const first = i === 0 ? 'Alice' : FIRST_NAMES[i % FIRST_NAMES.length]!;
+    const last = LAST_NAMES[i % LAST_NAMES.length]!;
+    const username = i === 0 ? DEMO_LOGIN.username : `${first}_${last}${i}`.toLowerCase();
+    return {
+      id: randomUUID(),
+      email: `${username}@example.com`,
+      username,
+      name: `${first} ${last}`,
+      bio: sentence(5, 15),
+      role: i === 1 ? ('ADMIN' as const) : i === 2 ? ('MODERATOR' as const) : ('USER' as const),
+      passwordHash,
+      createdAt: daysAgo(400),
+    };
+  });
+  await db.user.createMany({ data: users });
+
+  const tags = TOPICS.map((name) => ({ id: randomUUID(), name }));
+  await db.tag.createMany({ data: tags });
+
+  const posts = Array.from({ length: size.posts }, () => {
+    const createdAt = daysAgo(365);
+    const roll = random();
+    const status = roll < 0.85 ? ('PUBLISHED' as const) : roll < 0.95 ? ('DRAFT' as const) : ('ARCHIVED' as const);
+    return {
+      id: randomUUID(),
+      authorId: pick(users).id,
+      title: `${pick(TOPICS)}: ${sentence(3, 8)}`,
+      body: Array.from({ length: 3 }, () => `${sentence(8, 25)}.`).join(' '),
+      status,
+      publishedAt: status === 'DRAFT' ? null : createdAt,
+      createdAt,
+    };
+  });
+  await db.post.createMany({ data: posts });
+  await db.postTag.createMany({
+    data: posts.flatMap((p) => [...new Set([pick(tags), pick(tags)])].map((t) => ({ postId: p.id, tagId: t.id }))),
+  });
+
+  const published = posts.filter((p) => p.status === 'PUBLISHED');
+  const topLevel: { id: string; postId: string; createdAt: Date }[] = [];
+  const comments = Array.from({ length: size.comments }, () => {
+    const replyTo = topLevel.length > 10 && random() < 0.3 ? pick(topLevel) : null;
+    const post = replyTo ? published.find((p) => p.id === replyTo.postId)! : pick(published);
+    const comment = {
+      id: randomUUID(),
+      postId: post.id,
+      authorId: pick(users).id,
+      parentId: replyTo?.id ?? null,
+      body: sentence(4, 30),
+      createdAt: new Date(Math.max(post.createdAt.getTime(), replyTo?.createdAt.getTime() ?? 0) + Math.floor(random() * 86_400_000)),
+    };
+    if (!replyTo) topLevel.push(comment);
+    return comment;
+  });
+  await db.comment.createMany({ data: comments });
+
+  const kinds = ['LIKE', 'LOVE', 'LAUGH', 'WOW', 'SAD', 'ANGRY'] as const;
+  await db.reaction.createMany({
+    data: published.flatMap((p) =>
+      users.filter(() => random() < 0.15).map((u) => ({ postId: p.id, userId: u.id, kind: random() < 0.6 ? kinds[0] : pick(kinds) })),
+    ),
+    skipDuplicates: true,
+  });
+  await db.follow.createMany({
+    data: users.flatMap((a) => users.filter((b) => b.id !== a.id && random() < 0.2).map((b) => ({ followerId: a.id, followeeId: b.id }))),
+  });
+  logger.info('seeded demo data', { users: users.length, posts: posts.length, comments: comments.length });
+}

@@ -1,0 +1,16 @@
+import type { Resolvers } from '../resolvers.generated.ts';
+import { connectionResolvers } from './connections.ts';
+import { Mutation } from './mutation.ts';
+import { nodeTypeResolvers } from './node-types.ts';
+import { Query } from './query.ts';
+import { DateTime } from './scalars.ts';
+import { Subscription } from './subscription.ts';
+
+export const resolvers: Resolvers = {
+  DateTime,
+  Query,
+  Mutation,
+  Subscription,
+  ...nodeTypeResolvers,
+  ...connectionResolvers,
+};

@@ -1,0 +1,20 @@
+import { expectGlobalId } from '../../lib/global-id.ts';
+import { renewContext, type GraphQLContext } from '../../context.ts';
+import type { SubscriptionResolvers } from '../resolvers.generated.ts';
+
+export const Subscription: SubscriptionResolvers = {
+  postPublished: {
+    subscribe: (_, { authorId }, { services }) => {
+      const id = expectGlobalId(authorId, 'User', 'authorId');
+      return services.subscriptions.events(`postPublished:${id}`);
+    },
+    // Each event resolves under fresh loaders, so it never sees data cached
+    // for an earlier event.
+    resolve: async (event: { postId: string }, _args: unknown, context: GraphQLContext) => {
+      renewContext(context);
+      const post = await context.loaders.post.load(event.postId);
+      if (!post) throw new Error('Published post vanished');
+      return post;
+    },
+  },
+};

@@ -1,0 +1,83 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+import type { GraphQLContext } from '../context.ts';
+import { sqlStatsStorage, type SqlStats } from '../db/prisma.ts';
+
+export const MAX_BODY_BYTES = 1_000_000;
+
+class BodyError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new BodyError(413, `Request body is larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sendError(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }));
+}
+
+/**
+ * Adapts Node's HTTP request to Apollo Server's transport-neutral API. The
+ * body is parsed here (size-capped, bad JSON answered with 400 as the
+ * GraphQL-over-HTTP spec says); everything else is Apollo's.
+ */
+export function createGraphQLHandler(
+  apollo: ApolloServer<GraphQLContext>,
+  makeContext: (req: IncomingMessage, sqlStats: SqlStats) => Promise<GraphQLContext>,
+) {
+  return async (req: IncomingMessage, res: ServerResponse, search: string): Promise<void> => {
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    let body: unknown;
+    if (req.method === 'POST') {
+      let raw: string;
+      try {
+        raw = await readBody(req);
+      } catch (error) {
+        return sendError(res, error instanceof BodyError ? error.status : 400, (error as Error).message);
+      }
+      const contentType = headers.get('content-type') ?? '';
+      if (contentType.startsWith('application/json') || contentType.startsWith('application/graphql-response+json')) {
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          return sendError(res, 400, 'Request body is not valid JSON');
+        }
+      } else {
+        body = raw;
+      }
+    }
+
+    const sqlStats: SqlStats = { statements: 0 };
+    const response = await sqlStatsStorage.run(sqlStats, () =>
+      apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
+        context: () => makeContext(req, sqlStats),
+      }),
+    );
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  };
+}

@@ -1,0 +1,169 @@
+import { ValidationError, type FieldError } from './errors.ts';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+/** Relay connection arguments as they arrive from GraphQL. */
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+export type SortKey = Date | string;
+export type SortDirection = 'asc' | 'desc';
+
+/** What a cursor points at: the row's sort key and its unique tie-breaker. */
+export interface CursorPosition {
+  key: SortKey;
+  id: string;
+}
+
+/**
+ * A validated page request. `backward` pages (last/before) read rows in the
+ * reverse of the sort order and flip them back, so both directions are one
+ * keyset query on the same index.
+ */
+export interface PageRequest {
+  limit: number;
+  backward: boolean;
+  cursor: CursorPosition | null;
+  /** Identifies the page shape; loaders batch keys with equal shapes together. */
+  shapeKey: string;
+}
+
+export interface Sort {
+  /** Name baked into cursors so a cursor from another ordering is refused. */
+  name: string;
+  keyType: 'date' | 'string';
+  direction: SortDirection;
+}
+
+export interface Edge<T> {
+  cursor: string;
+  node: T;
+}
+
+export interface PageInfo {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+/** A resolved page; `totalCount` runs its query only when the field is selected. */
+export interface Connection<T> {
+  edges: Edge<T>[];
+  pageInfo: PageInfo;
+  totalCount: () => Promise<number>;
+}
+
+export function encodeCursor(sort: Sort, position: CursorPosition): string {
+  const key = position.key instanceof Date ? position.key.toISOString() : position.key;
+  return Buffer.from(JSON.stringify([sort.name, key, position.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string, sort: Sort): CursorPosition | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3) return null;
+  const [name, key, id] = parsed as unknown[];
+  if (name !== sort.name || typeof key !== 'string' || typeof id !== 'string') return null;
+  if (!/^[0-9a-f-]{36}$/.test(id)) return null;
+  if (sort.keyType === 'date') {
+    const date = new Date(key);
+    return Number.isNaN(date.getTime()) ? null : { key: date, id };
+  }
+  return { key, id };
+}
+
+/** Validates Relay arguments against one sort; errors name the offending argument. */
+export function parsePageArgs(args: PageArgs, sort: Sort, fieldPrefix = ''): PageRequest {
+  const errors: FieldError[] = [];
+  const field = (name: string) => `${fieldPrefix}${name}`;
+  const { first, after, last, before } = args;
+  const checkSize = (name: string, value: number | null | undefined) => {
+    if (value != null && (value < 1 || value > MAX_PAGE_SIZE)) {
+      errors.push({ field: field(name), message: `Must be between 1 and ${MAX_PAGE_SIZE}` });
+    }
+  };
+  checkSize('first', first);
+  checkSize('last', last);
+  if (first != null && last != null) errors.push({ field: field('last'), message: 'Use either first or last, not both' });
+  if (after != null && before != null) errors.push({ field: field('before'), message: 'Use either after or before, not both' });
+  if (first != null && before != null) errors.push({ field: field('before'), message: 'Page with first/after or with last/before' });
+  if (last != null && after != null) errors.push({ field: field('after'), message: 'Page with first/after or with last/before' });
+
+  const backward = last != null || before != null;
+  const rawCursor = backward ? before : after;
+  let cursor: CursorPosition | null = null;
+  if (rawCursor != null) {
+    cursor = decodeCursor(rawCursor, sort);
+    if (!cursor) errors.push({ field: field(backward ? 'before' : 'after'), message: 'Invalid cursor' });
+  }
+  if (errors.length > 0) throw new ValidationError(errors);
+
+  const limit = (backward ? last : first) ?? DEFAULT_PAGE_SIZE;
+  return { limit, backward, cursor, shapeKey: `${sort.name}|${limit}|${backward}|${rawCursor ?? ''}` };
+}
+
+/** The direction rows are read in: the sort order, reversed for backward pages. */
+export function readDirection(sort: Sort, page: PageRequest): SortDirection {
+  if (!page.backward) return sort.direction;
+  return sort.direction === 'asc' ? 'desc' : 'asc';
+}
+
+/**
+ * Turns rows read with `limit + 1` (in read direction) into a connection.
+ * The extra row only tells whether another page exists.
+ */
+export function toConnection<T>(
+  rowsInReadOrder: T[],
+  page: PageRequest,
+  sort: Sort,
+  positionOf: (row: T) => CursorPosition,
+  totalCount: () => Promise<number>,
+): Connection<T> {
+  const hasMore = rowsInReadOrder.length > page.limit;
+  const rows = rowsInReadOrder.slice(0, page.limit);
+  if (page.backward) rows.reverse();
+  const edges = rows.map((node) => ({ node, cursor: encodeCursor(sort, positionOf(node)) }));
+  return {
+    edges,
+    pageInfo: {
+      // A cursor on the other side means rows exist beyond it (the Relay spec
+      // allows this cheap answer instead of another query).
+      hasNextPage: page.backward ? page.cursor != null : hasMore,
+      hasPreviousPage: page.backward ? hasMore : page.cursor != null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount,
+  };
+}
+
+/**
+ * Prisma `where` for rows strictly after `cursor` in read direction, on
+ * (sortField, id). Rows inserted between page fetches land on one side of
+ * the cursor, so pages never repeat or skip rows.
+ */
+export function keysetWhere(
+  sortField: string,
+  idField: string,
+  cursor: CursorPosition | null,
+  direction: SortDirection,
+): Record<string, unknown> {
+  if (!cursor) return {};
+  const op = direction === 'asc' ? 'gt' : 'lt';
+  return {
+    OR: [
+      { [sortField]: { [op]: cursor.key } },
+      { [sortField]: cursor.key, [idField]: { [op]: cursor.id } },
+    ],
+  };
+}

@@ -1,0 +1,25 @@
+import type { InputChecker } from './errors.ts';
+
+/** Trims `value` and checks its length; returns the trimmed text. */
+export function text(checker: InputChecker, field: string, value: string, min: number, max: number): string {
+  const trimmed = value.trim();
+  checker.check(
+    trimmed.length >= min && trimmed.length <= max,
+    field,
+    min === max ? `Must be ${min} characters` : `Must be ${min} to ${max} characters`,
+  );
+  return trimmed;
+}
+
+const TAG = /^[a-z0-9][a-z0-9-]{0,29}$/;
+export const MAX_TAGS = 10;
+
+/** Lower-cases and de-duplicates tags, checking each against the tag rules. */
+export function tags(checker: InputChecker, field: string, values: readonly string[]): string[] {
+  const normalized = [...new Set(values.map((t) => t.trim().toLowerCase()))];
+  checker.check(normalized.length <= MAX_TAGS, field, `At most ${MAX_TAGS} tags`);
+  normalized.forEach((tag, i) =>
+    checker.check(TAG.test(tag), `${field}.${i}`, 'Tags are 1 to 30 letters, digits or dashes'),
+  );
+  return normalized;
+}

@@ -1,0 +1,196 @@
+import DataLoader from 'dataloader';
+import { Prisma, type Comment, type Post, type ReactionKind, type User } from '../db/generated/client.ts';
+import type { Db } from '../db/prisma.ts';
+import { toConnection, type Connection, type PageRequest, type Sort } from '../lib/pagination.ts';
+import { sorts } from '../lib/sorts.ts';
+import { loadWindowCounts, loadWindowedPages, type WindowRow, type WindowSource } from './windowed-query.ts';
+
+export interface ReactionTally {
+  kind: ReactionKind;
+  count: number;
+}
+
+/** A nested page request: which parent, and which page of its children. */
+export interface ChildPageKey {
+  parentId: string;
+  page: PageRequest;
+}
+
+const REACTION_ORDER: ReactionKind[] = ['LIKE', 'LOVE', 'LAUGH', 'WOW', 'SAD', 'ANGRY'];
+
+function byIds<T extends { id: string }>(load: (ids: string[]) => Promise<T[]>) {
+  return new DataLoader<string, T | null>(async (ids) => {
+    const rows = await load([...ids]);
+    const map = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => map.get(id) ?? null);
+  });
+}
+
+function grouped<V>(load: (ids: string[]) => Promise<Map<string, V>>, empty: () => V) {
+  return new DataLoader<string, V>(async (ids) => {
+    const map = await load([...ids]);
+    return ids.map((id) => map.get(id) ?? empty());
+  });
+}
+
+/**
+ * Pages of children for many parents. Keys asking for the same page shape are
+ * answered by one windowed statement; `totalCount` goes through its own
+ * batched count loader, so it costs one statement per level when selected.
+ */
+function childPages<T>(db: Db, source: WindowSource, sort: Sort) {
+  const counts = grouped((ids) => loadWindowCounts(db, source, ids), () => 0);
+  return new DataLoader<ChildPageKey, Connection<T & WindowRow>, string>(
+    async (keys) => {
+      const byShape = new Map<string, ChildPageKey[]>();
+      for (const key of keys) {
+        const group = byShape.get(key.page.shapeKey);
+        if (group) group.push(key);
+        else byShape.set(key.page.shapeKey, [key]);
+      }
+      const results = new Map<string, Connection<T & WindowRow>>();
+      await Promise.all(
+        [...byShape.values()].map(async (group) => {
+          const page = group[0]!.page;
+          const rows = await loadWindowedPages<T>(db, source, group.map((k) => k.parentId), page, sort);
+          for (const key of group) {
+            results.set(
+              `${key.parentId}|${page.shapeKey}`,
+              toConnection(rows.get(key.parentId) ?? [], page, sort, (r) => ({ key: r._sortKey, id: r._id }), () =>
+                counts.load(key.parentId),
+              ),
+            );
+          }
+        }),
+      );
+      return keys.map((k) => results.get(`${k.parentId}|${k.page.shapeKey}`)!);
+    },
+    { cacheKeyFn: (k) => `${k.parentId}|${k.page.shapeKey}` },
+  );
+}
+
+/** Per-request loaders: one batch per key type and tick, cached for the operation. */
+export function createLoaders(db: Db, viewerId: string | null) {
+  const viewer = viewerId ?? '00000000-0000-0000-0000-000000000000';
+  return {
+    user: byIds<User>((ids) => db.user.findMany({ where: { id: { in: ids } } })),
+    post: byIds<Post>((ids) => db.post.findMany({ where: { id: { in: ids } } })),
+    comment: byIds<Comment>((ids) => db.comment.findMany({ where: { id: { in: ids } } })),
+
+    postTags: grouped(async (ids) => {
+      const rows = await db.$queryRaw<{ postId: string; name: string }[]>`
+        SELECT pt."postId", t.name FROM "PostTag" pt JOIN "Tag" t ON t.id = pt."tagId"
+        WHERE pt."postId" = ANY(${ids}::uuid[]) ORDER BY t.name`;
+      const map = new Map<string, string[]>();
+      for (const r of rows) map.set(r.postId, [...(map.get(r.postId) ?? []), r.name]);
+      return map;
+    }, () => [] as string[]),
+
+    commentCount: grouped(async (ids) => {
+      const rows = await db.comment.groupBy({ by: ['postId'], where: { postId: { in: ids } }, _count: { _all: true } });
+      return new Map(rows.map((r) => [r.postId, r._count._all]));
+    }, () => 0),
+
+    reactionCounts: grouped(async (ids) => {
+      const rows = await db.reaction.groupBy({ by: ['postId', 'kind'], where: { postId: { in: ids } }, _count: { _all: true } });
+      const map = new Map<string, ReactionTally[]>();
+      for (const r of rows) map.set(r.postId, [...(map.get(r.postId) ?? []), { kind: r.kind, count: r._count._all }]);
+      for (const list of map.values()) list.sort((a, b) => REACTION_ORDER.indexOf(a.kind) - REACTION_ORDER.indexOf(b.kind));
+      return map;
+    }, () => [] as ReactionTally[]),
+
+    viewerReactions: grouped(async (ids) => {
+      if (!viewerId) return new Map<string, ReactionKind[]>();
+      const rows = await db.reaction.findMany({ where: { userId: viewerId, postId: { in: ids } }, select: { postId: true, kind: true } });
+      const map = new Map<string, ReactionKind[]>();
+      for (const r of rows) map.set(r.postId, [...(map.get(r.postId) ?? []), r.kind]);
+      return map;
+    }, () => [] as ReactionKind[]),
+
+    followerCount: grouped(async (ids) => {
+      const rows = await db.follow.groupBy({ by: ['followeeId'], where: { followeeId: { in: ids } }, _count: { _all: true } });
+      return new Map(rows.map((r) => [r.followeeId, r._count._all]));
+    }, () => 0),
+
+    followingCount: grouped(async (ids) => {
+      const rows = await db.follow.groupBy({ by: ['followerId'], where: { followerId: { in: ids } }, _count: { _all: true } });
+      return new Map(rows.map((r) => [r.followerId, r._count._all]));
+    }, () => 0),
+
+    viewerFollows: grouped(async (ids) => {
+      if (!viewerId) return new Map<string, boolean>();
+      const rows = await db.follow.findMany({ where: { followerId: viewerId, followeeId: { in: ids } }, select: { followeeId: true } });
+      return new Map(rows.map((r) => [r.followeeId, true]));
+    }, () => false),
+
+    postComments: childPages<Comment>(
+      db,
+      {
+        select: Prisma.sql`c.*`,
+        from: Prisma.sql`"Comment" c`,
+        parent: Prisma.sql`c."postId"`,
+        sortKey: Prisma.sql`c."createdAt"`,
+        id: Prisma.sql`c.id`,
+        filter: Prisma.sql`c."parentId" IS NULL`,
+        sortKeyType: 'timestamp(3)',
+      },
+      sorts.comments,
+    ),
+
+    commentReplies: childPages<Comment>(
+      db,
+      {
+        select: Prisma.sql`c.*`,
+        from: Prisma.sql`"Comment" c`,
+        parent: Prisma.sql`c."parentId"`,
+        sortKey: Prisma.sql`c."createdAt"`,
+        id: Prisma.sql`c.id`,
+        sortKeyType: 'timestamp(3)',
+      },
+      sorts.comments,
+    ),
+
+    // Drafts and archived posts are listed only to their author.
+    authorPosts: childPages<Post>(
+      db,
+      {
+        select: Prisma.sql`p.*`,
+        from: Prisma.sql`"Post" p`,
+        parent: Prisma.sql`p."authorId"`,
+        sortKey: Prisma.sql`p."createdAt"`,
+        id: Prisma.sql`p.id`,
+        filter: Prisma.sql`(p.status = 'PUBLISHED' OR p."authorId" = ${viewer}::uuid)`,
+        sortKeyType: 'timestamp(3)',
+      },
+      sorts.authorPosts,
+    ),
+
+    followers: childPages<User>(
+      db,
+      {
+        select: Prisma.sql`u.*`,
+        from: Prisma.sql`"Follow" f JOIN "User" u ON u.id = f."followerId"`,
+        parent: Prisma.sql`f."followeeId"`,
+        sortKey: Prisma.sql`f."createdAt"`,
+        id: Prisma.sql`u.id`,
+        sortKeyType: 'timestamp(3)',
+      },
+      sorts.follows,
+    ),
+
+    following: childPages<User>(
+      db,
+      {
+        select: Prisma.sql`u.*`,
+        from: Prisma.sql`"Follow" f JOIN "User" u ON u.id = f."followeeId"`,
+        parent: Prisma.sql`f."followerId"`,
+        sortKey: Prisma.sql`f."createdAt"`,
+        id: Prisma.sql`u.id`,
+        sortKeyType: 'timestamp(3)',
+      },
+      sorts.follows,
+    ),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,50 @@
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig, type AppConfig } from './config.ts';
+import { DEMO_LOGIN } from './db/seed.ts';
+import { createLogger } from './lib/logger.ts';
+
+let config: AppConfig;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`Configuration error: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const logger = createLogger(config.logLevel);
+const app = buildApp(config, logger);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info('shutting down', { signal });
+  try {
+    await app.stop();
+    process.exit(0);
+  } catch (error) {
+    logger.error('shutdown failed', { error: String(error) });
+    process.exit(1);
+  }
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+try {
+  await app.start();
+} catch (error) {
+  console.error(`Agora failed to start: ${(error as Error).message}`);
+  await app.stop().catch(() => {});
+  process.exit(1);
+}
+
+const lines = [
+  `Agora is running: GraphQL over HTTP and WebSocket at ${app.url}/graphql (open it in a browser for the IDE)`,
+  `Health: ${app.url}/health`,
+  app.info.embedded ? `Database: embedded PostgreSQL under ${config.dataDir}` : 'Database: DATABASE_URL',
+];
+if (app.info.embedded) lines.push(`Demo login: username "${DEMO_LOGIN.username}", password "${DEMO_LOGIN.password}"`);
+console.log(lines.join('\n'));

@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { buildApp, type App } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createDatabase, type Database } from '../../src/db/prisma.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { withDatabase } from './global-setup.ts';
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  status: number;
+  headers: Headers;
+  body: { data?: T | null; errors?: { message: string; path?: (string | number)[]; extensions: Record<string, any> }[]; extensions?: Record<string, any> };
+}
+
+export interface TestServer {
+  app: App;
+  url: string;
+  /** Direct database access, for arranging data and asserting effects. */
+  db: Database['prisma'];
+  databaseUrl: string;
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>>;
+  stop(): Promise<void>;
+}
+
+/** A fresh database cloned from the migrated template. */
+export async function createTestDatabase(): Promise<string> {
+  const adminUrl = inject('pgAdminUrl');
+  const template = inject('templateDatabase');
+  const name = `${template}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+  } finally {
+    await admin.end();
+  }
+  return withDatabase(adminUrl, name);
+}
+
+/** Starts a real server on a random port over its own fresh database. */
+export async function startTestServer(env: Record<string, string> = {}, databaseUrl?: string): Promise<TestServer> {
+  const dbUrl = databaseUrl ?? (await createTestDatabase());
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', DATABASE_URL: dbUrl, SQL_STATS: '1', LOG_LEVEL: 'silent', ...env });
+  const app = buildApp(config, createLogger('silent'));
+  await app.start();
+  const database = createDatabase(dbUrl, 2, createLogger('silent'));
+  const url = app.url;
+  return {
+    app,
+    url,
+    db: database.prisma,
+    databaseUrl: dbUrl,
+    async gql(query, variables, token) {
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse['body'] };
+    },
+    async stop() {
+      await database.close();
+      await app.stop();
+    },
+  };
+}
+
+let counter = 0;
+/** A unique suffix so tests never collide on usernames or emails. */
+export function unique(prefix = 'u'): string {
+  counter += 1;
+  return `${prefix}${process.pid}_${counter}_${randomBytes(2).toString('hex')}`.toLowerCase();
+}
+
+export interface TestUser {
+  id: string;
+  username: string;
+  email: string;
+  password: string;
+  token: string;
+}
+
+const SIGN_UP = `mutation ($input: SignUpInput!) { signUp(input: $input) { accessToken user { id username } } }`;
+
+export async function signUp(server: TestServer, prefix = 'user'): Promise<TestUser> {
+  const username = unique(prefix).slice(0, 30);
+  const email = `${username}@example.com`;
+  const password = 'correct horse battery';
+  const res = await server.gql(SIGN_UP, { input: { email, username, password, name: `Test ${prefix}` } });
+  if (!res.body.data?.signUp) throw new Error(`signUp failed: ${JSON.stringify(res.body.errors)}`);
+  const { accessToken, user } = res.body.data.signUp;
+  return { id: user.id, username, email, password, token: accessToken };
+}
+
+/** Asserts the response carries exactly one error and returns it. */
+export function onlyError(res: GraphQLResponse) {
+  if (!res.body.errors || res.body.errors.length === 0) {
+    throw new Error(`expected an error, got ${JSON.stringify(res.body)}`);
+  }
+  return res.body.errors[0]!;
+}
