@@ -6,19 +6,25 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { CredentialResolver } from './auth/credentials.ts';
+import { OidcVerifier } from './auth/oidc.ts';
 import { TokenService } from './auth/tokens.ts';
 import type { AppConfig } from './config.ts';
-import { createContext, viewerFromAuthorization, type GraphQLContext } from './context.ts';
+import { createContext, type GraphQLContext } from './context.ts';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
 import { createDatabase, type Database } from './db/prisma.ts';
+import { createRedis } from './db/redis.ts';
 import { seedDemoData } from './db/seed.ts';
 import { formatError, isUnexpected } from './graphql/errors.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { createGraphQLHandler } from './http/graphql-handler.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createInMemoryBus } from './realtime/event-bus.ts';
-import type { AppDeps, Viewer } from './services/deps.ts';
+import { createMemoryCounterStore, createRedisCounterStore } from './security/counter-store.ts';
+import { LoginThrottle } from './security/login-throttle.ts';
+import type { AppDeps, RequestInfo, Viewer } from './services/deps.ts';
+import type { Redis } from 'ioredis';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -41,6 +47,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
   let apollo: ApolloServer<GraphQLContext> | undefined;
   let stopWs: (() => Promise<void>) | undefined;
   let deps: AppDeps | undefined;
+  let redis: Redis | undefined;
   let url = '';
   const info = { seeded: false, databaseUrl: null as string | null, embedded: false };
 
@@ -62,7 +69,23 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       info.seeded = true;
     }
 
-    deps = { db: database.prisma, tokens: new TokenService(config.jwt), bus: createInMemoryBus(), logger };
+    // Shared state (login throttling) lives in Redis when there is one, so
+    // every instance counts the same failures.
+    if (config.redisUrl) {
+      redis = createRedis(config.redisUrl, logger, 'agora-state');
+      await redis.connect();
+    }
+    const counters = redis ? createRedisCounterStore(redis, config.redisKeyPrefix) : createMemoryCounterStore();
+    const tokens = new TokenService(config.jwt);
+    deps = {
+      db: database.prisma,
+      tokens,
+      credentials: new CredentialResolver(database.prisma, tokens, config.oidc ? new OidcVerifier(config.oidc) : null, logger),
+      loginThrottle: new LoginThrottle(counters, config.loginThrottle),
+      bus: createInMemoryBus(),
+      logger,
+      sessionPolicy: config.session,
+    };
     const appDeps = deps;
     const schema = buildSchema();
     httpServer = createServer();
@@ -70,18 +93,18 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     // WebSocket: graphql-ws on the same port and path. The viewer is fixed at
     // connection_init; bad credentials close the socket with 4403.
     const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
-    const wsCleanup = useServer<Record<string, unknown> | undefined, { viewer?: Viewer | null }>(
+    const wsCleanup = useServer<Record<string, unknown> | undefined, { viewer?: Viewer | null; request: IncomingMessage }>(
       {
         schema,
-        onConnect: (ctx) => {
+        onConnect: async (ctx) => {
           try {
-            ctx.extra.viewer = viewerFromAuthorization(appDeps, ctx.connectionParams?.authorization);
+            ctx.extra.viewer = await appDeps.credentials.resolve(ctx.connectionParams?.authorization);
             return true;
           } catch {
             return false;
           }
         },
-        context: (ctx) => createContext(appDeps, ctx.extra.viewer ?? null),
+        context: (ctx) => createContext(appDeps, ctx.extra.viewer ?? null, requestInfo(ctx.extra.request)),
         onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult, logger),
       },
       wsServer,
@@ -127,7 +150,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     await apollo.start();
 
     const handleGraphQL = createGraphQLHandler(apollo, async (req: IncomingMessage, sqlStats) =>
-      createContext(appDeps, viewerFromAuthorization(appDeps, req.headers.authorization), sqlStats),
+      createContext(appDeps, await appDeps.credentials.resolve(req.headers.authorization), requestInfo(req), sqlStats),
     );
 
     httpServer.on('request', (req, res) => {
@@ -171,6 +194,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     await apollo?.stop(); // drains the HTTP server too
     if (httpServer?.listening) await new Promise<void>((resolve) => httpServer!.close(() => resolve()));
     await deps?.bus.close();
+    await redis?.quit().catch(() => {});
     await database?.close();
     await embedded?.stop();
   }
@@ -183,6 +207,10 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     },
     info,
   };
+}
+
+function requestInfo(req: IncomingMessage): RequestInfo {
+  return { ip: req.socket.remoteAddress ?? null, userAgent: String(req.headers['user-agent'] ?? '') };
 }
 
 /** WebSocket results get the same error shaping as HTTP ones. */

@@ -14,11 +14,26 @@ export interface AppConfig {
   /** 'auto': seed demo data on the first start of the embedded database only. */
   seed: 'auto' | 'always' | 'never';
   redisUrl: string | null;
-  jwt: { secret: string; issuer: string; audience: string; accessTokenTtlSeconds: number };
+  jwt: JwtConfig;
+  session: { refreshTokenTtlSeconds: number; refreshOverlapSeconds: number };
+  /** External OpenID Connect provider whose access tokens are accepted (resource-server mode). */
+  oidc: { issuer: string; audience: string; jwksUrl: string } | null;
+  loginThrottle: { maxFailuresPerLogin: number; maxFailuresPerIp: number; windowSeconds: number };
+  /** Prefix for every Redis key, so instances of one deployment share state and others don't collide. */
+  redisKeyPrefix: string;
   /** Adds `extensions.sqlStatements` to responses (tests and benchmarks). */
   exposeSqlStats: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
+
+export type JwtConfig = {
+  issuer: string;
+  audience: string;
+  accessTokenTtlSeconds: number;
+} & (
+  | { algorithm: 'HS256'; secret: string }
+  | { algorithm: 'RS256' | 'ES256'; privateKey: string; publicKey: string }
+);
 
 export class ConfigError extends Error {}
 
@@ -78,6 +93,39 @@ function jwtSecret(env: Env, nodeEnv: string, dataDir: string): string {
   return secret;
 }
 
+function pemFile(env: Env, name: string): string {
+  const file = env[name];
+  if (!file) throw new ConfigError(`${name} is required when JWT_ALGORITHM is RS256 or ES256`);
+  try {
+    const pem = readFileSync(file, 'utf8');
+    if (!pem.includes('-----BEGIN')) throw new Error('not PEM');
+    return pem;
+  } catch {
+    throw new ConfigError(`${name} must name a readable PEM file (got "${file}")`);
+  }
+}
+
+function jwtConfig(env: Env, nodeEnv: string, dataDir: string): JwtConfig {
+  const base = {
+    issuer: env.JWT_ISSUER || 'agora',
+    audience: env.JWT_AUDIENCE || 'agora-api',
+    accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 1, 86_400),
+  };
+  const algorithm = oneOf(env, 'JWT_ALGORITHM', ['HS256', 'RS256', 'ES256'], 'HS256');
+  if (algorithm === 'HS256') return { ...base, algorithm, secret: jwtSecret(env, nodeEnv, dataDir) };
+  return { ...base, algorithm, privateKey: pemFile(env, 'JWT_PRIVATE_KEY_FILE'), publicKey: pemFile(env, 'JWT_PUBLIC_KEY_FILE') };
+}
+
+function oidcConfig(env: Env): AppConfig['oidc'] {
+  const names = ['OIDC_ISSUER', 'OIDC_AUDIENCE', 'OIDC_JWKS_URL'] as const;
+  const given = names.filter((n) => env[n]);
+  if (given.length === 0) return null;
+  if (given.length !== names.length) {
+    throw new ConfigError(`${names.find((n) => !env[n])} is required when any of ${names.join(', ')} is set`);
+  }
+  return { issuer: env.OIDC_ISSUER!, audience: env.OIDC_AUDIENCE!, jwksUrl: url(env, 'OIDC_JWKS_URL', ['https:', 'http:'])! };
+}
+
 /** Reads and validates configuration; throws ConfigError naming the bad variable. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], 'development');
@@ -92,12 +140,18 @@ export function loadConfig(env: Env = process.env): AppConfig {
     embeddedPgPort: integer(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
     seed: oneOf(env, 'SEED', ['auto', 'always', 'never'], 'auto'),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
-    jwt: {
-      secret: jwtSecret(env, nodeEnv, dataDir),
-      issuer: env.JWT_ISSUER || 'agora',
-      audience: env.JWT_AUDIENCE || 'agora-api',
-      accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 30, 86_400),
+    jwt: jwtConfig(env, nodeEnv, dataDir),
+    session: {
+      refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL_SECONDS', 30 * 86_400, 60, 365 * 86_400),
+      refreshOverlapSeconds: integer(env, 'REFRESH_OVERLAP_SECONDS', 10, 0, 300),
     },
+    oidc: oidcConfig(env),
+    loginThrottle: {
+      maxFailuresPerLogin: integer(env, 'LOGIN_MAX_FAILURES', 5, 1, 1000),
+      maxFailuresPerIp: integer(env, 'LOGIN_MAX_FAILURES_PER_IP', 50, 1, 100_000),
+      windowSeconds: integer(env, 'LOGIN_LOCKOUT_SECONDS', 900, 1, 86_400),
+    },
+    redisKeyPrefix: env.REDIS_KEY_PREFIX || 'agora:',
     exposeSqlStats: oneOf(env, 'SQL_STATS', ['0', '1'], '0') === '1',
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], nodeEnv === 'test' ? 'warn' : 'info'),
   };

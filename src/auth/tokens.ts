@@ -1,8 +1,11 @@
+import { createHash, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import type { AppConfig } from '../config.ts';
+import type { JwtConfig } from '../config.ts';
 
-const ALGORITHM = 'HS256' as const;
+// RFC 8725: one pinned algorithm per deployment (never taken from the token),
+// required registered claims, a small clock tolerance and an explicit type.
 const CLOCK_TOLERANCE_SECONDS = 5;
+const ACCESS_TOKEN_TYPE = 'access';
 
 export interface AccessToken {
   token: string;
@@ -11,15 +14,27 @@ export interface AccessToken {
 
 export interface AccessClaims {
   userId: string;
+  sessionId: string;
   expiresAt: Date;
 }
 
 export class TokenService {
-  constructor(private readonly options: AppConfig['jwt']) {}
+  private readonly signingKey: string;
+  private readonly verifyKey: string;
 
-  issueAccessToken(userId: string): AccessToken {
-    const token = jwt.sign({ typ: 'access' }, this.options.secret, {
-      algorithm: ALGORITHM,
+  constructor(private readonly options: JwtConfig) {
+    if (options.algorithm === 'HS256') {
+      this.signingKey = options.secret;
+      this.verifyKey = options.secret;
+    } else {
+      this.signingKey = options.privateKey;
+      this.verifyKey = options.publicKey;
+    }
+  }
+
+  issueAccessToken(userId: string, sessionId: string): AccessToken {
+    const token = jwt.sign({ typ: ACCESS_TOKEN_TYPE, sid: sessionId }, this.signingKey, {
+      algorithm: this.options.algorithm,
       subject: userId,
       issuer: this.options.issuer,
       audience: this.options.audience,
@@ -29,20 +44,40 @@ export class TokenService {
     return { token, expiresAt: new Date(exp * 1000) };
   }
 
-  /** Returns the claims of a valid access token, or null for anything else. */
+  /** Claims of a valid access token of ours, or null for anything else. */
   verifyAccessToken(token: string): AccessClaims | null {
     try {
-      const payload = jwt.verify(token, this.options.secret, {
-        algorithms: [ALGORITHM],
+      const payload = jwt.verify(token, this.verifyKey, {
+        algorithms: [this.options.algorithm],
         issuer: this.options.issuer,
         audience: this.options.audience,
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
       });
       if (typeof payload === 'string') return null;
-      if (payload.typ !== 'access' || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return null;
-      return { userId: payload.sub, expiresAt: new Date(payload.exp * 1000) };
+      const { typ, sub, sid, exp, iat } = payload as Record<string, unknown>;
+      if (typ !== ACCESS_TOKEN_TYPE || typeof sub !== 'string' || typeof sid !== 'string') return null;
+      if (typeof exp !== 'number' || typeof iat !== 'number') return null;
+      return { userId: sub, sessionId: sid, expiresAt: new Date(exp * 1000) };
     } catch {
       return null;
     }
   }
+
+  /** Whether a JWT claims to come from us (its signature is checked later). */
+  isOwnIssuer(token: string): boolean {
+    const decoded = jwt.decode(token);
+    return typeof decoded === 'object' && decoded !== null && decoded.iss === this.options.issuer;
+  }
+}
+
+/** Opaque secrets (refresh tokens, API keys): random, recognisable by prefix, stored as SHA-256. */
+export const REFRESH_TOKEN_PREFIX = 'agora_rt_';
+export const API_KEY_PREFIX = 'agora_pat_';
+
+export function newSecret(prefix: string): string {
+  return `${prefix}${randomBytes(32).toString('base64url')}`;
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
 }

@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
+import { applyAuthDirectives } from '../auth/directives.ts';
 import { resolvers } from './resolvers/index.ts';
 
 export const SCHEMA_PATH = path.resolve(import.meta.dirname, '../../schema.graphql');
 
-/** The executable schema: the SDL contract plus our resolvers. */
+/** The executable schema: the SDL contract, our resolvers, and its auth directives enforced. */
 export function buildSchema(): GraphQLSchema {
-  return makeExecutableSchema({ typeDefs: readFileSync(SCHEMA_PATH, 'utf8'), resolvers: resolvers as never });
+  return applyAuthDirectives(makeExecutableSchema({ typeDefs: readFileSync(SCHEMA_PATH, 'utf8'), resolvers: resolvers as never }));
 }

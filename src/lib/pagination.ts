@@ -167,3 +167,26 @@ export function keysetWhere(
     ],
   };
 }
+
+/**
+ * A keyset page through a Prisma delegate: `find` receives the where/orderBy/
+ * take to use, `sortField` is the model field behind `sort`.
+ */
+export async function keysetPage<T extends { id: string }>(options: {
+  args: PageArgs;
+  sort: Sort;
+  sortField: keyof T & string;
+  where: Record<string, unknown>;
+  find: (query: { where: Record<string, unknown>; orderBy: Record<string, SortDirection>[]; take: number }) => Promise<T[]>;
+  count: () => Promise<number>;
+}): Promise<Connection<T>> {
+  const { sort, sortField } = options;
+  const page = parsePageArgs(options.args, sort);
+  const read = readDirection(sort, page);
+  const rows = await options.find({
+    where: { AND: [options.where, keysetWhere(sortField, 'id', page.cursor, read)] },
+    orderBy: [{ [sortField]: read }, { id: read }],
+    take: page.limit + 1,
+  });
+  return toConnection(rows, page, sort, (row) => ({ key: row[sortField] as SortKey, id: row.id }), options.count);
+}

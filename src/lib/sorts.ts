@@ -16,4 +16,6 @@ export const sorts = {
   authorPosts: sort('author.posts.createdAt', 'date', 'desc'),
   comments: sort('comments.createdAt', 'date', 'asc'),
   follows: sort('follows.createdAt', 'date', 'desc'),
+  sessions: sort('sessions.createdAt', 'date', 'desc'),
+  auditEvents: sort('audit.createdAt', 'date', 'desc'),
 } as const;

@@ -1,6 +1,8 @@
 import DataLoader from 'dataloader';
 import { Prisma, type Comment, type Post, type ReactionKind, type User } from '../db/generated/client.ts';
 import type { Db } from '../db/prisma.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import { commentVisibleSql, postVisibleSql } from '../services/visibility.ts';
 import { toConnection, type Connection, type PageRequest, type Sort } from '../lib/pagination.ts';
 import { sorts } from '../lib/sorts.ts';
 import { loadWindowCounts, loadWindowedPages, type WindowRow, type WindowSource } from './windowed-query.ts';
@@ -70,8 +72,8 @@ function childPages<T>(db: Db, source: WindowSource, sort: Sort) {
 }
 
 /** Per-request loaders: one batch per key type and tick, cached for the operation. */
-export function createLoaders(db: Db, viewerId: string | null) {
-  const viewer = viewerId ?? '00000000-0000-0000-0000-000000000000';
+export function createLoaders(db: Db, viewer: Viewer | null) {
+  const viewerId = viewer?.id ?? null;
   return {
     user: byIds<User>((ids) => db.user.findMany({ where: { id: { in: ids } } })),
     post: byIds<Post>((ids) => db.post.findMany({ where: { id: { in: ids } } })),
@@ -131,7 +133,7 @@ export function createLoaders(db: Db, viewerId: string | null) {
         parent: Prisma.sql`c."postId"`,
         sortKey: Prisma.sql`c."createdAt"`,
         id: Prisma.sql`c.id`,
-        filter: Prisma.sql`c."parentId" IS NULL`,
+        filter: Prisma.sql`c."parentId" IS NULL AND ${commentVisibleSql(viewer)}`,
         sortKeyType: 'timestamp(3)',
       },
       sorts.comments,
@@ -145,12 +147,13 @@ export function createLoaders(db: Db, viewerId: string | null) {
         parent: Prisma.sql`c."parentId"`,
         sortKey: Prisma.sql`c."createdAt"`,
         id: Prisma.sql`c.id`,
+        filter: commentVisibleSql(viewer),
         sortKeyType: 'timestamp(3)',
       },
       sorts.comments,
     ),
 
-    // Drafts and archived posts are listed only to their author.
+    // A profile lists published posts, plus drafts and archived ones to whoever may see them.
     authorPosts: childPages<Post>(
       db,
       {
@@ -159,7 +162,7 @@ export function createLoaders(db: Db, viewerId: string | null) {
         parent: Prisma.sql`p."authorId"`,
         sortKey: Prisma.sql`p."createdAt"`,
         id: Prisma.sql`p.id`,
-        filter: Prisma.sql`(p.status = 'PUBLISHED' OR p."authorId" = ${viewer}::uuid)`,
+        filter: Prisma.sql`(p.status = 'PUBLISHED' OR p."authorId" = ${viewerId ?? '00000000-0000-0000-0000-000000000000'}::uuid) AND ${postVisibleSql(viewer)}`,
         sortKeyType: 'timestamp(3)',
       },
       sorts.authorPosts,

@@ -3,7 +3,8 @@ import { AppError, badInput, forbidden, InputChecker, notFound } from '../lib/er
 import { expectGlobalId } from '../lib/global-id.ts';
 import * as validate from '../lib/validation.ts';
 import type { RequestScope } from './deps.ts';
-import { canSeePost, createPostService } from './posts.ts';
+import type { createPostService } from './posts.ts';
+import { canSeeComment, canSeePost } from './visibility.ts';
 import { requireViewer } from './viewer.ts';
 
 export function createCommentService(scope: RequestScope, posts: ReturnType<typeof createPostService>) {
@@ -13,7 +14,7 @@ export function createCommentService(scope: RequestScope, posts: ReturnType<type
   async function visibleComment(globalId: string, field: string): Promise<Comment> {
     const comment = await loaders.comment.load(expectGlobalId(globalId, 'Comment', field));
     const post = comment && (await loaders.post.load(comment.postId));
-    if (!comment || !post || !canSeePost(viewer, post)) throw notFound('Comment', field);
+    if (!comment || !post || !canSeePost(viewer, post) || !canSeeComment(viewer, comment)) throw notFound('Comment', field);
     return comment;
   }
 

@@ -1,23 +1,35 @@
+import type { CredentialResolver } from '../auth/credentials.ts';
 import type { TokenService } from '../auth/tokens.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import type { AppConfig } from '../config.ts';
 import type { Db } from '../db/prisma.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Loaders } from '../loaders/index.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
+import type { LoginThrottle } from '../security/login-throttle.ts';
+
+export type { Viewer };
 
 /** Long-lived dependencies shared by every request. */
 export interface AppDeps {
   db: Db;
   tokens: TokenService;
+  credentials: CredentialResolver;
+  loginThrottle: LoginThrottle;
   bus: EventBus;
   logger: Logger;
+  sessionPolicy: AppConfig['session'];
 }
 
-export interface Viewer {
-  id: string;
+/** Where a request came from, for sessions and the audit log. */
+export interface RequestInfo {
+  ip: string | null;
+  userAgent: string;
 }
 
 /** What a service sees of the current request. */
 export interface RequestScope extends AppDeps {
   viewer: Viewer | null;
   loaders: Loaders;
+  request: RequestInfo;
 }

@@ -1,9 +1,13 @@
 import { createAccountService } from './accounts.ts';
+import { createApiKeyService } from './api-keys.ts';
+import { createAuditService } from './audit.ts';
 import { createCommentService } from './comments.ts';
 import type { RequestScope } from './deps.ts';
 import { createNodeService } from './nodes.ts';
 import { createPageService } from './pages.ts';
+import { createModerationService } from './moderation.ts';
 import { createPostService } from './posts.ts';
+import { createSessionService } from './sessions.ts';
 import { createSocialService } from './social.ts';
 import { createUserService } from './users.ts';
 
@@ -13,6 +17,10 @@ export function createServices(scope: RequestScope) {
   const comments = createCommentService(scope, posts);
   return {
     accounts: createAccountService(scope),
+    sessions: createSessionService(scope),
+    apiKeys: createApiKeyService(scope),
+    moderation: createModerationService(scope),
+    audit: createAuditService(scope),
     users: createUserService(scope),
     posts,
     comments,

@@ -1,39 +1,60 @@
-import type { Comment, Post, User } from '../db/generated/client.ts';
+import { hasRole } from '../auth/viewer.ts';
+import type { ApiKey, AuditEvent, Comment, Post, Session, User } from '../db/generated/client.ts';
 import { ValidationError } from '../lib/errors.ts';
 import { parseGlobalId } from '../lib/global-id.ts';
-import type { RequestScope } from './deps.ts';
 import type { createCommentService } from './comments.ts';
+import type { RequestScope } from './deps.ts';
 import type { createPostService } from './posts.ts';
 
-export type NodeValue = (User & { __typename: 'User' }) | (Post & { __typename: 'Post' }) | (Comment & { __typename: 'Comment' });
+type Typed<T, N extends string> = T & { __typename: N };
+export type NodeValue =
+  | Typed<User, 'User'>
+  | Typed<Post, 'Post'>
+  | Typed<Comment, 'Comment'>
+  | Typed<Session, 'Session'>
+  | Typed<ApiKey, 'ApiKey'>
+  | Typed<AuditEvent, 'AuditEvent'>;
 
 export const MAX_NODES = 100;
 
-/** Relay object identification: a global id to the object, if the viewer may see it. */
+/**
+ * Relay object identification: a global id to the object, if the viewer may
+ * see it. Objects the viewer may not see are null, exactly like missing ones.
+ */
 export function createNodeService(
   scope: RequestScope,
   posts: ReturnType<typeof createPostService>,
   comments: ReturnType<typeof createCommentService>,
 ) {
-  const { loaders } = scope;
+  const { loaders, db, viewer } = scope;
+  const ownerOrAdmin = (userId: string) => viewer !== null && (viewer.id === userId || hasRole(viewer, 'ADMIN'));
+  const typed = <T, N extends string>(value: T | null, __typename: N) => (value ? { ...value, __typename } : null);
+
   async function node(globalId: string): Promise<NodeValue | null> {
     const parsed = parseGlobalId(globalId);
     if (!parsed) return null;
     switch (parsed.type) {
-      case 'User': {
-        const user = await loaders.user.load(parsed.id);
-        return user && { ...user, __typename: 'User' };
+      case 'User':
+        return typed(await loaders.user.load(parsed.id), 'User');
+      case 'Post':
+        return typed(await posts.byId(globalId), 'Post');
+      case 'Comment':
+        return typed(await comments.byId(globalId), 'Comment');
+      case 'Session': {
+        const session = await db.session.findUnique({ where: { id: parsed.id } });
+        return typed(session && ownerOrAdmin(session.userId) ? session : null, 'Session');
       }
-      case 'Post': {
-        const post = await posts.byId(globalId);
-        return post && { ...post, __typename: 'Post' };
+      case 'ApiKey': {
+        const key = await db.apiKey.findUnique({ where: { id: parsed.id } });
+        return typed(key && ownerOrAdmin(key.userId) ? key : null, 'ApiKey');
       }
-      case 'Comment': {
-        const comment = await comments.byId(globalId);
-        return comment && { ...comment, __typename: 'Comment' };
+      case 'AuditEvent': {
+        if (!hasRole(viewer, 'ADMIN')) return null;
+        return typed(await db.auditEvent.findUnique({ where: { id: parsed.id } }), 'AuditEvent');
       }
     }
   }
+
   return {
     node,
     nodes(ids: readonly string[]): Promise<(NodeValue | null)[]> {

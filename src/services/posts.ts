@@ -13,17 +13,14 @@ import {
 } from '../lib/pagination.ts';
 import { sorts } from '../lib/sorts.ts';
 import * as validate from '../lib/validation.ts';
-import type { RequestScope, Viewer } from './deps.ts';
+import type { RequestScope } from './deps.ts';
+import { canSeePost, postVisibleSql } from './visibility.ts';
+import { hasRole } from '../auth/viewer.ts';
 import { requireViewer } from './viewer.ts';
 
 export interface PostListOptions extends PageArgs {
   filter?: { authorId?: string | null; tag?: string | null; status?: PostStatus | null; search?: string | null } | null;
   orderBy?: { field: 'CREATED_AT' | 'TITLE'; direction: 'ASC' | 'DESC' } | null;
-}
-
-/** Drafts exist only for their author; published and archived posts for everyone. */
-export function canSeePost(viewer: Viewer | null, post: Pick<Post, 'status' | 'authorId'>): boolean {
-  return post.status !== 'DRAFT' || post.authorId === viewer?.id;
 }
 
 // Must match the expression of "Post_search_idx" (see its migration).
@@ -102,8 +99,8 @@ export function createPostService(scope: RequestScope) {
       const page = parsePageArgs(options, sort);
       const filter = options.filter ?? {};
       const status = filter.status ?? 'PUBLISHED';
-      const conditions = [Prisma.sql`p.status = ${status}::"PostStatus"`];
-      if (status === 'DRAFT') {
+      const conditions = [Prisma.sql`p.status = ${status}::"PostStatus"`, postVisibleSql(viewer)];
+      if (status === 'DRAFT' && !hasRole(viewer, 'ADMIN')) {
         // Only one's own drafts are listable; signed out, there are none.
         conditions.push(viewer ? Prisma.sql`p."authorId" = ${viewer.id}::uuid` : Prisma.sql`FALSE`);
       }
@@ -129,7 +126,7 @@ export function createPostService(scope: RequestScope) {
       return pagePosts(
         db,
         Prisma.sql`"Post" p JOIN "Follow" f ON f."followeeId" = p."authorId" AND f."followerId" = ${me.id}::uuid`,
-        [Prisma.sql`p.status = 'PUBLISHED'`],
+        [Prisma.sql`p.status = 'PUBLISHED'`, postVisibleSql(viewer)],
         sorts.feed,
         Prisma.sql`p."publishedAt"`,
         page,

@@ -76,3 +76,29 @@ export type Reaction = Prisma.ReactionModel
  * 
  */
 export type Follow = Prisma.FollowModel
+/**
+ * Model Session
+ * A signed-in device. Refresh tokens belong to a session; revoking it ends them all.
+ */
+export type Session = Prisma.SessionModel
+/**
+ * Model RefreshToken
+ * Refresh tokens are random and stored as SHA-256 hashes only. A token is
+ * used once: using it again after the overlap window revokes its session.
+ */
+export type RefreshToken = Prisma.RefreshTokenModel
+/**
+ * Model ApiKey
+ * Personal API keys for bots and scripts; the secret is shown once and stored hashed.
+ */
+export type ApiKey = Prisma.ApiKeyModel
+/**
+ * Model ExternalIdentity
+ * A local user's account at an external OpenID Connect provider.
+ */
+export type ExternalIdentity = Prisma.ExternalIdentityModel
+/**
+ * Model AuditEvent
+ * Security events, readable by admins.
+ */
+export type AuditEvent = Prisma.AuditEventModel

@@ -37,3 +37,11 @@ export const ReactionKind = {
 } as const
 
 export type ReactionKind = (typeof ReactionKind)[keyof typeof ReactionKind]
+
+
+export const ApiScope = {
+  READ: 'READ',
+  WRITE: 'WRITE'
+} as const
+
+export type ApiScope = (typeof ApiScope)[keyof typeof ApiScope]

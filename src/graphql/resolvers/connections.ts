@@ -11,4 +11,6 @@ export const connectionResolvers: Resolvers = {
   UserConnection: connection,
   PostConnection: connection,
   CommentConnection: connection,
+  SessionConnection: connection,
+  AuditEventConnection: connection,
 };

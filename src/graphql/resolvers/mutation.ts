@@ -1,8 +1,23 @@
+import { ALL_SCOPES } from '../../auth/viewer.ts';
+import { renewContext, type GraphQLContext } from '../../context.ts';
+import { toGlobalId } from '../../lib/global-id.ts';
+import type { AuthResult } from '../../services/sessions.ts';
 import type { MutationResolvers } from '../resolvers.generated.ts';
 
 export const Mutation: MutationResolvers = {
-  signUp: (_, { input }, { services }) => services.accounts.signUp(input),
-  logIn: (_, { input }, { services }) => services.accounts.logIn(input),
+  signUp: async (_, { input }, context) => actAs(context, await context.services.accounts.signUp(input)),
+  logIn: async (_, { input }, context) => actAs(context, await context.services.accounts.logIn(input)),
+  refreshSession: async (_, { input }, context) => actAs(context, await context.services.sessions.refresh(input.refreshToken)),
+  logOut: async (_, __, { services }) => ({ sessionId: globalSessionId(await services.sessions.logOut()) }),
+  logOutEverywhere: async (_, __, { services }) => ({ revokedSessionCount: await services.sessions.logOutEverywhere() }),
+  revokeSession: async (_, { input }, { services }) => ({ sessionId: globalSessionId(await services.sessions.revoke(input.id)) }),
+  changePassword: async (_, { input }, { services }) => ({ user: await services.accounts.changePassword(input) }),
+  changeEmail: async (_, { input }, { services }) => ({ user: await services.accounts.changeEmail(input) }),
+  deleteAccount: async (_, { input }, { services }) => ({
+    deletedUserId: toGlobalId('User', await services.accounts.deleteAccount(input)),
+  }),
+  createApiKey: (_, { input }, { services }) => services.apiKeys.create(input),
+  revokeApiKey: async (_, { input }, { services }) => ({ apiKey: await services.apiKeys.revoke(input.id) }),
 
   createPost: async (_, { input }, { services }) => ({ post: await services.posts.create(input) }),
   updatePost: async (_, { input }, { services }) => ({ post: await services.posts.update(input) }),
@@ -24,4 +39,28 @@ export const Mutation: MutationResolvers = {
   removeReaction: async (_, { input }, { services }) => ({ post: await services.social.removeReaction(input) }),
   followUser: (_, { input }, { services }) => services.social.follow(input.userId),
   unfollowUser: (_, { input }, { services }) => services.social.unfollow(input.userId),
+
+  hidePost: async (_, { input }, { services }) => ({ post: await services.moderation.hidePost(input.id, input.reason) }),
+  restorePost: async (_, { input }, { services }) => ({ post: await services.moderation.restorePost(input.id) }),
+  hideComment: async (_, { input }, { services }) => ({ comment: await services.moderation.hideComment(input.id, input.reason) }),
+  restoreComment: async (_, { input }, { services }) => ({ comment: await services.moderation.restoreComment(input.id) }),
+  suspendUser: async (_, { input }, { services }) => ({ user: await services.moderation.suspend(input.userId, input.reason) }),
+  unsuspendUser: async (_, { input }, { services }) => ({ user: await services.moderation.unsuspend(input.userId) }),
+  setUserRole: async (_, { input }, { services }) => ({ user: await services.moderation.setRole(input.userId, input.role) }),
 };
+
+const globalSessionId = (id: string) => toGlobalId('Session', id);
+
+/** The rest of a sign-in operation sees the new session's viewer (its own email, `current` session). */
+function actAs(context: GraphQLContext, result: AuthResult): AuthResult {
+  context.viewer = {
+    id: result.user.id,
+    role: result.user.role,
+    credential: 'session',
+    sessionId: result.session.id,
+    scopes: ALL_SCOPES,
+    expiresAt: result.accessTokenExpiresAt,
+  };
+  renewContext(context);
+  return result;
+}

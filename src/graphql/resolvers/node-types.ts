@@ -1,15 +1,19 @@
+import { hasRole, type Viewer } from '../../auth/viewer.ts';
 import { toGlobalId } from '../../lib/global-id.ts';
 import type { Resolvers } from '../resolvers.generated.ts';
 
 export const nodeTypeResolvers: Resolvers = {
   Node: {
-    __resolveType: (node) => (node as unknown as { __typename: 'User' | 'Post' | 'Comment' }).__typename,
+    __resolveType: (node) => (node as unknown as { __typename: 'User' | 'Post' | 'Comment' | 'Session' | 'ApiKey' | 'AuditEvent' }).__typename,
   },
 
   User: {
     id: (user) => toGlobalId('User', user.id),
-    // Private: only the account itself sees its email.
-    email: (user, _, { viewer }) => (viewer?.id === user.id ? user.email : null),
+    // Private fields: the account itself and admins only, wherever reached.
+    email: (user, _, { viewer }) => (ownerOrAdmin(viewer, user.id) ? user.email : null),
+    sessions: (user, args, { viewer, services }) => (ownerOrAdmin(viewer, user.id) ? services.sessions.list(user.id, args) : null),
+    apiKeys: (user, _, { viewer, services }) => (ownerOrAdmin(viewer, user.id) ? services.apiKeys.list(user.id) : null),
+    suspendedAt: (user, _, { viewer }) => (viewer?.id === user.id || hasRole(viewer, 'MODERATOR') ? user.suspendedAt : null),
     posts: (user, args, { services }) => services.pages.authorPosts(user.id, args),
     followers: (user, args, { services }) => services.pages.followers(user.id, args),
     following: (user, args, { services }) => services.pages.following(user.id, args),
@@ -27,6 +31,7 @@ export const nodeTypeResolvers: Resolvers = {
     reactionCounts: async (post, _, { loaders }) =>
       (await loaders.reactionCounts.load(post.id)).map((tally) => ({ ...tally, postId: post.id })),
     viewerReactions: (post, _, { loaders }) => loaders.viewerReactions.load(post.id),
+    isHidden: (post) => post.hiddenAt !== null,
   },
 
   ReactionCount: {
@@ -39,5 +44,27 @@ export const nodeTypeResolvers: Resolvers = {
     post: async (comment, _, { loaders }) => (await loaders.post.load(comment.postId))!,
     parent: (comment, _, { loaders }) => (comment.parentId ? loaders.comment.load(comment.parentId) : null),
     replies: (comment, args, { services }) => services.pages.commentReplies(comment, args),
+    isHidden: (comment) => comment.hiddenAt !== null,
+  },
+
+  Session: {
+    id: (session) => toGlobalId('Session', session.id),
+    current: (session, _, { viewer }) => viewer?.sessionId === session.id,
+  },
+
+  ApiKey: {
+    id: (key) => toGlobalId('ApiKey', key.id),
+  },
+
+  AuditEvent: {
+    id: (event) => toGlobalId('AuditEvent', event.id),
+    type: (event) => event.type as never,
+    actor: (event, _, { loaders }) => (event.actorId ? loaders.user.load(event.actorId) : null),
+    targetUser: (event, _, { loaders }) => (event.targetUserId ? loaders.user.load(event.targetUserId) : null),
+    details: (event) => JSON.stringify(event.data),
   },
 };
+
+function ownerOrAdmin(viewer: Viewer | null, userId: string): boolean {
+  return viewer !== null && (viewer.id === userId || hasRole(viewer, 'ADMIN'));
+}

@@ -1,3 +1,4 @@
+import { expectGlobalId } from '../../lib/global-id.ts';
 import type { QueryResolvers } from '../resolvers.generated.ts';
 
 export const Query: QueryResolvers = {
@@ -9,4 +10,6 @@ export const Query: QueryResolvers = {
   post: (_, { id }, { services }) => services.posts.byId(id),
   posts: (_, args, { services }) => services.posts.list(args),
   feed: (_, args, { services }) => services.posts.feed(args),
+  auditEvents: (_, { userId, ...args }, { services }) =>
+    services.audit.list({ ...args, userId: userId ? expectGlobalId(userId, 'User', 'userId') : null }),
 };

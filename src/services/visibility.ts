@@ -1,0 +1,34 @@
+import { hasRole, type Viewer } from '../auth/viewer.ts';
+import { Prisma, type Comment, type Post } from '../db/generated/client.ts';
+
+// Who sees what. One rule, in JS for loaded rows and in SQL for lists, so
+// node(id), nested fields, lists and search all agree:
+// - drafts: their author and admins;
+// - hidden (by a moderator): their author, moderators and admins.
+
+export function canSeePost(viewer: Viewer | null, post: Pick<Post, 'status' | 'authorId' | 'hiddenAt'>): boolean {
+  const own = viewer?.id === post.authorId;
+  if (post.status === 'DRAFT' && !own && !hasRole(viewer, 'ADMIN')) return false;
+  if (post.hiddenAt && !own && !hasRole(viewer, 'MODERATOR')) return false;
+  return true;
+}
+
+export function canSeeComment(viewer: Viewer | null, comment: Pick<Comment, 'authorId' | 'hiddenAt'>): boolean {
+  return !comment.hiddenAt || viewer?.id === comment.authorId || hasRole(viewer, 'MODERATOR');
+}
+
+const NOBODY = '00000000-0000-0000-0000-000000000000';
+
+/** SQL twin of canSeePost for a "Post" aliased `p`. */
+export function postVisibleSql(viewer: Viewer | null): Prisma.Sql {
+  if (hasRole(viewer, 'ADMIN')) return Prisma.sql`TRUE`;
+  const me = viewer?.id ?? NOBODY;
+  const hidden = hasRole(viewer, 'MODERATOR') ? Prisma.sql`TRUE` : Prisma.sql`(p."hiddenAt" IS NULL OR p."authorId" = ${me}::uuid)`;
+  return Prisma.sql`((p.status <> 'DRAFT' OR p."authorId" = ${me}::uuid) AND ${hidden})`;
+}
+
+/** SQL twin of canSeeComment for a "Comment" aliased `c`. */
+export function commentVisibleSql(viewer: Viewer | null): Prisma.Sql {
+  if (hasRole(viewer, 'MODERATOR')) return Prisma.sql`TRUE`;
+  return Prisma.sql`(c."hiddenAt" IS NULL OR c."authorId" = ${viewer?.id ?? NOBODY}::uuid)`;
+}
