@@ -3,7 +3,9 @@ import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../context.ts';
 import { sqlStatsStorage, type SqlStats } from '../db/prisma.ts';
 
-export const MAX_BODY_BYTES = 1_000_000;
+// Large enough for any real operation (and for a password-policy check to
+// refuse a 1 MB password itself); larger bodies are refused unread.
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 class BodyError extends Error {
   constructor(
