@@ -101,7 +101,7 @@ describe('GraphQL over HTTP', () => {
       headers: { 'apollo-require-preflight': 'true' },
     });
     expect(res.status).toBe(200);
-    expect((await res.json()).data).toEqual({ posts: { totalCount: 0 } });
+    expect(((await res.json()) as any).data).toEqual({ posts: { totalCount: 0 } });
   });
 
   it('refuses a GET without a preflight-forcing header (CSRF prevention)', async () => {
