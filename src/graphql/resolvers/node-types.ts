@@ -8,8 +8,12 @@ export const nodeTypeResolvers: Resolvers = {
 
   User: {
     id: (user) => toGlobalId('User', user.id),
-    // Private: only the account itself sees its email.
-    email: (user, _, { viewer }) => (viewer?.id === user.id ? user.email : null),
+    // Private: only the account itself and admins see its email.
+    email: async (user, _, { viewer, loaders }) => {
+      if (!viewer) return null;
+      if (viewer.id === user.id) return user.email;
+      return (await loaders.user.load(viewer.id))?.role === 'ADMIN' ? user.email : null;
+    },
     posts: (user, args, { services }) => services.pages.authorPosts(user.id, args),
     followers: (user, args, { services }) => services.pages.followers(user.id, args),
     following: (user, args, { services }) => services.pages.following(user.id, args),
