@@ -1,4 +1,4 @@
-import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
+import { createClient, type Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createPost } from './helpers/fixtures.ts';
@@ -34,7 +34,7 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
 
   /** Runs one operation to completion and returns its results. */
   async function run(c: Client, query: string, variables?: Record<string, unknown>) {
-    const results: ExecutionResult<any>[] = [];
+    const results: any[] = [];
     for await (const result of c.iterate({ query, variables })) results.push(result);
     return results;
   }
@@ -97,7 +97,7 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
 
   it('refuses a subscription to a non-user id with BAD_USER_INPUT', async () => {
     const results = await run(client(), 'subscription ($a: ID!) { postPublished(authorId: $a) { id } }', { a: 'garbage' }).catch((e) => e);
-    const errors = Array.isArray(results) ? results.flatMap((r: ExecutionResult) => r.errors ?? []) : (results as unknown[]);
+    const errors = Array.isArray(results) ? results.flatMap((r: any) => r.errors ?? []) : (results as unknown[]);
     expect(errors).toHaveLength(1);
     expect((errors[0] as { extensions: Record<string, unknown> }).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'authorId' });
   });
