@@ -15,6 +15,7 @@ import { createDatabase, type Database } from './db/prisma.ts';
 import { seedDemoData } from './db/seed.ts';
 import { formatError, isUnexpected } from './graphql/errors.ts';
 import { buildSchema } from './graphql/schema.ts';
+import { prepareWsOperation } from './graphql/ws-operation.ts';
 import { createGraphQLHandler } from './http/graphql-handler.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createInMemoryBus } from './realtime/event-bus.ts';
@@ -81,8 +82,10 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
             return false;
           }
         },
+        onSubscribe: (_ctx, _id, payload) => prepareWsOperation(schema, payload),
         context: (ctx) => createContext(appDeps, ctx.extra.viewer ?? null),
         onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult, logger),
+        onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
       },
       wsServer,
     );
