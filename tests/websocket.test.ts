@@ -103,6 +103,29 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
   });
 
   it.each([
+    ['a syntax error', '{ me { id }', {}, 'GRAPHQL_PARSE_FAILED', undefined],
+    ['an unknown field', '{ me { password } }', {}, 'GRAPHQL_VALIDATION_FAILED', undefined],
+    ['a variable of the wrong type', 'query ($n: Int) { posts(first: $n) { totalCount } }', { n: 'ten' }, 'BAD_USER_INPUT', 'n'],
+    ['a missing input field', 'mutation ($i: CreatePostInput!) { createPost(input: $i) { post { id } } }', { i: { title: 't' } }, 'BAD_USER_INPUT', 'i.body'],
+    ['a page size out of range', 'query ($n: Int) { posts(first: $n) { totalCount } }', { n: 0 }, 'BAD_USER_INPUT', 'first'],
+  ])('reports %s with the same code as HTTP', async (_label, query, variables, code, field) => {
+    const c = client(`Bearer ${alice.token}`);
+    const outcome = await run(c, query, variables).then(
+      (results) => results.flatMap((r) => r.errors ?? []),
+      (errors) => errors,
+    );
+    expect(Array.isArray(outcome), JSON.stringify(outcome)).toBe(true);
+    expect(outcome).toHaveLength(1);
+    expect(outcome[0].extensions.code).toBe(code);
+    expect(outcome[0].extensions.field).toBe(field);
+    const http = await server.gql(query, variables, alice.token);
+    expect(http.body.errors![0]!.extensions.code).toBe(code);
+    expect(http.body.errors![0]!.extensions.field).toBe(field);
+    // The socket survives a bad operation.
+    expect(await run(c, '{ me { id } }')).toEqual([{ data: { me: { id: alice.id } } }]);
+  });
+
+  it.each([
     ['a garbage token', 'Bearer nope'],
     ['a non-Bearer value', 'Token abc'],
   ])('closes the socket with 4403 on %s', async (_label, authorization) => {
