@@ -379,5 +379,20 @@ describe('posts, comments, reactions and follows', () => {
       const newestFirst = ok(await server.gql(Q, { filter: { search: marker } })).users;
       expect(newestFirst.nodes.map((n: { id: string }) => n.id)).toEqual([u3.gid, u2.gid, u1.gid]);
     });
+
+    it('treats LIKE wildcards in the user search literally', async () => {
+      const marker = `mk${Math.random().toString(36).slice(2, 8)}`;
+      const percent = await insertUser(server, 'pct', { name: `${marker} 100% real` });
+      const plain = await insertUser(server, 'pln', { name: `${marker} 100 real` });
+      const under = await insertUser(server, 'und', { name: `${marker} a_b` });
+      await insertUser(server, 'und', { name: `${marker} axb` });
+      const Q = `query ($s: String) { users(filter: { search: $s }, first: 100) { totalCount nodes { id } } }`;
+      const found = async (s: string) => (ok(await server.gql(Q, { s })).users.nodes as { id: string }[]).map((n) => n.id);
+      expect(await found(`${marker} 100%`)).toEqual([percent.gid]);
+      expect(await found(`${marker} a_b`)).toEqual([under.gid]);
+      expect(await found('%')).toEqual([percent.gid]);
+      expect(await found(`${marker} 100`)).toEqual(expect.arrayContaining([percent.gid, plain.gid]));
+      expect(await found('\\')).toEqual([]);
+    });
   });
 });
