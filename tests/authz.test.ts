@@ -150,6 +150,20 @@ describe('authorization', () => {
     expect(ok(await server.gql(q, { id: alice.id }, admin.token)).user.email).toBe(alice.email);
   });
 
+  // OPEN: a still-valid token whose account was deleted is treated as a
+  // signed-in viewer: createPost then fails on the foreign key and answers a
+  // masked INTERNAL_SERVER_ERROR, followUser answers NOT_FOUND on 'viewer'.
+  // The fix (resolve the viewer against the database per request, 401 when
+  // the account is gone) belongs to the identity capability.
+  it.skip('treats a token of a deleted account as UNAUTHENTICATED', async () => {
+    const ghost = await signUp(server, 'ghost');
+    await server.db.user.delete({ where: { id: rawId(ghost.id) } });
+    const res = await server.gql(M.createPost, { input: { title: 't', body: 'b' } }, ghost.token);
+    expect(res.status).toBe(401);
+    expectError(res, 'UNAUTHENTICATED');
+    expectError(await server.gql(M.followUser, { input: { userId: alice.id } }, ghost.token), 'UNAUTHENTICATED');
+  });
+
   describe('bearer tokens on HTTP', () => {
     const claims = { typ: 'access' };
     const sign = (secret: string, options: jwt.SignOptions) =>

@@ -194,6 +194,15 @@ describe('pagination', () => {
       expect(res.body.data).toBeNull();
     });
 
+    it.each([
+      [{ first: 1, before: 'x' }, 'before'],
+      [{ last: 1, after: 'x' }, 'after'],
+      [{ after: 'x', before: 'y' }, 'before'],
+    ])('refuses mixed directions %j with BAD_USER_INPUT on %s', async (vars, field) => {
+      const error = expectError(await server.gql(POSTS, vars), 'BAD_USER_INPUT', field);
+      expect((error.extensions.fieldErrors as { message: string }[]).some((e) => /first\/after|either after or before/.test(e.message))).toBe(true);
+    });
+
     it('accepts the page size limits 1 and 100', async () => {
       ok(await server.gql(POSTS, { first: 1 }));
       ok(await server.gql(POSTS, { last: 100 }));
