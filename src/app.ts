@@ -16,7 +16,7 @@ import { seedDemoData } from './db/seed.ts';
 import { formatError, isUnexpected } from './graphql/errors.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { prepareWsOperation } from './graphql/ws-operation.ts';
-import { createGraphQLHandler } from './http/graphql-handler.ts';
+import { createGraphQLHandler, MAX_BODY_BYTES } from './http/graphql-handler.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createInMemoryBus } from './realtime/event-bus.ts';
 import type { AppDeps, Viewer } from './services/deps.ts';
@@ -70,7 +70,8 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
 
     // WebSocket: graphql-ws on the same port and path. The viewer is fixed at
     // connection_init; bad credentials close the socket with 4403.
-    const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
+    // Same message cap as an HTTP body: a limit that holds on HTTP holds on WS.
+    const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: MAX_BODY_BYTES });
     const wsCleanup = useServer<Record<string, unknown> | undefined, { viewer?: Viewer | null }>(
       {
         schema,
