@@ -125,6 +125,14 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
     expect(await run(c, '{ me { id } }')).toEqual([{ data: { me: { id: alice.id } } }]);
   });
 
+  it('holds the HTTP body cap (1 MB) on WebSocket messages too', async () => {
+    const closed = new Promise<{ code: number }>((resolve) => {
+      const c = client(`Bearer ${alice.token}`, { lazy: false, on: { closed: (event) => resolve(event as { code: number }) }, onNonLazyError: () => {} });
+      c.subscribe({ query: '{ me { id } }', variables: { pad: 'x'.repeat(1_100_000) } }, { next: () => {}, error: () => {}, complete: () => {} });
+    });
+    expect((await closed).code).toBe(1009); // message too big
+  });
+
   it.each([
     ['a garbage token', 'Bearer nope'],
     ['a non-Bearer value', 'Token abc'],
