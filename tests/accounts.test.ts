@@ -43,6 +43,12 @@ describe('accounts', () => {
     expect(row.passwordHash).not.toContain(input.password);
   });
 
+  // OPEN: AuthPayload.user is "the signed-in user", but the request that signs
+  // in is anonymous, so User.email resolves to null in the payload (only a
+  // later request with the token shows it). Decide whether the payload should
+  // show it; setting context.viewer mid-operation would be the wrong fix.
+  it.todo('shows the email of the signed-in user in the signUp/logIn payload');
+
   it('stores email and username lower-cased and logs in with either, in any case', async () => {
     const input = fresh();
     const res = await server.gql(SIGN_UP, { input: { ...input, email: input.email.toUpperCase(), username: input.username.toUpperCase() } });

@@ -181,6 +181,28 @@ describe('pagination', () => {
       expect(originals).toEqual(gids); // titles "Post 000".."Post 009" ascending
     });
 
+    it('does not repeat or skip rows when rows are inserted while walking backward', async () => {
+      const { author, gids } = await authorWithPosts(10);
+      const newestFirst = [...gids].reverse();
+      let n = 0;
+      const { nodes } = await walk(
+        (v) => postsPage({ ...v, filter: { authorId: author.gid } }),
+        'backward',
+        3,
+        async () => {
+          n += 1;
+          // Older than everything: behind the cursor of a backward walk, never shown.
+          await insertPosts(server, author.id, 1, () => ({ createdAt: new Date(Date.UTC(2020, 0, 1, 0, n)) }));
+          // A tie with the oldest original row: also behind the cursor.
+          await insertPosts(server, author.id, 1, () => ({ createdAt: new Date(Date.UTC(2026, 0, 1)) }));
+        },
+      );
+      expect(n).toBeGreaterThan(0);
+      const ids = nodes.map((x) => x.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.filter((id) => gids.includes(id))).toEqual(newestFirst);
+    });
+
     it.each([
       [{ first: 0 }, 'first'],
       [{ first: 101 }, 'first'],
