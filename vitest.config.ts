@@ -1,10 +1,16 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
-  // graphql 16 ships CJS (main) and ESM (module) builds without an exports
-  // map: Node loads the CJS one for Apollo Server, Vite would pick the ESM
-  // one for our code, and two graphql instances break `instanceof` checks.
-  resolve: { alias: { graphql: 'graphql/index.js' } },
+  resolve: {
+    // Node resolves `graphql` to its CommonJS build (what Apollo Server and
+    // graphql-ws load); Vite would pick `index.mjs` for our sources. Two copies
+    // break `instanceof GraphQLError`, so every Apollo error got masked in
+    // tests only. Use the one copy Node uses in production.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['tests/**/*.test.ts'],
     // One PostgreSQL for the run (TEST_DATABASE_URL or embedded); each test

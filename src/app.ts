@@ -18,7 +18,8 @@ import { createRedis } from './db/redis.ts';
 import { seedDemoData } from './db/seed.ts';
 import { formatError, isUnexpected } from './graphql/errors.ts';
 import { buildSchema } from './graphql/schema.ts';
-import { createGraphQLHandler } from './http/graphql-handler.ts';
+import { prepareWsOperation } from './graphql/ws-operation.ts';
+import { createGraphQLHandler, MAX_BODY_BYTES } from './http/graphql-handler.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createInMemoryBus } from './realtime/event-bus.ts';
 import { createMemoryCounterStore, createRedisCounterStore } from './security/counter-store.ts';
@@ -92,7 +93,8 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
 
     // WebSocket: graphql-ws on the same port and path. The viewer is fixed at
     // connection_init; bad credentials close the socket with 4403.
-    const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
+    // Same message cap as an HTTP body: a limit that holds on HTTP holds on WS.
+    const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: MAX_BODY_BYTES });
     const wsCleanup = useServer<Record<string, unknown> | undefined, { viewer?: Viewer | null; request: IncomingMessage }>(
       {
         schema,
@@ -104,8 +106,10 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
             return false;
           }
         },
+        onSubscribe: (_ctx, _id, payload) => prepareWsOperation(schema, payload),
         context: (ctx) => createContext(appDeps, ctx.extra.viewer ?? null, requestInfo(ctx.extra.request)),
         onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult, logger),
+        onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
       },
       wsServer,
     );

@@ -10,6 +10,8 @@ export interface GraphQLContext {
   sqlStats: SqlStats;
   request: RequestInfo;
   viewer: Viewer | null;
+  /** Set by signUp/logIn/refreshSession: the account the payload describes. */
+  signedIn: { userId: string; sessionId: string } | null;
   loaders: Loaders;
   services: Services;
 }
@@ -27,7 +29,7 @@ export function createContext(
   requestId = randomUUID(),
 ): GraphQLContext {
   const loaders = createLoaders(deps.db, viewer);
-  return { requestId, deps, sqlStats, request, viewer, loaders, services: createServices({ ...deps, viewer, loaders, request }) };
+  return { requestId, deps, sqlStats, request, viewer, signedIn: null, loaders, services: createServices({ ...deps, viewer, loaders, request }) };
 }
 
 /** Gives a long-lived context (a subscription's) fresh loaders and services. */

@@ -21,6 +21,8 @@ export function isUnexpected(error: unknown): boolean {
 // graphql-js reports bad variables as: Variable "$input" got invalid value 5 at "input.title"; ...
 const VARIABLE_PATH = /Variable "\$([^"]+)" got invalid value .*? at "([^"]+)"/;
 const VARIABLE_NAME = /Variable "\$([^"]+)"/;
+// ...; Field "body" of required type "String!" was not provided. / Field "x" is not defined by type "T".
+const INPUT_FIELD = /; Field "([^"]+)" (?:of required type "[^"]+" was not provided|is not defined by type "[^"]+")\.[^;]*$/;
 
 /**
  * Shapes every error for clients: a documented `extensions.code`, the
@@ -34,7 +36,12 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const { stacktrace: _omit, ...extensions } = formatted.extensions ?? {};
   if (extensions.code === 'BAD_USER_INPUT' && extensions.field === undefined) {
     const match = VARIABLE_PATH.exec(formatted.message) ?? VARIABLE_NAME.exec(formatted.message);
-    if (match) extensions.field = match[2] ?? match[1];
+    if (match) {
+      const inner = INPUT_FIELD.exec(formatted.message);
+      // graphql-js writes list indexes as `ids[1]`; our paths read `ids.1`.
+      const base = (match[2] ?? match[1]!).replace(/\[(\d+)\]/g, '.$1');
+      extensions.field = inner ? `${base}.${inner[1]}` : base;
+    }
   }
   return { ...formatted, extensions };
 }

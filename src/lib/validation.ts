@@ -16,9 +16,11 @@ export const MAX_TAGS = 10;
 
 /** Lower-cases and de-duplicates tags, checking each against the tag rules. */
 export function tags(checker: InputChecker, field: string, values: readonly string[]): string[] {
-  const normalized = [...new Set(values.map((t) => t.trim().toLowerCase()))];
+  const cleaned = values.map((t) => t.trim().toLowerCase());
+  const normalized = [...new Set(cleaned)];
   checker.check(normalized.length <= MAX_TAGS, field, `At most ${MAX_TAGS} tags`);
-  normalized.forEach((tag, i) =>
+  // Paths index the client's list, not the de-duplicated one.
+  cleaned.forEach((tag, i) =>
     checker.check(TAG.test(tag), `${field}.${i}`, 'Tags are 1 to 30 letters, digits or dashes'),
   );
   return normalized;

@@ -66,17 +66,28 @@ export function createAccountService(scope: RequestScope) {
       const name = text(checker, 'input.name', input.name, 1, 80);
       checker.throwIfAny();
 
-      await assertEmailFree(email, 'input.email');
-      if (await db.user.findUnique({ where: { username }, select: { id: true } })) {
-        throw new AppError('CONFLICT', 'This username is taken', { field: 'input.username' });
-      }
+      const assertAvailable = async () => {
+        const taken = await db.user.findMany({
+          where: { OR: [{ email }, { username }] },
+          select: { email: true, username: true },
+        });
+        if (taken.some((u) => u.email === email)) {
+          throw new AppError('CONFLICT', 'This email is already registered', { field: 'input.email' });
+        }
+        if (taken.some((u) => u.username === username)) {
+          throw new AppError('CONFLICT', 'This username is taken', { field: 'input.username' });
+        }
+      };
+      await assertAvailable();
       let user: User;
       try {
         user = await db.user.create({ data: { email, username, name, passwordHash: await hashPassword(input.password) } });
       } catch (error) {
-        // Lost a race with a concurrent sign-up for the same email or username.
-        if (isUniqueViolation(error)) throw new AppError('CONFLICT', 'This email or username is already taken', { field: 'input' });
-        throw error;
+        if (!isUniqueViolation(error)) throw error;
+        // Lost a race with a concurrent sign-up: the winner is committed now,
+        // so the same check names the field that was taken.
+        await assertAvailable();
+        throw new AppError('CONFLICT', 'This email or username is already taken', { field: 'input.email' });
       }
       await recordAudit(db, scope, { type: 'SIGNED_UP', actorId: user.id, targetUserId: user.id });
       return sessions.start(user, input.deviceLabel);

@@ -31,7 +31,8 @@ export function createUserService(scope: RequestScope) {
       const sort = byUsername ? sorts.usersByUsername(direction) : sorts.usersByCreatedAt(direction);
       const sortField = byUsername ? 'username' : 'createdAt';
       const page = parsePageArgs(options, sort);
-      const search = options.filter?.search?.trim();
+      // Prisma's `contains` is a LIKE: escape its wildcards so they match literally.
+      const search = options.filter?.search?.trim().replace(/[\\%_]/g, '\\$&');
       const where: Prisma.UserWhereInput = {
         ...(options.filter?.role ? { role: options.filter.role } : {}),
         ...(search

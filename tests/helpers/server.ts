@@ -42,9 +42,9 @@ export async function createTestDatabase(): Promise<string> {
 export async function startTestServer(env: Record<string, string> = {}, databaseUrl?: string): Promise<TestServer> {
   const dbUrl = databaseUrl ?? (await createTestDatabase());
   const config = loadConfig({ NODE_ENV: 'test', PORT: '0', DATABASE_URL: dbUrl, SQL_STATS: '1', LOG_LEVEL: 'silent', ...env });
-  const app = buildApp(config, createLogger((env.LOG_LEVEL as 'silent') ?? 'silent'));
+  const app = buildApp(config, createLogger('silent'));
   await app.start();
-  const database = createDatabase(dbUrl, 2, createLogger((env.LOG_LEVEL as 'silent') ?? 'silent'));
+  const database = createDatabase(dbUrl, 2, createLogger('silent'));
   const url = app.url;
   return {
     app,
@@ -57,7 +57,7 @@ export async function startTestServer(env: Record<string, string> = {}, database
         headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: JSON.stringify({ query, variables }),
       });
-      return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse<never>['body'] };
+      return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse<any>['body'] };
     },
     async stop() {
       await database.close();

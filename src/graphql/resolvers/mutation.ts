@@ -1,5 +1,4 @@
-import { ALL_SCOPES } from '../../auth/viewer.ts';
-import { renewContext, type GraphQLContext } from '../../context.ts';
+import type { GraphQLContext } from '../../context.ts';
 import { toGlobalId } from '../../lib/global-id.ts';
 import type { AuthResult } from '../../services/sessions.ts';
 import type { MutationResolvers } from '../resolvers.generated.ts';
@@ -51,16 +50,12 @@ export const Mutation: MutationResolvers = {
 
 const globalSessionId = (id: string) => toGlobalId('Session', id);
 
-/** The rest of a sign-in operation sees the new session's viewer (its own email, `current` session). */
+/**
+ * The payload of a sign-in may show the account's own private fields (its
+ * email, `current` on the new session). Only reads of that account widen:
+ * the operation's viewer, and so what else it may do, stays as it was.
+ */
 function actAs(context: GraphQLContext, result: AuthResult): AuthResult {
-  context.viewer = {
-    id: result.user.id,
-    role: result.user.role,
-    credential: 'session',
-    sessionId: result.session.id,
-    scopes: ALL_SCOPES,
-    expiresAt: result.accessTokenExpiresAt,
-  };
-  renewContext(context);
+  context.signedIn = { userId: result.user.id, sessionId: result.session.id };
   return result;
 }

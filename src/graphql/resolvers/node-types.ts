@@ -1,4 +1,5 @@
-import { hasRole, type Viewer } from '../../auth/viewer.ts';
+import { hasRole } from '../../auth/viewer.ts';
+import type { GraphQLContext } from '../../context.ts';
 import { toGlobalId } from '../../lib/global-id.ts';
 import type { Resolvers } from '../resolvers.generated.ts';
 
@@ -10,9 +11,9 @@ export const nodeTypeResolvers: Resolvers = {
   User: {
     id: (user) => toGlobalId('User', user.id),
     // Private fields: the account itself and admins only, wherever reached.
-    email: (user, _, { viewer }) => (ownerOrAdmin(viewer, user.id) ? user.email : null),
-    sessions: (user, args, { viewer, services }) => (ownerOrAdmin(viewer, user.id) ? services.sessions.list(user.id, args) : null),
-    apiKeys: (user, _, { viewer, services }) => (ownerOrAdmin(viewer, user.id) ? services.apiKeys.list(user.id) : null),
+    email: (user, _, context) => (ownerOrAdmin(context, user.id) ? user.email : null),
+    sessions: (user, args, context) => (ownerOrAdmin(context, user.id) ? context.services.sessions.list(user.id, args) : null),
+    apiKeys: (user, _, context) => (ownerOrAdmin(context, user.id) ? context.services.apiKeys.list(user.id) : null),
     suspendedAt: (user, _, { viewer }) => (viewer?.id === user.id || hasRole(viewer, 'MODERATOR') ? user.suspendedAt : null),
     posts: (user, args, { services }) => services.pages.authorPosts(user.id, args),
     followers: (user, args, { services }) => services.pages.followers(user.id, args),
@@ -49,7 +50,7 @@ export const nodeTypeResolvers: Resolvers = {
 
   Session: {
     id: (session) => toGlobalId('Session', session.id),
-    current: (session, _, { viewer }) => viewer?.sessionId === session.id,
+    current: (session, _, { viewer, signedIn }) => (signedIn?.sessionId ?? viewer?.sessionId) === session.id,
   },
 
   ApiKey: {
@@ -65,6 +66,6 @@ export const nodeTypeResolvers: Resolvers = {
   },
 };
 
-function ownerOrAdmin(viewer: Viewer | null, userId: string): boolean {
-  return viewer !== null && (viewer.id === userId || hasRole(viewer, 'ADMIN'));
+function ownerOrAdmin({ viewer, signedIn }: Pick<GraphQLContext, 'viewer' | 'signedIn'>, userId: string): boolean {
+  return signedIn?.userId === userId || (viewer !== null && (viewer.id === userId || hasRole(viewer, 'ADMIN')));
 }

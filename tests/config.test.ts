@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const SECRET = 's'.repeat(32);
+
+function refusal(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('configuration', () => {
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ PORT: '-1' }, 'PORT'],
+    [{ PORT: '80.5' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://root@localhost:3306/agora' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL'],
+    [{ REDIS_URL: 'http://localhost:6379' }, 'REDIS_URL'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ DB_POOL_SIZE: '0' }, 'DB_POOL_SIZE'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ JWT_SECRET: 'too-short' }, 'JWT_SECRET'],
+  ])('refuses %j with a message naming %s', (env, name) => {
+    expect(refusal({ NODE_ENV: 'test', JWT_SECRET: SECRET, ...env }).message).toContain(name);
+  });
+
+  it('refuses NODE_ENV=production without JWT_SECRET', () => {
+    const error = refusal({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://db/agora' });
+    expect(error.message).toContain('JWT_SECRET');
+    expect(refusal({ NODE_ENV: 'production', JWT_SECRET: '' }).message).toContain('JWT_SECRET');
+  });
+
+  it('accepts a valid production configuration', () => {
+    const config = loadConfig({ NODE_ENV: 'production', PORT: '8080', DATABASE_URL: 'postgres://u:p@db:5432/agora', JWT_SECRET: SECRET, REDIS_URL: 'redis://cache:6379' });
+    expect(config).toMatchObject({ nodeEnv: 'production', port: 8080, databaseUrl: 'postgres://u:p@db:5432/agora', redisUrl: 'redis://cache:6379' });
+    expect(config.jwt).toMatchObject({ algorithm: 'HS256', secret: SECRET });
+  });
+
+  it('exits non-zero with one line naming PORT when started with PORT=abc', async () => {
+    const env: Record<string, string | undefined> = { ...process.env, NODE_ENV: 'test', PORT: 'abc', LOG_LEVEL: 'silent' };
+    delete env.DATABASE_URL;
+    const child = spawn('npx', ['tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    // npm may warn about the machine's own npm config; that is not Agora's output.
+    const lines = output.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('npm warn'));
+    expect(code).not.toBe(0);
+    expect(code).not.toBeNull();
+    expect(lines, output).toHaveLength(1);
+    expect(lines[0]).toContain('PORT');
+    expect(lines[0]).toContain('abc');
+    expect(output).not.toMatch(/\n\s+at /); // no stack trace
+  }, 60_000);
+});

@@ -1,0 +1,124 @@
+import { expect } from 'vitest';
+import { toGlobalId } from '../../src/lib/global-id.ts';
+import { unique, type GraphQLResponse, type TestServer, type TestUser } from './server.ts';
+
+/** The database id behind a global id (tests arrange and assert rows with it). */
+export function rawId(globalId: string): string {
+  const decoded = Buffer.from(globalId, 'base64url').toString('utf8');
+  return decoded.slice(decoded.indexOf(':') + 1);
+}
+
+export const userGid = (id: string) => toGlobalId('User', id);
+export const postGid = (id: string) => toGlobalId('Post', id);
+export const commentGid = (id: string) => toGlobalId('Comment', id);
+
+/**
+ * Asserts the response failed with exactly one error of `code` (and `field`
+ * when given: `null` means "no field") and returns that error.
+ */
+export function expectError(res: GraphQLResponse, code: string, field?: string | null) {
+  expect(res.body.errors, JSON.stringify(res.body)).toHaveLength(1);
+  const error = res.body.errors![0]!;
+  expect(error.extensions.code, JSON.stringify(error)).toBe(code);
+  if (field !== undefined) expect(error.extensions.field ?? null, JSON.stringify(error)).toBe(field);
+  return error;
+}
+
+/** Asserts the response has no errors and returns its data. */
+export function ok<T = Record<string, any>>(res: GraphQLResponse<T>): T {
+  expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
+  expect(res.status).toBe(200);
+  return res.body.data as T;
+}
+
+/** A user row made directly in the database (no password hashing): for data nobody logs in as. */
+export async function insertUser(server: TestServer, prefix = 'row', data: { name?: string; createdAt?: Date; role?: 'USER' | 'MODERATOR' | 'ADMIN' } = {}) {
+  const username = unique(prefix).slice(0, 30);
+  const user = await server.db.user.create({
+    data: { username, email: `${username}@example.com`, name: data.name ?? username, passwordHash: 'not-a-hash', createdAt: data.createdAt, role: data.role },
+  });
+  return { ...user, gid: userGid(user.id) };
+}
+
+/** Inserts `count` posts by `authorId` (a database id) with explicit, increasing createdAt. */
+export async function insertPosts(
+  server: TestServer,
+  authorId: string,
+  count: number,
+  make: (i: number) => Partial<{ title: string; body: string; status: 'DRAFT' | 'PUBLISHED' | 'ARCHIVED'; createdAt: Date; publishedAt: Date | null }> = () => ({}),
+) {
+  const base = Date.UTC(2026, 0, 1);
+  const rows = [];
+  for (let i = 0; i < count; i++) {
+    const extra = make(i);
+    const status = extra.status ?? 'PUBLISHED';
+    const createdAt = extra.createdAt ?? new Date(base + i * 60_000);
+    rows.push(
+      await server.db.post.create({
+        data: {
+          authorId,
+          title: extra.title ?? `Post ${String(i).padStart(3, '0')}`,
+          body: extra.body ?? `Body ${i}`,
+          status,
+          createdAt,
+          publishedAt: extra.publishedAt !== undefined ? extra.publishedAt : status === 'DRAFT' ? null : createdAt,
+        },
+      }),
+    );
+  }
+  return rows;
+}
+
+const CREATE_POST = `mutation ($input: CreatePostInput!) {
+  createPost(input: $input) { post { id title body status tags publishedAt createdAt updatedAt } }
+}`;
+
+/** Creates a post over GraphQL as `user`; returns the post (with `raw`, its database id). */
+export async function createPost(
+  server: TestServer,
+  user: TestUser,
+  input: { title?: string; body?: string; tags?: string[]; publish?: boolean } = {},
+) {
+  const res = await server.gql(CREATE_POST, { input: { title: 'A title', body: 'A body', ...input } }, user.token);
+  const post = ok(res).createPost.post;
+  return { ...post, raw: rawId(post.id) } as { id: string; raw: string; title: string; status: string; tags: string[]; publishedAt: string | null; createdAt: string; updatedAt: string };
+}
+
+export interface PageInfo {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+export interface Page<T = any> {
+  edges: { cursor: string; node: T }[];
+  nodes?: T[];
+  pageInfo: PageInfo;
+  totalCount?: number;
+}
+
+/**
+ * Walks a whole connection page by page, forward (first/after) or backward
+ * (last/before). `fetch` gets the paging variables and returns the page.
+ * Returns all nodes in connection order and the pages seen.
+ */
+export async function walk<T>(
+  fetch: (vars: { first?: number; after?: string; last?: number; before?: string }) => Promise<Page<T>>,
+  direction: 'forward' | 'backward',
+  size: number,
+  between?: (pageIndex: number) => Promise<void>,
+): Promise<{ nodes: T[]; pages: Page<T>[] }> {
+  const pages: Page<T>[] = [];
+  let cursor: string | undefined;
+  for (let guard = 0; guard < 1000; guard++) {
+    const page = await fetch(direction === 'forward' ? { first: size, after: cursor } : { last: size, before: cursor });
+    pages.push(page);
+    const more = direction === 'forward' ? page.pageInfo.hasNextPage : page.pageInfo.hasPreviousPage;
+    if (!more) break;
+    cursor = (direction === 'forward' ? page.pageInfo.endCursor : page.pageInfo.startCursor) ?? undefined;
+    expect(cursor).toBeTruthy();
+    await between?.(pages.length);
+  }
+  const nodes = direction === 'forward' ? pages.flatMap((p) => p.edges.map((e) => e.node)) : pages.reverse().flatMap((p) => p.edges.map((e) => e.node));
+  return { nodes, pages };
+}

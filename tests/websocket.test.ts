@@ -1,0 +1,146 @@
+import { MAX_BODY_BYTES } from '../src/http/graphql-handler.ts';
+import { createClient, type Client } from 'graphql-ws';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createPost } from './helpers/fixtures.ts';
+import { signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
+
+describe('GraphQL over WebSocket (graphql-ws)', () => {
+  let server: TestServer;
+  let wsUrl: string;
+  let alice: TestUser;
+  let bob: TestUser;
+  const clients: Client[] = [];
+  beforeAll(async () => {
+    server = await startTestServer();
+    wsUrl = `${server.url.replace(/^http/, 'ws')}/graphql`;
+    [alice, bob] = await Promise.all([signUp(server, 'alice'), signUp(server, 'bob')]);
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+  });
+  afterAll(() => server.stop());
+
+  function client(authorization?: string, extra: Partial<Parameters<typeof createClient>[0]> = {}) {
+    const c = createClient({
+      url: wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: authorization === undefined ? undefined : { authorization },
+      ...extra,
+    });
+    clients.push(c);
+    return c;
+  }
+
+  /** Runs one operation to completion and returns its results. */
+  async function run(c: Client, query: string, variables?: Record<string, unknown>) {
+    const results: any[] = [];
+    for await (const result of c.iterate({ query, variables })) results.push(result);
+    return results;
+  }
+
+  it('runs a query as the viewer of connectionParams.authorization', async () => {
+    const results = await run(client(`Bearer ${alice.token}`), '{ me { id username email } }');
+    expect(results).toEqual([{ data: { me: { id: alice.id, username: alice.username, email: alice.email } } }]);
+  });
+
+  it('runs anonymously without credentials', async () => {
+    expect(await run(client(), '{ me { id } }')).toEqual([{ data: { me: null } }]);
+  });
+
+  it('delivers postPublished for the subscribed author after a createPost over HTTP', async () => {
+    const c = client(`Bearer ${bob.token}`);
+    const events: any[] = [];
+    const errors: unknown[] = [];
+    let resolveFirst!: () => void;
+    const first = new Promise<void>((resolve) => (resolveFirst = resolve));
+    const unsubscribe = c.subscribe(
+      { query: 'subscription ($a: ID!) { postPublished(authorId: $a) { id title status author { id } } }', variables: { a: alice.id } },
+      {
+        next: (result) => {
+          events.push(result);
+          resolveFirst();
+        },
+        error: (e) => errors.push(e),
+        complete: () => {},
+      },
+    );
+    // The server registers the subscription asynchronously: publish until one
+    // arrives (bounded), with a post by someone else first each time.
+    const published: string[] = [];
+    for (let attempt = 0; attempt < 20 && events.length === 0; attempt++) {
+      await createPost(server, bob, { title: 'not alice', publish: true });
+      const post = await createPost(server, alice, { title: `alice ${attempt}`, publish: true });
+      published.push(post.id);
+      await Promise.race([first, new Promise((r) => setTimeout(r, 250))]);
+    }
+    expect(errors).toEqual([]);
+    expect(events.length).toBeGreaterThan(0);
+    const post = events[0].data.postPublished;
+    expect(events[0].errors).toBeUndefined();
+    expect(published).toContain(post.id);
+    expect(post).toMatchObject({ status: 'PUBLISHED', author: { id: alice.id } });
+    expect(post.title).toMatch(/^alice \d+$/);
+
+    // The subscription is live now, and events arrive in order: a draft is
+    // not announced, a marker post is, then publishing the draft is.
+    await new Promise((r) => setTimeout(r, 300)); // let retries still in flight land
+    const seen = events.length;
+    const draft = await createPost(server, alice, { title: 'draft first' });
+    const marker = await createPost(server, alice, { title: 'marker', publish: true });
+    const res = await server.gql('mutation ($input: PostIdInput!) { publishPost(input: $input) { post { id } } }', { input: { id: draft.id } }, alice.token);
+    expect(res.body.errors).toBeUndefined();
+    for (let i = 0; i < 100 && events.length < seen + 2; i++) await new Promise((r) => setTimeout(r, 50));
+    unsubscribe();
+    expect(events.slice(seen).map((e) => e.data.postPublished.id)).toEqual([marker.id, draft.id]);
+  });
+
+  it('refuses a subscription to a non-user id with BAD_USER_INPUT', async () => {
+    const results = await run(client(), 'subscription ($a: ID!) { postPublished(authorId: $a) { id } }', { a: 'garbage' }).catch((e) => e);
+    const errors = Array.isArray(results) ? results.flatMap((r: any) => r.errors ?? []) : (results as unknown[]);
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as { extensions: Record<string, unknown> }).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'authorId' });
+  });
+
+  it.each([
+    ['a syntax error', '{ me { id }', {}, 'GRAPHQL_PARSE_FAILED', undefined],
+    ['an unknown field', '{ me { password } }', {}, 'GRAPHQL_VALIDATION_FAILED', undefined],
+    ['a variable of the wrong type', 'query ($n: Int) { posts(first: $n) { totalCount } }', { n: 'ten' }, 'BAD_USER_INPUT', 'n'],
+    ['a missing input field', 'mutation ($i: CreatePostInput!) { createPost(input: $i) { post { id } } }', { i: { title: 't' } }, 'BAD_USER_INPUT', 'i.body'],
+    ['a page size out of range', 'query ($n: Int) { posts(first: $n) { totalCount } }', { n: 0 }, 'BAD_USER_INPUT', 'first'],
+  ])('reports %s with the same code as HTTP', async (_label, query, variables, code, field) => {
+    const c = client(`Bearer ${alice.token}`);
+    const outcome = await run(c, query, variables).then(
+      (results) => results.flatMap((r) => r.errors ?? []),
+      (errors) => errors,
+    );
+    expect(Array.isArray(outcome), JSON.stringify(outcome)).toBe(true);
+    expect(outcome).toHaveLength(1);
+    expect(outcome[0].extensions.code).toBe(code);
+    expect(outcome[0].extensions.field).toBe(field);
+    const http = await server.gql(query, variables, alice.token);
+    expect(http.body.errors![0]!.extensions.code).toBe(code);
+    expect(http.body.errors![0]!.extensions.field).toBe(field);
+    // The socket survives a bad operation.
+    expect(await run(c, '{ me { id } }')).toEqual([{ data: { me: { id: alice.id } } }]);
+  });
+
+  it('holds the HTTP body cap on WebSocket messages too', async () => {
+    const closed = new Promise<{ code: number }>((resolve) => {
+      const c = client(`Bearer ${alice.token}`, { lazy: false, on: { closed: (event) => resolve(event as { code: number }) }, onNonLazyError: () => {} });
+      c.subscribe({ query: '{ me { id } }', variables: { pad: 'x'.repeat(MAX_BODY_BYTES) } }, { next: () => {}, error: () => {}, complete: () => {} });
+    });
+    expect((await closed).code).toBe(1009); // message too big
+  });
+
+  it.each([
+    ['a garbage token', 'Bearer nope'],
+    ['a non-Bearer value', 'Token abc'],
+  ])('closes the socket with 4403 on %s', async (_label, authorization) => {
+    const closed = new Promise<{ code: number }>((resolve) => {
+      client(authorization, { lazy: false, on: { closed: (event) => resolve(event as { code: number }) }, onNonLazyError: () => {} });
+    });
+    expect((await closed).code).toBe(4403);
+  });
+});
