@@ -130,8 +130,10 @@ describe('accounts', () => {
     expect(JSON.stringify(error).length).toBeLessThan(2_000); // the password is not echoed back
     expect(await countByEmailOrName(input.email, input.username)).toBe(0);
     // At and over the cap, the HTTP layer refuses before GraphQL runs.
-    const huge = await server.gql(SIGN_UP, { input: { ...input, password: 'p'.repeat(MAX_BODY_BYTES) } }).catch(() => null);
-    if (huge) expect(huge.status).toBe(413);
+    const huge = await server.gql(SIGN_UP, { input: { ...input, password: 'p'.repeat(MAX_BODY_BYTES) } });
+    expect(huge.status).toBe(413);
+    expect(huge.body.errors![0]!.extensions.code).toBe('BAD_REQUEST');
+    expect(await countByEmailOrName(input.email, input.username)).toBe(0);
     // logIn refuses over-long passwords the same way as wrong ones.
     const login = await server.gql(LOG_IN, { input: { login: 'nobody', password: 'p'.repeat(1024 * 1024) } });
     expectError(login, 'INVALID_CREDENTIALS', null);

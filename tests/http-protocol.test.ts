@@ -136,9 +136,41 @@ describe('GraphQL over HTTP', () => {
     expect(await res.json()).toEqual({ status: 'ok', database: 'ok' });
   });
 
+  it('answers other methods with 405', async () => {
+    const res = await fetch(endpoint, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ me { id } }' }) });
+    expect(res.status).toBe(405);
+  });
+
   it('refuses bodies over the cap with 413', async () => {
     const res = await postJson({ query: '{ me { id } }', variables: { pad: 'x'.repeat(MAX_BODY_BYTES) } });
     expect(res.status).toBe(413);
     onlyCode(res.json, 'BAD_REQUEST');
+  });
+});
+
+describe('unexpected errors', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.stop());
+
+  it('are masked as INTERNAL_SERVER_ERROR without SQL, stack or driver details', async () => {
+    const author = await server.db.user.create({ data: { username: unique('mask').slice(0, 30), email: `${unique('mask')}@example.com`, name: 'M', passwordHash: 'x' } });
+    await server.db.post.create({ data: { authorId: author.id, title: 'T', body: 'B', status: 'PUBLISHED', publishedAt: new Date() } });
+    // Break the database under the running server: tags can no longer be read.
+    await server.db.$executeRawUnsafe('ALTER TABLE "Tag" RENAME TO "Tag_gone"');
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ posts(first: 1) { nodes { title tags } } }' }),
+    });
+    const text = await res.text();
+    const body = JSON.parse(text);
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(Object.keys(body.errors[0].extensions)).toEqual(['code']);
+    for (const leak of ['Tag', 'relation', 'SELECT', 'stacktrace', 'Prisma', 'postgres', '.ts']) expect(text).not.toContain(leak);
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
