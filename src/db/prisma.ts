@@ -21,7 +21,10 @@ export interface Database {
 /** Creates the pool and Prisma client; nothing connects until the first query. */
 export function createDatabase(connectionString: string, poolSize: number, logger: Logger): Database {
   const pool = new pg.Pool({ connectionString, max: poolSize });
-  pool.on('error', (error) => logger.error('postgres pool error', { error: error.message }));
+  let closing = false;
+  // While shutting down, idle connections dropped by the server are expected
+  // (embedded PostgreSQL stops on the same signal).
+  pool.on('error', (error) => (closing ? logger.debug : logger.error)('postgres pool error', { error: error.message }));
   pool.on('connect', (client) => {
     // Count statements where they really happen (the wire), attributed to the
     // GraphQL operation whose async context issued them.
@@ -37,6 +40,7 @@ export function createDatabase(connectionString: string, poolSize: number, logge
     prisma,
     pool,
     async close() {
+      closing = true;
       await prisma.$disconnect();
       await pool.end();
     },
