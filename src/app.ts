@@ -4,8 +4,6 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import { TokenService } from './auth/tokens.ts';
 import type { AppConfig } from './config.ts';
 import { createContext, viewerFromAuthorization, type GraphQLContext } from './context.ts';
@@ -17,8 +15,9 @@ import { formatError, isUnexpected } from './graphql/errors.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { createGraphQLHandler } from './http/graphql-handler.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
-import { createInMemoryBus } from './realtime/event-bus.ts';
-import type { AppDeps, Viewer } from './services/deps.ts';
+import { startRealtime, type RealtimeRuntime } from './realtime/runtime.ts';
+import { attachWsServer } from './realtime/ws-server.ts';
+import type { AppDeps } from './services/deps.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -41,6 +40,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
   let apollo: ApolloServer<GraphQLContext> | undefined;
   let stopWs: (() => Promise<void>) | undefined;
   let deps: AppDeps | undefined;
+  let realtime: RealtimeRuntime | undefined;
   let url = '';
   const info = { seeded: false, databaseUrl: null as string | null, embedded: false };
 
@@ -62,34 +62,23 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       info.seeded = true;
     }
 
-    deps = { db: database.prisma, tokens: new TokenService(config.jwt), bus: createInMemoryBus(), logger };
+    realtime = await startRealtime(config, database.pool, logger);
+    deps = { db: database.prisma, tokens: new TokenService(config.jwt), bus: realtime.bus, logger, realtime: realtime.deps };
     const appDeps = deps;
     const schema = buildSchema();
     httpServer = createServer();
 
-    // WebSocket: graphql-ws on the same port and path. The viewer is fixed at
-    // connection_init; bad credentials close the socket with 4403.
-    const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
-    const wsCleanup = useServer<Record<string, unknown> | undefined, { viewer?: Viewer | null }>(
-      {
-        schema,
-        onConnect: (ctx) => {
-          try {
-            ctx.extra.viewer = viewerFromAuthorization(appDeps, ctx.connectionParams?.authorization);
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        context: (ctx) => createContext(appDeps, ctx.extra.viewer ?? null),
-        onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult, logger),
-      },
-      wsServer,
-    );
-    stopWs = async () => {
-      await wsCleanup.dispose();
-      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
-    };
+    // WebSocket: graphql-ws on the same port and path (src/realtime/ws-server.ts).
+    const ws = attachWsServer({
+      httpServer,
+      path: GRAPHQL_PATH,
+      schema,
+      deps: appDeps,
+      config: config.realtime,
+      logger,
+      formatResult: (result) => formatResult(result, logger),
+    });
+    stopWs = () => ws.dispose();
 
     apollo = new ApolloServer<GraphQLContext>({
       schema,
@@ -157,6 +146,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       }
     }
 
+    await realtime.start();
     await new Promise<void>((resolve, reject) => {
       httpServer!.once('error', reject);
       httpServer!.listen(config.port, config.host, () => resolve());
@@ -170,7 +160,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     await stopWs?.();
     await apollo?.stop(); // drains the HTTP server too
     if (httpServer?.listening) await new Promise<void>((resolve) => httpServer!.close(() => resolve()));
-    await deps?.bus.close();
+    await realtime?.stop();
     await database?.close();
     await embedded?.stop();
   }

@@ -12,6 +12,8 @@ export interface GraphQLContext {
   viewer: Viewer | null;
   loaders: Loaders;
   services: Services;
+  /** Set for WebSocket operations: lets a subscription close its socket (slow consumer, 4292). */
+  connection?: { close(code: number, reason: string): void };
 }
 
 /**

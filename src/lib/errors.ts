@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'INVALID_CREDENTIALS'
-  | 'INTERNAL_SERVER_ERROR';
+  | 'INTERNAL_SERVER_ERROR'
+  | 'IDEMPOTENCY_KEY_REUSED';
 
 export interface FieldError {
   /** Dotted path of the offending argument or input field, e.g. `input.title`. */

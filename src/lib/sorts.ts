@@ -16,4 +16,8 @@ export const sorts = {
   authorPosts: sort('author.posts.createdAt', 'date', 'desc'),
   comments: sort('comments.createdAt', 'date', 'asc'),
   follows: sort('follows.createdAt', 'date', 'desc'),
+  // Keys are zero-padded sequence numbers, so text order is numeric order.
+  messages: sort('messages.seq', 'string', 'asc'),
+  conversations: sort('conversations.lastActivityAt', 'date', 'desc'),
+  notifications: sort('notifications.updatedAt', 'date', 'desc'),
 } as const;

@@ -3,6 +3,7 @@ import type { Db } from '../db/prisma.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Loaders } from '../loaders/index.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
+import type { RealtimeDeps } from '../realtime/realtime.ts';
 
 /** Long-lived dependencies shared by every request. */
 export interface AppDeps {
@@ -10,6 +11,8 @@ export interface AppDeps {
   tokens: TokenService;
   bus: EventBus;
   logger: Logger;
+  /** Outbox dispatch, presence and typing (memory or Redis). */
+  realtime: RealtimeDeps;
 }
 
 export interface Viewer {

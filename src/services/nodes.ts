@@ -1,11 +1,19 @@
-import type { Comment, Post, User } from '../db/generated/client.ts';
+import type { Comment, Conversation, Message, Notification, Post, User } from '../db/generated/client.ts';
 import { ValidationError } from '../lib/errors.ts';
 import { parseGlobalId } from '../lib/global-id.ts';
 import type { RequestScope } from './deps.ts';
 import type { createCommentService } from './comments.ts';
 import type { createPostService } from './posts.ts';
+import type { createChatService } from './chat.ts';
+import type { createNotificationService } from './notifications.ts';
 
-export type NodeValue = (User & { __typename: 'User' }) | (Post & { __typename: 'Post' }) | (Comment & { __typename: 'Comment' });
+export type NodeValue =
+  | (User & { __typename: 'User' })
+  | (Post & { __typename: 'Post' })
+  | (Comment & { __typename: 'Comment' })
+  | (Conversation & { __typename: 'Conversation' })
+  | (Message & { __typename: 'Message' })
+  | (Notification & { __typename: 'Notification' });
 
 export const MAX_NODES = 100;
 
@@ -14,6 +22,8 @@ export function createNodeService(
   scope: RequestScope,
   posts: ReturnType<typeof createPostService>,
   comments: ReturnType<typeof createCommentService>,
+  chat: ReturnType<typeof createChatService>,
+  notifications: ReturnType<typeof createNotificationService>,
 ) {
   const { loaders } = scope;
   async function node(globalId: string): Promise<NodeValue | null> {
@@ -31,6 +41,18 @@ export function createNodeService(
       case 'Comment': {
         const comment = await comments.byId(globalId);
         return comment && { ...comment, __typename: 'Comment' };
+      }
+      case 'Conversation': {
+        const conversation = await chat.byId(globalId);
+        return conversation && { ...conversation, __typename: 'Conversation' };
+      }
+      case 'Message': {
+        const message = await chat.messageById(globalId);
+        return message && { ...message, __typename: 'Message' };
+      }
+      case 'Notification': {
+        const notification = await notifications.byId(globalId);
+        return notification && { ...notification, __typename: 'Notification' };
       }
     }
   }

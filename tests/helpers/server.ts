@@ -57,7 +57,7 @@ export async function startTestServer(env: Record<string, string> = {}, database
         headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: JSON.stringify({ query, variables }),
       });
-      return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse['body'] };
+      return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse<any>['body'] };
     },
     async stop() {
       await database.close();

@@ -3,7 +3,7 @@ import type { Resolvers } from '../resolvers.generated.ts';
 
 export const nodeTypeResolvers: Resolvers = {
   Node: {
-    __resolveType: (node) => (node as unknown as { __typename: 'User' | 'Post' | 'Comment' }).__typename,
+    __resolveType: (node) => (node as unknown as { __typename: 'User' | 'Post' | 'Comment' | 'Conversation' | 'Message' | 'Notification' }).__typename,
   },
 
   User: {

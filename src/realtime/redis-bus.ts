@@ -1,0 +1,52 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../lib/logger.ts';
+import { LocalFanout, type EventBus } from './event-bus.ts';
+import { createRedis } from './redis.ts';
+
+/**
+ * The event bus across instances: Redis pub/sub, one publishing and one
+ * subscribing connection per instance, channels `<prefix>bus:<topic>`
+ * subscribed only while a local subscription needs them. Redis pub/sub
+ * drops messages while a connection is down; after every reconnect the bus
+ * tells local subscriptions to resync, and durable ones catch up from
+ * PostgreSQL by sequence number.
+ */
+export async function createRedisBus(url: string, prefix: string, logger: Logger): Promise<EventBus> {
+  const pub: Redis = createRedis(url, 'agora-bus-pub', logger);
+  const sub: Redis = createRedis(url, 'agora-bus-sub', logger);
+  const channel = (topic: string) => `${prefix}bus:${topic}`;
+  const fanout = new LocalFanout({
+    onFirst: (topic) => void sub.subscribe(channel(topic)).catch((e) => logger.warn('redis subscribe failed', { error: String(e) })),
+    onLast: (topic) => void sub.unsubscribe(channel(topic)).catch(() => {}),
+  });
+  let closing = false;
+  let wasReady = false;
+  sub.on('ready', () => {
+    // ioredis re-subscribes by itself; what was published meanwhile is gone.
+    if (wasReady && !closing) fanout.resyncAll();
+    wasReady = true;
+  });
+  sub.on('message', (ch: string, message: string) => {
+    if (!ch.startsWith(`${prefix}bus:`)) return;
+    let payload: unknown;
+    try {
+      payload = JSON.parse(message);
+    } catch {
+      return;
+    }
+    fanout.deliver(ch.slice(prefix.length + 4), payload);
+  });
+  await Promise.all([pub.connect(), sub.connect()]);
+
+  return {
+    async publish(topic, payload) {
+      await pub.publish(channel(topic), JSON.stringify(payload));
+    },
+    subscribe: <T>(topic: string) => fanout.subscribe<T>(topic),
+    async close() {
+      closing = true;
+      fanout.listeners.clear();
+      await Promise.allSettled([pub.quit(), sub.quit()]);
+    },
+  };
+}

@@ -1,0 +1,154 @@
+import type { Server } from 'node:http';
+import type { ExecutionResult, GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { AccessClaims } from '../auth/tokens.ts';
+import type { RealtimeConfig } from '../config.ts';
+import { createContext } from '../context.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { AppDeps, Viewer } from '../services/deps.ts';
+import { CLOSE_CODES } from './close-codes.ts';
+
+type SocketState = {
+  viewer?: Viewer | null;
+  /** When the current access token expires (null: anonymous). */
+  expiresAt?: Date | null;
+  expiryTimer?: NodeJS.Timeout;
+  /** Counted in per-user socket limits and presence. */
+  registered?: boolean;
+};
+
+// setTimeout's limit; longer expiries are re-armed when they fire.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** `Bearer <jwt>` to claims; null for no credentials; throws for bad ones. */
+function claimsOf(deps: AppDeps, authorization: unknown): AccessClaims | null {
+  if (authorization === undefined || authorization === null || authorization === '') return null;
+  const match = typeof authorization === 'string' ? /^Bearer ([^\s]+)$/i.exec(authorization) : null;
+  const claims = match ? deps.tokens.verifyAccessToken(match[1]!) : null;
+  if (!claims) throw new Error('Invalid or expired access token');
+  return claims;
+}
+
+/**
+ * graphql-ws on the HTTP server's port and path, with the socket lifecycle:
+ * - the viewer comes from connection_init's `authorization`; bad ones close with 4403;
+ * - the socket closes with 4401 when the access token expires, unless the
+ *   client re-authenticated in band first: a graphql-ws `ping` whose payload
+ *   is `{ authorization: "Bearer <new token>" }` for the same user (a bad
+ *   token or another user's closes with 4403); subscriptions keep running;
+ * - limits: sockets per user (4290), subscriptions per socket (4291), client
+ *   message size (1009), send buffer (4293); subscriptions close their socket
+ *   with 4292 when their event queue overflows;
+ * - presence: a user is online on this instance while one of their sockets is open.
+ */
+export function attachWsServer(options: {
+  httpServer: Server;
+  path: string;
+  schema: GraphQLSchema;
+  deps: AppDeps;
+  config: RealtimeConfig;
+  logger: Logger;
+  formatResult: (result: ExecutionResult) => ExecutionResult;
+}): { dispose(): Promise<void> } {
+  const { deps, config, logger } = options;
+  const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: config.wsMaxPayloadBytes });
+  const socketsPerUser = new Map<string, number>();
+
+  const close = (socket: WebSocket, code: number, reason: string) => {
+    if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason);
+  };
+
+  function armExpiry(socket: WebSocket, state: SocketState): void {
+    clearTimeout(state.expiryTimer);
+    if (!state.expiresAt) return;
+    const delay = state.expiresAt.getTime() - Date.now();
+    state.expiryTimer = setTimeout(() => {
+      if (state.expiresAt && state.expiresAt.getTime() > Date.now()) armExpiry(socket, state);
+      else close(socket, CLOSE_CODES.TOKEN_EXPIRED, 'Access token expired');
+    }, Math.min(Math.max(delay, 0), MAX_TIMER_MS));
+    state.expiryTimer.unref();
+  }
+
+  const cleanup = useServer<Record<string, unknown> | undefined, SocketState>(
+    {
+      schema: options.schema,
+      onConnect: (ctx) => {
+        const { socket } = ctx.extra;
+        let claims: AccessClaims | null;
+        try {
+          claims = claimsOf(deps, ctx.connectionParams?.authorization);
+        } catch {
+          return false; // graphql-ws closes with 4403 Forbidden
+        }
+        ctx.extra.viewer = claims ? { id: claims.userId } : null;
+        ctx.extra.expiresAt = claims?.expiresAt ?? null;
+        if (claims) {
+          const open = socketsPerUser.get(claims.userId) ?? 0;
+          if (open >= config.wsMaxSocketsPerUser) {
+            close(socket, CLOSE_CODES.TOO_MANY_SOCKETS, 'Too many open sockets for this user');
+            return false;
+          }
+          socketsPerUser.set(claims.userId, open + 1);
+          ctx.extra.registered = true;
+          void deps.realtime.presence.connect(claims.userId).catch((e) => logger.warn('presence connect failed', { error: String(e) }));
+        }
+        armExpiry(socket, ctx.extra);
+        return true;
+      },
+      onPing: (ctx, payload) => {
+        const authorization = (payload as Record<string, unknown> | undefined)?.authorization;
+        if (authorization === undefined) return;
+        const { socket } = ctx.extra;
+        let claims: AccessClaims | null = null;
+        try {
+          claims = claimsOf(deps, authorization);
+        } catch {
+          // falls through to the close below
+        }
+        if (!claims || !ctx.extra.viewer || claims.userId !== ctx.extra.viewer.id) {
+          close(socket, CLOSE_CODES.FORBIDDEN, 'Re-authentication failed');
+          return;
+        }
+        ctx.extra.expiresAt = claims.expiresAt;
+        armExpiry(socket, ctx.extra);
+      },
+      onSubscribe: (ctx) => {
+        if (Object.keys(ctx.subscriptions).length >= config.wsMaxSubscriptionsPerSocket) {
+          close(ctx.extra.socket, CLOSE_CODES.TOO_MANY_SUBSCRIPTIONS, 'Too many subscriptions on this socket');
+        }
+      },
+      context: (ctx) => {
+        const context = createContext(deps, ctx.extra.viewer ?? null);
+        context.connection = { close: (code, reason) => close(ctx.extra.socket, code, reason) };
+        return context;
+      },
+      onNext: (ctx, _id, _payload, _args, result) => {
+        if (ctx.extra.socket.bufferedAmount > config.wsMaxBufferedBytes) {
+          close(ctx.extra.socket, CLOSE_CODES.SEND_BUFFER_OVERFLOW, 'Slow consumer: send buffer overflowed');
+        }
+        return options.formatResult(result as ExecutionResult);
+      },
+      onClose: (ctx) => {
+        clearTimeout(ctx.extra.expiryTimer);
+        const userId = ctx.extra.viewer?.id;
+        if (ctx.extra.registered && userId) {
+          ctx.extra.registered = false;
+          const open = (socketsPerUser.get(userId) ?? 1) - 1;
+          if (open > 0) socketsPerUser.set(userId, open);
+          else socketsPerUser.delete(userId);
+          void deps.realtime.presence.disconnect(userId).catch((e) => logger.warn('presence disconnect failed', { error: String(e) }));
+        }
+      },
+    },
+    wsServer,
+  );
+
+  return {
+    async dispose() {
+      for (const client of wsServer.clients) close(client, CLOSE_CODES.GOING_AWAY, 'Server shutting down');
+      await cleanup.dispose();
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+    },
+  };
+}
