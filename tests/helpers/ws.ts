@@ -37,6 +37,7 @@ export function wsClient(httpUrl: string, token?: string, extra: Record<string, 
     connectionParams: token ? { authorization: `Bearer ${token}`, ...extra } : extra,
     retryAttempts: 0,
     lazy: false,
+    onNonLazyError: () => {},
     on: { closed: (event) => resolveClosed({ code: (event as any).code, reason: String((event as any).reason) }) },
   });
   return {
