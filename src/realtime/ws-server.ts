@@ -36,7 +36,8 @@ function claimsOf(deps: AppDeps, authorization: unknown): AccessClaims | null {
  * - the socket closes with 4401 when the access token expires, unless the
  *   client re-authenticated in band first: a graphql-ws `ping` whose payload
  *   is `{ authorization: "Bearer <new token>" }` for the same user (a bad
- *   token or another user's closes with 4403); subscriptions keep running;
+ *   token or another user's closes with 4403); subscriptions keep running,
+ *   and the pong's payload is `{ reauthenticated: true, expiresAt }`;
  * - limits: sockets per user (4290), subscriptions per socket (4291), client
  *   message size (1009), send buffer (4293); subscriptions close their socket
  *   with 4292 when their event queue overflows;
@@ -112,6 +113,12 @@ export function attachWsServer(options: {
         }
         ctx.extra.expiresAt = claims.expiresAt;
         armExpiry(socket, ctx.extra);
+        // graphql-ws echoes the ping payload in its pong: answer with the
+        // outcome instead of sending the token back.
+        const echo = payload as Record<string, unknown>;
+        delete echo.authorization;
+        echo.reauthenticated = true;
+        echo.expiresAt = claims.expiresAt.toISOString();
       },
       onSubscribe: (ctx) => {
         if (Object.keys(ctx.subscriptions).length >= config.wsMaxSubscriptionsPerSocket) {
