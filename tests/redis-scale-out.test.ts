@@ -126,4 +126,27 @@ describe.skipIf(!REDIS_URL)('two instances sharing one Redis and one database', 
     expect((await resumed.next()).data!.notificationAdded.notification.actor.username).toBe(frank.username);
     await resumed.expectSilence(300);
   });
+
+  it('after a Redis reconnect, live subscriptions catch up from the database (nothing published during the outage is lost)', async () => {
+    const id = await createGroup(a, alice, [bob]);
+    const c = wsClient(b.url, bob.token);
+    clients.push(c);
+    const sub = c.subscribe(MESSAGE_EVENTS, { conversationId: id });
+    await sleep(300);
+    await send(a, alice, id, 'before the outage');
+    expect((await sub.next()).data!.messageEvents.message.body).toBe('before the outage');
+    // Cut every bus subscriber connection of this deployment (both instances).
+    const clientsList = String(await redis.call('CLIENT', 'LIST'));
+    const ids = clientsList
+      .split('\n')
+      .filter((line) => line.includes(` name=${prefix}bus-sub `))
+      .map((line) => /(?:^|\s)id=(\d+)/.exec(line)![1]!);
+    expect(ids.length).toBe(2);
+    for (const clientId of ids) await redis.call('CLIENT', 'KILL', 'ID', clientId);
+    await send(a, alice, id, 'during the outage');
+    expect((await sub.next(10_000)).data!.messageEvents.message.body).toBe('during the outage');
+    await send(a, alice, id, 'after the outage');
+    expect((await sub.next()).data!.messageEvents.message.body).toBe('after the outage');
+    await sub.expectSilence(300);
+  });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.ts';
 import type { EventBus } from './event-bus.ts';
-import { createRedis } from './redis.ts';
+import { connectionName, createRedis } from './redis.ts';
 
 export interface PresenceState {
   userId: string;
@@ -90,7 +90,7 @@ export async function createRedisPresence(options: {
   ttlMs: number;
 }): Promise<PresenceStore & { instanceId: string }> {
   const { prefix, bus, logger, heartbeatMs, ttlMs } = options;
-  const redis: Redis = createRedis(options.url, 'agora-presence', logger);
+  const redis: Redis = createRedis(options.url, connectionName(prefix, 'presence'), logger);
   await redis.connect();
   const instanceId = randomUUID();
   const local = new LocalCounts();

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.ts';
 import { LocalFanout, type EventBus } from './event-bus.ts';
-import { createRedis } from './redis.ts';
+import { connectionName, createRedis } from './redis.ts';
 
 /**
  * The event bus across instances: Redis pub/sub, one publishing and one
@@ -12,8 +12,8 @@ import { createRedis } from './redis.ts';
  * PostgreSQL by sequence number.
  */
 export async function createRedisBus(url: string, prefix: string, logger: Logger): Promise<EventBus> {
-  const pub: Redis = createRedis(url, 'agora-bus-pub', logger);
-  const sub: Redis = createRedis(url, 'agora-bus-sub', logger);
+  const pub: Redis = createRedis(url, connectionName(prefix, 'bus-pub'), logger);
+  const sub: Redis = createRedis(url, connectionName(prefix, 'bus-sub'), logger);
   const channel = (topic: string) => `${prefix}bus:${topic}`;
   const fanout = new LocalFanout({
     onFirst: (topic) => void sub.subscribe(channel(topic)).catch((e) => logger.warn('redis subscribe failed', { error: String(e) })),
@@ -22,8 +22,17 @@ export async function createRedisBus(url: string, prefix: string, logger: Logger
   let closing = false;
   let wasReady = false;
   sub.on('ready', () => {
-    // ioredis re-subscribes by itself; what was published meanwhile is gone.
-    if (wasReady && !closing) fanout.resyncAll();
+    // ioredis re-subscribes by itself right after 'ready'; what was published
+    // meanwhile is gone. A PING queued behind those SUBSCRIBEs answers once
+    // they are in force: only then may subscriptions re-read their streams.
+    if (wasReady && !closing) {
+      setImmediate(() => {
+        sub.ping().then(
+          () => fanout.resyncAll(),
+          () => fanout.resyncAll(),
+        );
+      });
+    }
     wasReady = true;
   });
   sub.on('message', (ch: string, message: string) => {

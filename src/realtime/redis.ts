@@ -14,3 +14,8 @@ export function createRedis(url: string, name: string, logger: Logger): Redis {
   redis.on('ready', () => logger.debug('redis ready', { connection: name }));
   return redis;
 }
+
+/** CLIENT SETNAME value: `<prefix><role>`, so an operator can tell deployments and roles apart. */
+export function connectionName(prefix: string, role: string): string {
+  return `${prefix}${role}`.replace(/[^\w:.-]/g, '_');
+}

@@ -5,7 +5,7 @@ import { createDispatcher, type Dispatcher } from './dispatcher.ts';
 import { createInMemoryBus, type EventBus } from './event-bus.ts';
 import { createInProcessPresence, createRedisPresence, type PresenceStore } from './presence.ts';
 import type { RealtimeDeps } from './realtime.ts';
-import { createRedis } from './redis.ts';
+import { connectionName, createRedis } from './redis.ts';
 import { createRedisBus } from './redis-bus.ts';
 import { createInProcessTypingThrottle, createRedisTypingThrottle, type TypingThrottle } from './typing.ts';
 
@@ -38,7 +38,7 @@ export async function startRealtime(config: AppConfig, pool: pg.Pool, logger: Lo
       heartbeatMs: rt.presenceHeartbeatMs,
       ttlMs: rt.presenceTtlMs,
     });
-    const commands = createRedis(config.redisUrl, 'agora-commands', logger);
+    const commands = createRedis(config.redisUrl, connectionName(rt.redisKeyPrefix, 'commands'), logger);
     await commands.connect();
     typing = createRedisTypingThrottle(commands, rt.redisKeyPrefix);
     closers.push(() => commands.quit());
