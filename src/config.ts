@@ -38,6 +38,8 @@ export interface RealtimeConfig {
   wsMaxPayloadBytes: number;
   /** Socket send buffer (bufferedAmount) above which a slow socket is closed with 4293. */
   wsMaxBufferedBytes: number;
+  /** Events queued per subscription before a slow consumer is closed with 4292. */
+  subscriptionQueueLimit: number;
 }
 
 export class ConfigError extends Error {}
@@ -130,6 +132,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       wsMaxSubscriptionsPerSocket: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 64, 1, 10_000),
       wsMaxPayloadBytes: integer(env, 'WS_MAX_PAYLOAD_BYTES', 65_536, 1_024, 104_857_600),
       wsMaxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 4_194_304, 1_024, 1_073_741_824),
+      subscriptionQueueLimit: integer(env, 'SUBSCRIPTION_QUEUE_LIMIT', 1_000, 1, 1_000_000),
     },
   };
 }

@@ -17,12 +17,12 @@ export interface EventBus {
  */
 export const RESYNC = Symbol('resync');
 
-/** Events queued per subscription before a slow consumer is cut off (close code 4292). */
+/** Default events queued per subscription before a slow consumer is cut off (close code 4292). */
 export const MAX_QUEUED_EVENTS = 1_000;
 
 export class SubscriberOverflowError extends Error {
-  constructor() {
-    super(`Subscriber fell more than ${MAX_QUEUED_EVENTS} events behind`);
+  constructor(limit = MAX_QUEUED_EVENTS) {
+    super(`Subscriber fell more than ${limit} events behind`);
   }
 }
 
@@ -58,7 +58,7 @@ export class LocalFanout {
         waiting = null;
         resolve({ value: payload as T, done: false });
       } else if (queue.length >= this.maxQueued) {
-        failed = new SubscriberOverflowError();
+        failed = new SubscriberOverflowError(this.maxQueued);
         stop();
       } else {
         queue.push(payload);
@@ -102,8 +102,8 @@ export class LocalFanout {
   }
 }
 
-export function createInMemoryBus(): EventBus {
-  const fanout = new LocalFanout();
+export function createInMemoryBus(maxQueued = MAX_QUEUED_EVENTS): EventBus {
+  const fanout = new LocalFanout({}, maxQueued);
   return {
     publish: (topic, payload) => fanout.deliver(topic, payload),
     subscribe: <T>(topic: string) => fanout.subscribe<T>(topic),

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.ts';
-import { LocalFanout, type EventBus } from './event-bus.ts';
+import { LocalFanout, MAX_QUEUED_EVENTS, type EventBus } from './event-bus.ts';
 import { connectionName, createRedis } from './redis.ts';
 
 /**
@@ -11,14 +11,14 @@ import { connectionName, createRedis } from './redis.ts';
  * tells local subscriptions to resync, and durable ones catch up from
  * PostgreSQL by sequence number.
  */
-export async function createRedisBus(url: string, prefix: string, logger: Logger): Promise<EventBus> {
+export async function createRedisBus(url: string, prefix: string, logger: Logger, maxQueued = MAX_QUEUED_EVENTS): Promise<EventBus> {
   const pub: Redis = createRedis(url, connectionName(prefix, 'bus-pub'), logger);
   const sub: Redis = createRedis(url, connectionName(prefix, 'bus-sub'), logger);
   const channel = (topic: string) => `${prefix}bus:${topic}`;
   const fanout = new LocalFanout({
     onFirst: (topic) => void sub.subscribe(channel(topic)).catch((e) => logger.warn('redis subscribe failed', { error: String(e) })),
     onLast: (topic) => void sub.unsubscribe(channel(topic)).catch(() => {}),
-  });
+  }, maxQueued);
   let closing = false;
   let wasReady = false;
   sub.on('ready', () => {

@@ -29,7 +29,7 @@ export async function startRealtime(config: AppConfig, pool: pg.Pool, logger: Lo
   let typing: TypingThrottle;
   const closers: (() => Promise<unknown>)[] = [];
   if (config.redisUrl) {
-    bus = await createRedisBus(config.redisUrl, rt.redisKeyPrefix, logger);
+    bus = await createRedisBus(config.redisUrl, rt.redisKeyPrefix, logger, rt.subscriptionQueueLimit);
     presence = await createRedisPresence({
       url: config.redisUrl,
       prefix: rt.redisKeyPrefix,
@@ -43,7 +43,7 @@ export async function startRealtime(config: AppConfig, pool: pg.Pool, logger: Lo
     typing = createRedisTypingThrottle(commands, rt.redisKeyPrefix);
     closers.push(() => commands.quit());
   } else {
-    bus = createInMemoryBus();
+    bus = createInMemoryBus(rt.subscriptionQueueLimit);
     presence = createInProcessPresence(bus);
     typing = createInProcessTypingThrottle();
   }

@@ -16,7 +16,13 @@ type SocketState = {
   expiryTimer?: NodeJS.Timeout;
   /** Counted in per-user socket limits and presence. */
   registered?: boolean;
+  bufferTimer?: NodeJS.Timeout;
 };
+
+// graphql-ws waits for each send to flush before the next result of the same
+// subscription, so a stalled socket shows up as bytes stuck in its buffer
+// (checked here and before every result) or as a growing subscription queue (4292).
+const BUFFER_CHECK_MS = 1_000;
 
 // setTimeout's limit; longer expiries are re-armed when they fire.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -95,6 +101,12 @@ export function attachWsServer(options: {
           void deps.realtime.presence.connect(claims.userId).catch((e) => logger.warn('presence connect failed', { error: String(e) }));
         }
         armExpiry(socket, ctx.extra);
+        ctx.extra.bufferTimer = setInterval(() => {
+          if (socket.bufferedAmount > config.wsMaxBufferedBytes) {
+            close(socket, CLOSE_CODES.SEND_BUFFER_OVERFLOW, 'Slow consumer: send buffer overflowed');
+          }
+        }, BUFFER_CHECK_MS);
+        ctx.extra.bufferTimer.unref();
         return true;
       },
       onPing: (ctx, payload) => {
@@ -138,6 +150,7 @@ export function attachWsServer(options: {
       },
       onClose: (ctx) => {
         clearTimeout(ctx.extra.expiryTimer);
+        clearInterval(ctx.extra.bufferTimer);
         const userId = ctx.extra.viewer?.id;
         if (ctx.extra.registered && userId) {
           ctx.extra.registered = false;
