@@ -29,6 +29,8 @@ export interface RealtimeConfig {
   outboxDispatch: boolean;
   /** How often pending outbox events are polled for (OUTBOX_POLL_MS). */
   outboxPollMs: number;
+  /** Published events are kept this long for resuming subscriptions (OUTBOX_RETENTION_HOURS). */
+  outboxRetentionHours: number;
   presenceHeartbeatMs: number;
   /** An instance that has not beaten for this long no longer keeps users online. */
   presenceTtlMs: number;
@@ -126,6 +128,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       redisKeyPrefix: env.REDIS_KEY_PREFIX || 'agora:',
       outboxDispatch: oneOf(env, 'OUTBOX_DISPATCH', ['on', 'off'], 'on') === 'on',
       outboxPollMs: integer(env, 'OUTBOX_POLL_MS', 1_000, 50, 60_000),
+      outboxRetentionHours: integer(env, 'OUTBOX_RETENTION_HOURS', 168, 1, 87_600),
       presenceHeartbeatMs: integer(env, 'PRESENCE_HEARTBEAT_MS', 5_000, 100, 60_000),
       presenceTtlMs: integer(env, 'PRESENCE_TTL_MS', 15_000, 300, 600_000),
       wsMaxSocketsPerUser: integer(env, 'WS_MAX_SOCKETS_PER_USER', 16, 1, 10_000),

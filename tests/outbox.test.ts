@@ -95,4 +95,26 @@ describe('transactional outbox', () => {
     expect(hidden.body).toBe('lost on the bus');
     await c.dispose();
   });
+
+  it('refuses to resume from a cursor older than the retention', async () => {
+    const server = await startTestServer();
+    servers.push(server);
+    const [alice, bob] = await Promise.all([signUp(server, 'alice'), signUp(server, 'bob')]);
+    const id = await createGroup(server, alice, [bob]);
+    const c = wsClient(server.url, bob.token);
+    const sub = c.subscribe(MESSAGE_EVENTS, { conversationId: id });
+    await sleep(200);
+    await send(server, alice, id, 'one');
+    const cursor = (await sub.next()).data!.messageEvents.cursor;
+    await send(server, alice, id, 'two');
+    await send(server, alice, id, 'three');
+    await eventually(async () => (await server.db.event.count({ where: { publishedAt: null } })) === 0);
+    // What the retention does to old published events.
+    const uuid = Buffer.from(id, 'base64url').toString('utf8').split(':')[1]!;
+    const two = await server.db.event.findFirstOrThrow({ where: { stream: `conversation:${uuid}` }, orderBy: { seq: 'asc' }, skip: 1 });
+    await server.db.event.deleteMany({ where: { stream: `conversation:${uuid}`, seq: { lte: two.seq } } });
+    const resumed = c.subscribe(MESSAGE_EVENTS, { conversationId: id, after: cursor });
+    expect((await resumed.next()).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    await c.dispose();
+  });
 });

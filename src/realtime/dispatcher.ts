@@ -4,6 +4,7 @@ import type { EventBus } from './event-bus.ts';
 import { streamTopic, type StreamEvent } from './outbox.ts';
 
 const BATCH = 200;
+const PRUNE_EVERY_MS = 10 * 60_000;
 
 export interface Dispatcher {
   /** Publishes whatever is pending now (call after a commit that wrote events). */
@@ -25,8 +26,16 @@ export interface Dispatcher {
  * mark republishes a batch: subscribers drop sequence numbers they have
  * already seen, so delivery stays exactly once.
  */
-export function createDispatcher(options: { pool: pg.Pool; bus: EventBus; logger: Logger; pollMs: number }): Dispatcher {
-  const { pool, bus, logger, pollMs } = options;
+export function createDispatcher(options: {
+  pool: pg.Pool;
+  bus: EventBus;
+  logger: Logger;
+  pollMs: number;
+  /** Published events older than this are deleted; resuming from before them is refused. */
+  retentionHours: number;
+}): Dispatcher {
+  const { pool, bus, logger, pollMs, retentionHours } = options;
+  let lastPrune = 0;
   let running: Promise<void> | null = null;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
@@ -78,9 +87,19 @@ export function createDispatcher(options: { pool: pg.Pool; bus: EventBus; logger
     return running;
   }
 
+  async function prune(): Promise<void> {
+    if (Date.now() - lastPrune < PRUNE_EVERY_MS) return;
+    lastPrune = Date.now();
+    try {
+      await pool.query(`DELETE FROM "Event" WHERE "publishedAt" < now() - make_interval(hours => $1)`, [retentionHours]);
+    } catch (error) {
+      logger.warn('outbox prune failed', { error: String(error) });
+    }
+  }
+
   function schedule(): void {
     if (stopped || pollMs <= 0) return;
-    timer = setTimeout(() => void drain().finally(schedule), pollMs);
+    timer = setTimeout(() => void drain().then(prune).finally(schedule), pollMs);
     timer.unref();
   }
 

@@ -101,6 +101,20 @@ export async function readStream(db: Db, stream: string, afterSeq: number, limit
   return rows.map((r) => ({ stream, seq: r.seq, type: r.type, data: r.payload }));
 }
 
+/**
+ * Refuses a cursor whose following events were already pruned by the
+ * retention (stream numbers have no holes, so a missing successor means pruned).
+ */
+export async function assertResumable(db: Db, stream: string, afterSeq: number, field = 'after'): Promise<void> {
+  const rows = await db.$queryRaw<{ first: number | null }[]>`SELECT min(seq) AS first FROM "Event" WHERE stream = ${stream}`;
+  const head = await streamHead(db, stream);
+  const first = rows[0]?.first ?? head + 1;
+  if (afterSeq > head) throw badInput(field, 'Invalid cursor for this subscription');
+  if (afterSeq + 1 < first) {
+    throw badInput(field, 'This cursor is older than the event retention: reload the data, then subscribe without `after`');
+  }
+}
+
 /** The last committed sequence number of a stream (0 when it has none). */
 export async function streamHead(db: Db, stream: string): Promise<number> {
   const rows = await db.$queryRaw<{ lastSeq: number }[]>`SELECT "lastSeq" FROM "EventStream" WHERE stream = ${stream}`;

@@ -273,7 +273,9 @@ export function createChatService(scope: RequestScope) {
       const replay = async (): Promise<Message | null> => {
         const existing = await db.message.findUnique({ where: { senderId_idempotencyKey: { senderId: me.id, idempotencyKey: key } } });
         if (!existing) return null;
-        if (existing.conversationId !== conversation.id || existing.replyToId !== replyToId || (existing.deletedAt === null && existing.body !== body)) {
+        // After an edit or delete the original body is gone: only the target is compared then.
+        const bodyKnown = existing.editedAt === null && existing.deletedAt === null;
+        if (existing.conversationId !== conversation.id || existing.replyToId !== replyToId || (bodyKnown && existing.body !== body)) {
           throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used for a different message', {
             field: 'input.idempotencyKey',
           });

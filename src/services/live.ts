@@ -3,7 +3,7 @@ import { expectGlobalId } from '../lib/global-id.ts';
 import { AsyncQueue } from '../realtime/async-queue.ts';
 import { durableStream } from '../realtime/durable-stream.ts';
 import { RESYNC, SubscriberOverflowError } from '../realtime/event-bus.ts';
-import { decodeEventCursor, encodeEventCursor, streams, type StreamEvent } from '../realtime/outbox.ts';
+import { assertResumable, decodeEventCursor, encodeEventCursor, streams, type StreamEvent } from '../realtime/outbox.ts';
 import { presenceTopic, type PresenceState } from '../realtime/presence.ts';
 import { TYPING_TTL_MS, typingTopic } from '../realtime/typing.ts';
 import { CONVERSATION_EVENT, MessageEventType, type createChatService } from './chat.ts';
@@ -53,12 +53,18 @@ export function createLiveService(
 ) {
   const { db, bus, realtime } = scope;
   const cursor = (event: StreamEvent) => encodeEventCursor(event.stream, event.seq);
+  const resumeFrom = async (stream: string, after: string | null | undefined): Promise<number | null> => {
+    if (after == null) return null;
+    const seq = decodeEventCursor(after, stream);
+    await assertResumable(db, stream, seq);
+    return seq;
+  };
 
   return {
     async messageEvents(conversationGlobalId: string, after: string | null | undefined, hooks: LiveHooks = {}) {
       const { conversation } = await chat.asMember(conversationGlobalId, 'conversationId');
       const stream = streams.conversation(conversation.id);
-      const afterSeq = after != null ? decodeEventCursor(after, stream) : null;
+      const afterSeq = await resumeFrom(stream, after);
       const source = durableStream({ bus, db, stream, afterSeq, onOverflow: hooks.onOverflow, authorize: () => chat.isMember(conversation.id) });
       return mapEvents(source, (e) => {
         const kind = MESSAGE_KINDS[e.type];
@@ -66,10 +72,10 @@ export function createLiveService(
       });
     },
 
-    conversationEvents(after: string | null | undefined, hooks: LiveHooks = {}) {
+    async conversationEvents(after: string | null | undefined, hooks: LiveHooks = {}) {
       const me = requireViewer(scope);
       const stream = streams.user(me.id);
-      const afterSeq = after != null ? decodeEventCursor(after, stream) : null;
+      const afterSeq = await resumeFrom(stream, after);
       const source = durableStream({ bus, db, stream, afterSeq, onOverflow: hooks.onOverflow, authorize: async () => true });
       return mapEvents(source, (e) =>
         e.type === CONVERSATION_EVENT
@@ -78,10 +84,10 @@ export function createLiveService(
       );
     },
 
-    notificationAdded(after: string | null | undefined, hooks: LiveHooks = {}) {
+    async notificationAdded(after: string | null | undefined, hooks: LiveHooks = {}) {
       const me = requireViewer(scope);
       const stream = streams.user(me.id);
-      const afterSeq = after != null ? decodeEventCursor(after, stream) : null;
+      const afterSeq = await resumeFrom(stream, after);
       const source = durableStream({ bus, db, stream, afterSeq, onOverflow: hooks.onOverflow, authorize: async () => true });
       return mapEvents(source, (e) =>
         e.type === NOTIFICATION_EVENT ? { cursor: cursor(e), notificationId: String(e.data.notificationId) } : null,
@@ -91,7 +97,7 @@ export function createLiveService(
     async commentAdded(postGlobalId: string, after: string | null | undefined, hooks: LiveHooks = {}) {
       const post = await posts.visiblePost(postGlobalId, 'postId');
       const stream = streams.post(post.id);
-      const afterSeq = after != null ? decodeEventCursor(after, stream) : null;
+      const afterSeq = await resumeFrom(stream, after);
       const stillVisible = async () => {
         const fresh = await db.post.findUnique({ where: { id: post.id }, select: { status: true, authorId: true } });
         return fresh !== null && canSeePost(scope.viewer, fresh);
