@@ -140,6 +140,22 @@ describe('chat', () => {
     expect(view.conversation).toEqual({ viewerIsAdmin: true, members: [{ user: { username: bob.username } }] });
   });
 
+  it('lists conversations with nested pages of messages without N+1', async () => {
+    const dave = await signUp(server, 'dave');
+    const NESTED = `query ($n: Int!) { conversations(first: $n) { nodes { title unreadCount members { user { username } }
+      messages(last: 3) { totalCount nodes { body sender { username } replyTo { body } } } } } }`;
+    for (let i = 0; i < 6; i++) {
+      const id = await createGroup(server, i % 2 ? alice : bob, [dave, carol], `N${i}`);
+      for (let j = 0; j < 4; j++) await send(server, j % 2 ? carol : dave, id, `n${i}.${j}`);
+    }
+    const small = await server.gql(NESTED, { n: 2 }, dave.token);
+    const large = await server.gql(NESTED, { n: 6 }, dave.token);
+    expect(large.body.errors).toBeUndefined();
+    expect(large.body.data!.conversations.nodes).toHaveLength(6);
+    expect(large.body.data!.conversations.nodes[0].messages.nodes).toHaveLength(3);
+    expect(large.body.extensions!.sqlStatements).toBe(small.body.extensions!.sqlStatements);
+  });
+
   async function firstMessageId(conversationId: string): Promise<string> {
     const page = await ok(server, `query ($id: ID!) { conversation(id: $id) { messages(first: 1) { nodes { id } } } }`, { id: conversationId }, bob.token);
     return page.conversation.messages.nodes[0].id;
