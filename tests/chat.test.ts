@@ -153,7 +153,10 @@ describe('chat', () => {
     expect(large.body.errors).toBeUndefined();
     expect(large.body.data!.conversations.nodes).toHaveLength(6);
     expect(large.body.data!.conversations.nodes[0].messages.nodes).toHaveLength(3);
-    expect(large.body.extensions!.sqlStatements).toBe(small.body.extensions!.sqlStatements);
+    // conversations, unread counts, members, message pages (one windowed statement),
+    // message counts, users: 6, or 7 when member and sender users load in two
+    // batches (their parents finish at different times). Never more with size.
+    for (const res of [small, large]) expect(res.body.extensions!.sqlStatements).toBeLessThanOrEqual(7);
   });
 
   async function firstMessageId(conversationId: string): Promise<string> {
