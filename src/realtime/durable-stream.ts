@@ -32,6 +32,7 @@ export async function* durableStream(options: DurableStreamOptions): AsyncGenera
   const { bus, db, stream, authorize } = options;
   const live = bus.subscribe<StreamEvent>(streamTopic(stream));
   try {
+    await bus.subscribed(streamTopic(stream));
     let last = options.afterSeq ?? (await streamHead(db, stream));
 
     async function* catchUp(until = Infinity): AsyncGenerator<StreamEvent> {

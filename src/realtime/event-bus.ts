@@ -7,6 +7,13 @@ export interface EventBus {
   publish(topic: string, payload: unknown): void | Promise<void>;
   /** Events of `topic` from now on; `return()` on the iterator unsubscribes. */
   subscribe<T>(topic: string): AsyncIterableIterator<T | typeof RESYNC>;
+  /**
+   * Resolves once a subscription made to `topic` receives what is published
+   * from now on (Redis: the SUBSCRIBE was acknowledged). Durable
+   * subscriptions wait for it before reading the database, so nothing falls
+   * between the replay and the live feed.
+   */
+  subscribed(topic: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -107,6 +114,7 @@ export function createInMemoryBus(maxQueued = MAX_QUEUED_EVENTS): EventBus {
   return {
     publish: (topic, payload) => fanout.deliver(topic, payload),
     subscribe: <T>(topic: string) => fanout.subscribe<T>(topic),
+    subscribed: async () => {},
     async close() {
       fanout.listeners.clear();
     },

@@ -15,10 +15,23 @@ export async function createRedisBus(url: string, prefix: string, logger: Logger
   const pub: Redis = createRedis(url, connectionName(prefix, 'bus-pub'), logger);
   const sub: Redis = createRedis(url, connectionName(prefix, 'bus-sub'), logger);
   const channel = (topic: string) => `${prefix}bus:${topic}`;
-  const fanout = new LocalFanout({
-    onFirst: (topic) => void sub.subscribe(channel(topic)).catch((e) => logger.warn('redis subscribe failed', { error: String(e) })),
-    onLast: (topic) => void sub.unsubscribe(channel(topic)).catch(() => {}),
-  }, maxQueued);
+  const acks = new Map<string, Promise<void>>();
+  const fanout = new LocalFanout(
+    {
+      onFirst: (topic) => {
+        const ack = sub.subscribe(channel(topic)).then(
+          () => {},
+          (e) => logger.warn('redis subscribe failed', { error: String(e) }),
+        );
+        acks.set(topic, ack);
+      },
+      onLast: (topic) => {
+        acks.delete(topic);
+        void sub.unsubscribe(channel(topic)).catch(() => {});
+      },
+    },
+    maxQueued,
+  );
   let closing = false;
   let wasReady = false;
   sub.on('ready', () => {
@@ -52,6 +65,9 @@ export async function createRedisBus(url: string, prefix: string, logger: Logger
       await pub.publish(channel(topic), JSON.stringify(payload));
     },
     subscribe: <T>(topic: string) => fanout.subscribe<T>(topic),
+    subscribed: async (topic) => {
+      await acks.get(topic);
+    },
     async close() {
       closing = true;
       fanout.listeners.clear();

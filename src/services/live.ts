@@ -186,6 +186,8 @@ export function createLiveService(
           }
         };
         try {
+          // Live first, then the current state: no change can fall in between.
+          await Promise.all(ids.map((id) => bus.subscribed(presenceTopic(id))));
           yield* changed(ids);
           for await (const userId of queue) yield* changed(userId === '*' ? ids : [userId]);
         } catch (error) {
