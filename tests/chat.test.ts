@@ -84,6 +84,13 @@ describe('chat', () => {
     // Keys are per sender: bob may use the same key.
     const bobs = await ok(server, SEND, { input }, bob.token);
     expect(bobs.sendMessage.message.id).not.toBe(a.sendMessage.message.id);
+    // A late retry after the sender edited the message still returns it.
+    await ok(server, `mutation ($input: EditMessageInput!) { editMessage(input: $input) { message { id } } }`, { input: { messageId: a.sendMessage.message.id, body: 'edited' } }, alice.token);
+    const late = await ok(server, SEND, { input }, alice.token);
+    expect(late.sendMessage.message).toMatchObject({ id: a.sendMessage.message.id, body: 'edited' });
+    const elsewhere = await createGroup(server, alice, [bob], 'Elsewhere');
+    const moved = onlyError(await server.gql(SEND, { input: { ...input, conversationId: elsewhere } }, alice.token));
+    expect(moved.extensions.code).toBe('IDEMPOTENCY_KEY_REUSED');
   });
 
   it('hides conversations from non-members (NOT_FOUND) and refuses their writes', async () => {
