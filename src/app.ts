@@ -4,8 +4,6 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import { CredentialResolver } from './auth/credentials.ts';
 import { OidcVerifier } from './auth/oidc.ts';
 import { TokenService } from './auth/tokens.ts';
@@ -14,18 +12,16 @@ import { createContext, type GraphQLContext } from './context.ts';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
 import { createDatabase, type Database } from './db/prisma.ts';
-import { createRedis } from './db/redis.ts';
 import { seedDemoData } from './db/seed.ts';
 import { formatError, isUnexpected } from './graphql/errors.ts';
 import { buildSchema } from './graphql/schema.ts';
-import { prepareWsOperation } from './graphql/ws-operation.ts';
-import { createGraphQLHandler, MAX_BODY_BYTES } from './http/graphql-handler.ts';
+import { createGraphQLHandler } from './http/graphql-handler.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
-import { createInMemoryBus } from './realtime/event-bus.ts';
+import { startRealtime, type RealtimeRuntime } from './realtime/runtime.ts';
+import { attachWsServer } from './realtime/ws-server.ts';
 import { createMemoryCounterStore, createRedisCounterStore } from './security/counter-store.ts';
 import { LoginThrottle } from './security/login-throttle.ts';
-import type { AppDeps, RequestInfo, Viewer } from './services/deps.ts';
-import type { Redis } from 'ioredis';
+import type { AppDeps, RequestInfo } from './services/deps.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -48,7 +44,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
   let apollo: ApolloServer<GraphQLContext> | undefined;
   let stopWs: (() => Promise<void>) | undefined;
   let deps: AppDeps | undefined;
-  let redis: Redis | undefined;
+  let realtime: RealtimeRuntime | undefined;
   let url = '';
   const info = { seeded: false, databaseUrl: null as string | null, embedded: false };
 
@@ -70,53 +66,36 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       info.seeded = true;
     }
 
-    // Shared state (login throttling) lives in Redis when there is one, so
-    // every instance counts the same failures.
-    if (config.redisUrl) {
-      redis = createRedis(config.redisUrl, logger, 'agora-state');
-      await redis.connect();
-    }
-    const counters = redis ? createRedisCounterStore(redis, config.redisKeyPrefix) : createMemoryCounterStore();
+    realtime = await startRealtime(config, database.pool, logger);
+    // Login failures are counted in Redis when there is one, so every
+    // instance sees the same count.
+    const counters = realtime.redis ? createRedisCounterStore(realtime.redis, config.redisKeyPrefix) : createMemoryCounterStore();
     const tokens = new TokenService(config.jwt);
     deps = {
       db: database.prisma,
       tokens,
       credentials: new CredentialResolver(database.prisma, tokens, config.oidc ? new OidcVerifier(config.oidc) : null, logger),
       loginThrottle: new LoginThrottle(counters, config.loginThrottle),
-      bus: createInMemoryBus(),
+      bus: realtime.bus,
       logger,
       sessionPolicy: config.session,
+      realtime: realtime.deps,
     };
     const appDeps = deps;
     const schema = buildSchema();
     httpServer = createServer();
 
-    // WebSocket: graphql-ws on the same port and path. The viewer is fixed at
-    // connection_init; bad credentials close the socket with 4403.
-    // Same message cap as an HTTP body: a limit that holds on HTTP holds on WS.
-    const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: MAX_BODY_BYTES });
-    const wsCleanup = useServer<Record<string, unknown> | undefined, { viewer?: Viewer | null; request: IncomingMessage }>(
-      {
-        schema,
-        onConnect: async (ctx) => {
-          try {
-            ctx.extra.viewer = await appDeps.credentials.resolve(ctx.connectionParams?.authorization);
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        onSubscribe: (_ctx, _id, payload) => prepareWsOperation(schema, payload),
-        context: (ctx) => createContext(appDeps, ctx.extra.viewer ?? null, requestInfo(ctx.extra.request)),
-        onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult, logger),
-        onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
-      },
-      wsServer,
-    );
-    stopWs = async () => {
-      await wsCleanup.dispose();
-      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
-    };
+    // WebSocket: graphql-ws on the same port and path (src/realtime/ws-server.ts).
+    const ws = attachWsServer({
+      httpServer,
+      path: GRAPHQL_PATH,
+      schema,
+      deps: appDeps,
+      config: config.realtime,
+      logger,
+      formatResult: (result) => formatResult(result, logger),
+    });
+    stopWs = () => ws.dispose();
 
     apollo = new ApolloServer<GraphQLContext>({
       schema,
@@ -184,6 +163,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       }
     }
 
+    await realtime.start();
     await new Promise<void>((resolve, reject) => {
       httpServer!.once('error', reject);
       httpServer!.listen(config.port, config.host, () => resolve());
@@ -197,8 +177,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     await stopWs?.();
     await apollo?.stop(); // drains the HTTP server too
     if (httpServer?.listening) await new Promise<void>((resolve) => httpServer!.close(() => resolve()));
-    await deps?.bus.close();
-    await redis?.quit().catch(() => {});
+    await realtime?.stop();
     await database?.close();
     await embedded?.stop();
   }

@@ -19,11 +19,33 @@ export interface AppConfig {
   /** External OpenID Connect provider whose access tokens are accepted (resource-server mode). */
   oidc: { issuer: string; audience: string; jwksUrl: string } | null;
   loginThrottle: { maxFailuresPerLogin: number; maxFailuresPerIp: number; windowSeconds: number };
-  /** Prefix for every Redis key, so instances of one deployment share state and others don't collide. */
+  /** Prefix of every Redis key and channel (REDIS_KEY_PREFIX): instances of one deployment share it, others don't collide. */
   redisKeyPrefix: string;
   /** Adds `extensions.sqlStatements` to responses (tests and benchmarks). */
   exposeSqlStats: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  realtime: RealtimeConfig;
+}
+
+/** Real-time tuning; every value has an environment variable (see README, "Real-time"). */
+export interface RealtimeConfig {
+  /** OUTBOX_DISPATCH=off stops this instance publishing outbox events (tests, maintenance). */
+  outboxDispatch: boolean;
+  /** How often pending outbox events are polled for (OUTBOX_POLL_MS). */
+  outboxPollMs: number;
+  /** Published events are kept this long for resuming subscriptions (OUTBOX_RETENTION_HOURS). */
+  outboxRetentionHours: number;
+  presenceHeartbeatMs: number;
+  /** An instance that has not beaten for this long no longer keeps users online. */
+  presenceTtlMs: number;
+  wsMaxSocketsPerUser: number;
+  wsMaxSubscriptionsPerSocket: number;
+  /** Largest client message accepted (ws maxPayload); bigger ones close with 1009. */
+  wsMaxPayloadBytes: number;
+  /** Socket send buffer (bufferedAmount) above which a slow socket is closed with 4293. */
+  wsMaxBufferedBytes: number;
+  /** Events queued per subscription before a slow consumer is closed with 4292. */
+  subscriptionQueueLimit: number;
 }
 
 export type JwtConfig = {
@@ -154,5 +176,17 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'agora:',
     exposeSqlStats: oneOf(env, 'SQL_STATS', ['0', '1'], '0') === '1',
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], nodeEnv === 'test' ? 'warn' : 'info'),
+    realtime: {
+      outboxDispatch: oneOf(env, 'OUTBOX_DISPATCH', ['on', 'off'], 'on') === 'on',
+      outboxPollMs: integer(env, 'OUTBOX_POLL_MS', 1_000, 50, 60_000),
+      outboxRetentionHours: integer(env, 'OUTBOX_RETENTION_HOURS', 168, 1, 87_600),
+      presenceHeartbeatMs: integer(env, 'PRESENCE_HEARTBEAT_MS', 5_000, 100, 60_000),
+      presenceTtlMs: integer(env, 'PRESENCE_TTL_MS', 15_000, 300, 600_000),
+      wsMaxSocketsPerUser: integer(env, 'WS_MAX_SOCKETS_PER_USER', 16, 1, 10_000),
+      wsMaxSubscriptionsPerSocket: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 64, 1, 10_000),
+      wsMaxPayloadBytes: integer(env, 'WS_MAX_PAYLOAD_BYTES', 65_536, 1_024, 104_857_600),
+      wsMaxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 4_194_304, 1_024, 1_073_741_824),
+      subscriptionQueueLimit: integer(env, 'SUBSCRIPTION_QUEUE_LIMIT', 1_000, 1, 1_000_000),
+    },
   };
 }

@@ -14,6 +14,8 @@ export interface GraphQLContext {
   signedIn: { userId: string; sessionId: string } | null;
   loaders: Loaders;
   services: Services;
+  /** Set for WebSocket operations: lets a subscription close its socket (slow consumer, 4292). */
+  connection?: { close(code: number, reason: string): void };
 }
 
 /**

@@ -1,5 +1,17 @@
 // The shapes GraphQL types resolve from (see codegen.ts `mappers`).
-import type { ApiKey, AuditEvent, Comment, Post, ReactionKind, Session, User } from '../db/generated/client.ts';
+import type {
+  ApiKey,
+  AuditEvent,
+  Comment,
+  Conversation,
+  ConversationMember,
+  Message,
+  Notification,
+  Post,
+  ReactionKind,
+  Session,
+  User,
+} from '../db/generated/client.ts';
 import type { Connection } from '../lib/pagination.ts';
 import type { AuthResult } from '../services/sessions.ts';
 
@@ -18,3 +30,21 @@ export type ReactionCountMapper = { postId: string; kind: ReactionKind; count: n
 export type AuthPayloadMapper = AuthResult;
 export type FollowPayloadMapper = { user: User; viewer: User };
 export type CreateApiKeyPayloadMapper = { apiKey: ApiKey; secret: string };
+
+// Real-time
+export type ConversationMapper = Conversation;
+export type ConversationMemberMapper = ConversationMember;
+export type ConversationConnectionMapper = Connection<Conversation>;
+export type MessageMapper = Message;
+export type MessageConnectionMapper = Connection<Message>;
+export type NotificationMapper = Notification;
+export type NotificationConnectionMapper = Connection<Notification>;
+export type PresenceMapper = { userId: string; online: boolean; lastSeenAt: Date | null };
+export type TypingEventMapper = { conversationId: string; userId: string; typing: boolean; expiresAt: Date | null };
+/** `conversationId` is the raw uuid; `conversation` is null when the viewer is no longer a member. */
+export type ConversationEventMapper = {
+  cursor: string;
+  kind: 'ADDED' | 'REMOVED' | 'UPDATED' | 'NEW_MESSAGE';
+  conversationId: string;
+  conversation: Conversation | null;
+};

@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'CONFLICT',
   'INVALID_CREDENTIALS',
   'RATE_LIMITED',
+  'IDEMPOTENCY_KEY_REUSED',
   'INTERNAL_SERVER_ERROR',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

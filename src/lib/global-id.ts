@@ -1,8 +1,18 @@
 import { badInput } from './errors.ts';
 
 /** GraphQL types that implement Node. */
-export type NodeType = 'User' | 'Post' | 'Comment' | 'Session' | 'ApiKey' | 'AuditEvent';
-const NODE_TYPES: ReadonlySet<string> = new Set<NodeType>(['User', 'Post', 'Comment', 'Session', 'ApiKey', 'AuditEvent']);
+export type NodeType = 'User' | 'Post' | 'Comment' | 'Session' | 'ApiKey' | 'AuditEvent' | 'Conversation' | 'Message' | 'Notification';
+const NODE_TYPES: ReadonlySet<string> = new Set<NodeType>([
+  'User',
+  'Post',
+  'Comment',
+  'Session',
+  'ApiKey',
+  'AuditEvent',
+  'Conversation',
+  'Message',
+  'Notification',
+]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Opaque global ids: base64url of `Type:uuid`. Clients must not parse them. */

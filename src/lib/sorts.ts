@@ -18,4 +18,8 @@ export const sorts = {
   follows: sort('follows.createdAt', 'date', 'desc'),
   sessions: sort('sessions.createdAt', 'date', 'desc'),
   auditEvents: sort('audit.createdAt', 'date', 'desc'),
+  // Keys are zero-padded sequence numbers, so text order is numeric order.
+  messages: sort('messages.seq', 'string', 'asc'),
+  conversations: sort('conversations.lastActivityAt', 'date', 'desc'),
+  notifications: sort('notifications.updatedAt', 'date', 'desc'),
 } as const;

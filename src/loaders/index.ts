@@ -5,6 +5,7 @@ import type { Viewer } from '../auth/viewer.ts';
 import { commentVisibleSql, postVisibleSql } from '../services/visibility.ts';
 import { toConnection, type Connection, type PageRequest, type Sort } from '../lib/pagination.ts';
 import { sorts } from '../lib/sorts.ts';
+import { createRealtimeLoaders } from './realtime.ts';
 import { loadWindowCounts, loadWindowedPages, type WindowRow, type WindowSource } from './windowed-query.ts';
 
 export interface ReactionTally {
@@ -20,7 +21,7 @@ export interface ChildPageKey {
 
 const REACTION_ORDER: ReactionKind[] = ['LIKE', 'LOVE', 'LAUGH', 'WOW', 'SAD', 'ANGRY'];
 
-function byIds<T extends { id: string }>(load: (ids: string[]) => Promise<T[]>) {
+export function byIds<T extends { id: string }>(load: (ids: string[]) => Promise<T[]>) {
   return new DataLoader<string, T | null>(async (ids) => {
     const rows = await load([...ids]);
     const map = new Map(rows.map((r) => [r.id, r]));
@@ -28,7 +29,7 @@ function byIds<T extends { id: string }>(load: (ids: string[]) => Promise<T[]>) 
   });
 }
 
-function grouped<V>(load: (ids: string[]) => Promise<Map<string, V>>, empty: () => V) {
+export function grouped<V>(load: (ids: string[]) => Promise<Map<string, V>>, empty: () => V) {
   return new DataLoader<string, V>(async (ids) => {
     const map = await load([...ids]);
     return ids.map((id) => map.get(id) ?? empty());
@@ -40,7 +41,7 @@ function grouped<V>(load: (ids: string[]) => Promise<Map<string, V>>, empty: () 
  * answered by one windowed statement; `totalCount` goes through its own
  * batched count loader, so it costs one statement per level when selected.
  */
-function childPages<T>(db: Db, source: WindowSource, sort: Sort) {
+export function childPages<T>(db: Db, source: WindowSource, sort: Sort) {
   const counts = grouped((ids) => loadWindowCounts(db, source, ids), () => 0);
   return new DataLoader<ChildPageKey, Connection<T & WindowRow>, string>(
     async (keys) => {
@@ -193,6 +194,8 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
       },
       sorts.follows,
     ),
+
+    ...createRealtimeLoaders(db, viewerId),
   };
 }
 

@@ -1,81 +1,122 @@
 /**
- * Topic-based publish/subscribe. This in-process bus serves one instance; a
- * Redis-backed bus with the same interface serves many.
+ * Topic-based publish/subscribe. The in-process bus serves one instance; the
+ * Redis bus (redis-bus.ts) has the same interface and serves many.
  */
 export interface EventBus {
-  publish(topic: string, payload: unknown): void;
+  /** Resolves once the event is handed to the transport (Redis: sent). */
+  publish(topic: string, payload: unknown): void | Promise<void>;
   /** Events of `topic` from now on; `return()` on the iterator unsubscribes. */
-  subscribe<T>(topic: string): AsyncIterableIterator<T>;
+  subscribe<T>(topic: string): AsyncIterableIterator<T | typeof RESYNC>;
+  /**
+   * Resolves once a subscription made to `topic` receives what is published
+   * from now on (Redis: the SUBSCRIBE was acknowledged). Durable
+   * subscriptions wait for it before reading the database, so nothing falls
+   * between the replay and the live feed.
+   */
+  subscribed(topic: string): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Events queued per subscription before a slow consumer is cut off. */
+/**
+ * Delivered to every subscription after the transport may have dropped events
+ * (a Redis reconnect): durable subscriptions then re-read their stream from
+ * PostgreSQL, ephemeral ones ignore it.
+ */
+export const RESYNC = Symbol('resync');
+
+/** Default events queued per subscription before a slow consumer is cut off (close code 4292). */
 export const MAX_QUEUED_EVENTS = 1_000;
 
 export class SubscriberOverflowError extends Error {
-  constructor() {
-    super(`Subscriber fell more than ${MAX_QUEUED_EVENTS} events behind`);
+  constructor(limit = MAX_QUEUED_EVENTS) {
+    super(`Subscriber fell more than ${limit} events behind`);
   }
 }
 
-export function createInMemoryBus(): EventBus {
-  const listeners = new Map<string, Set<(payload: unknown) => void>>();
+type Listener = (payload: unknown) => void;
 
+/** Local fan-out with a bounded queue per subscription; both buses use it. */
+export class LocalFanout {
+  readonly listeners = new Map<string, Set<Listener>>();
+
+  constructor(
+    private readonly hooks: { onFirst?: (topic: string) => void; onLast?: (topic: string) => void } = {},
+    private readonly maxQueued = MAX_QUEUED_EVENTS,
+  ) {}
+
+  deliver(topic: string, payload: unknown): void {
+    for (const listener of this.listeners.get(topic) ?? []) listener(payload);
+  }
+
+  resyncAll(): void {
+    for (const set of this.listeners.values()) for (const listener of set) listener(RESYNC);
+  }
+
+  subscribe<T>(topic: string): AsyncIterableIterator<T | typeof RESYNC> {
+    const queue: unknown[] = [];
+    let waiting: ((result: IteratorResult<T | typeof RESYNC>) => void) | null = null;
+    let failed: Error | null = null;
+    let done = false;
+
+    const listener: Listener = (payload) => {
+      if (done) return;
+      if (waiting) {
+        const resolve = waiting;
+        waiting = null;
+        resolve({ value: payload as T, done: false });
+      } else if (queue.length >= this.maxQueued) {
+        failed = new SubscriberOverflowError(this.maxQueued);
+        stop();
+      } else {
+        queue.push(payload);
+      }
+    };
+    const stop = () => {
+      if (done) return;
+      done = true;
+      const set = this.listeners.get(topic);
+      set?.delete(listener);
+      if (set?.size === 0) {
+        this.listeners.delete(topic);
+        this.hooks.onLast?.(topic);
+      }
+    };
+    if (!this.listeners.has(topic)) {
+      this.listeners.set(topic, new Set());
+      this.hooks.onFirst?.(topic);
+    }
+    this.listeners.get(topic)!.add(listener);
+
+    const iterator: AsyncIterableIterator<T | typeof RESYNC> = {
+      next() {
+        if (queue.length > 0) return Promise.resolve({ value: queue.shift() as T, done: false });
+        if (failed) return Promise.reject(failed);
+        if (done) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => (waiting = resolve));
+      },
+      return() {
+        stop();
+        queue.length = 0;
+        waiting?.({ value: undefined, done: true });
+        waiting = null;
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+}
+
+export function createInMemoryBus(maxQueued = MAX_QUEUED_EVENTS): EventBus {
+  const fanout = new LocalFanout({}, maxQueued);
   return {
-    publish(topic, payload) {
-      for (const listener of listeners.get(topic) ?? []) listener(payload);
-    },
-
-    subscribe<T>(topic: string): AsyncIterableIterator<T> {
-      const queue: T[] = [];
-      let waiting: ((result: IteratorResult<T>) => void) | null = null;
-      let failed: Error | null = null;
-      let done = false;
-
-      const listener = (payload: unknown) => {
-        if (done) return;
-        if (waiting) {
-          const resolve = waiting;
-          waiting = null;
-          resolve({ value: payload as T, done: false });
-        } else if (queue.length >= MAX_QUEUED_EVENTS) {
-          failed = new SubscriberOverflowError();
-          stop();
-        } else {
-          queue.push(payload as T);
-        }
-      };
-      const stop = () => {
-        done = true;
-        listeners.get(topic)?.delete(listener);
-        if (listeners.get(topic)?.size === 0) listeners.delete(topic);
-      };
-      if (!listeners.has(topic)) listeners.set(topic, new Set());
-      listeners.get(topic)!.add(listener);
-
-      const iterator: AsyncIterableIterator<T> = {
-        next() {
-          if (queue.length > 0) return Promise.resolve({ value: queue.shift()!, done: false });
-          if (failed) return Promise.reject(failed);
-          if (done) return Promise.resolve({ value: undefined, done: true });
-          return new Promise((resolve) => (waiting = resolve));
-        },
-        return() {
-          stop();
-          queue.length = 0;
-          waiting?.({ value: undefined, done: true });
-          waiting = null;
-          return Promise.resolve({ value: undefined, done: true });
-        },
-        [Symbol.asyncIterator]() {
-          return iterator;
-        },
-      };
-      return iterator;
-    },
-
+    publish: (topic, payload) => fanout.deliver(topic, payload),
+    subscribe: <T>(topic: string) => fanout.subscribe<T>(topic),
+    subscribed: async () => {},
     async close() {
-      listeners.clear();
+      fanout.listeners.clear();
     },
   };
 }

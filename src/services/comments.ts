@@ -2,13 +2,15 @@ import type { Comment } from '../db/generated/client.ts';
 import { AppError, badInput, forbidden, InputChecker, notFound } from '../lib/errors.ts';
 import { expectGlobalId } from '../lib/global-id.ts';
 import * as validate from '../lib/validation.ts';
+import { Outbox, streams } from '../realtime/outbox.ts';
 import type { RequestScope } from './deps.ts';
 import type { createPostService } from './posts.ts';
 import { canSeeComment, canSeePost } from './visibility.ts';
+import { notify } from './notifications.ts';
 import { requireViewer } from './viewer.ts';
 
 export function createCommentService(scope: RequestScope, posts: ReturnType<typeof createPostService>) {
-  const { db, loaders, viewer } = scope;
+  const { db, loaders, viewer, realtime } = scope;
 
   /** A comment is visible exactly when its post is. */
   async function visibleComment(globalId: string, field: string): Promise<Comment> {
@@ -43,13 +45,30 @@ export function createCommentService(scope: RequestScope, posts: ReturnType<type
       const post = await posts.visiblePost(input.postId, 'input.postId');
       if (post.status !== 'PUBLISHED') throw badInput('input.postId', 'Only published posts take comments');
       let parentId: string | null = null;
+      let parentAuthorId: string | null = null;
       if (input.parentId != null) {
         const parent = await loaders.comment.load(expectGlobalId(input.parentId, 'Comment', 'input.parentId'));
         if (!parent || parent.postId !== post.id) throw notFound('Comment', 'input.parentId');
         if (parent.parentId !== null) throw badInput('input.parentId', 'Replies are one level deep: reply to the top-level comment');
         parentId = parent.id;
+        parentAuthorId = parent.authorId;
       }
-      return db.comment.create({ data: { postId: post.id, authorId: me.id, parentId, body } });
+      // The comment, its notifications and its event commit together.
+      const comment = await db.$transaction(async (tx) => {
+        const outbox = new Outbox();
+        const created = await tx.comment.create({ data: { postId: post.id, authorId: me.id, parentId, body } });
+        outbox.emit(streams.post(post.id), 'COMMENT_ADDED', { commentId: created.id });
+        if (parentAuthorId) {
+          await notify(tx, outbox, { recipientId: parentAuthorId, kind: 'REPLY_TO_COMMENT', actorId: me.id, postId: post.id, commentId: created.id });
+        }
+        if (post.authorId !== parentAuthorId) {
+          await notify(tx, outbox, { recipientId: post.authorId, kind: 'COMMENT_ON_POST', actorId: me.id, postId: post.id, commentId: created.id });
+        }
+        await outbox.flush(tx);
+        return created;
+      });
+      realtime.kick();
+      return comment;
     },
 
     async update(input: { id: string; body: string }): Promise<Comment> {

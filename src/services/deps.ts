@@ -6,6 +6,7 @@ import type { Db } from '../db/prisma.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Loaders } from '../loaders/index.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
+import type { RealtimeDeps } from '../realtime/realtime.ts';
 import type { LoginThrottle } from '../security/login-throttle.ts';
 
 export type { Viewer };
@@ -19,6 +20,8 @@ export interface AppDeps {
   bus: EventBus;
   logger: Logger;
   sessionPolicy: AppConfig['session'];
+  /** Outbox dispatch, presence and typing (memory or Redis). */
+  realtime: RealtimeDeps;
 }
 
 /** Where a request came from, for sessions and the audit log. */

@@ -1,19 +1,24 @@
 import { hasRole } from '../auth/viewer.ts';
-import type { ApiKey, AuditEvent, Comment, Post, Session, User } from '../db/generated/client.ts';
+import type { ApiKey, AuditEvent, Comment, Conversation, Message, Notification, Post, Session, User } from '../db/generated/client.ts';
 import { ValidationError } from '../lib/errors.ts';
-import { parseGlobalId } from '../lib/global-id.ts';
+import { parseGlobalId, type NodeType } from '../lib/global-id.ts';
+import type { createChatService } from './chat.ts';
 import type { createCommentService } from './comments.ts';
 import type { RequestScope } from './deps.ts';
+import type { createNotificationService } from './notifications.ts';
 import type { createPostService } from './posts.ts';
 
-type Typed<T, N extends string> = T & { __typename: N };
+type Typed<T, N extends NodeType> = T & { __typename: N };
 export type NodeValue =
   | Typed<User, 'User'>
   | Typed<Post, 'Post'>
   | Typed<Comment, 'Comment'>
   | Typed<Session, 'Session'>
   | Typed<ApiKey, 'ApiKey'>
-  | Typed<AuditEvent, 'AuditEvent'>;
+  | Typed<AuditEvent, 'AuditEvent'>
+  | Typed<Conversation, 'Conversation'>
+  | Typed<Message, 'Message'>
+  | Typed<Notification, 'Notification'>;
 
 export const MAX_NODES = 100;
 
@@ -25,10 +30,12 @@ export function createNodeService(
   scope: RequestScope,
   posts: ReturnType<typeof createPostService>,
   comments: ReturnType<typeof createCommentService>,
+  chat: ReturnType<typeof createChatService>,
+  notifications: ReturnType<typeof createNotificationService>,
 ) {
   const { loaders, db, viewer } = scope;
   const ownerOrAdmin = (userId: string) => viewer !== null && (viewer.id === userId || hasRole(viewer, 'ADMIN'));
-  const typed = <T, N extends string>(value: T | null, __typename: N) => (value ? { ...value, __typename } : null);
+  const typed = <T, N extends NodeType>(value: T | null, __typename: N) => (value ? { ...value, __typename } : null);
 
   async function node(globalId: string): Promise<NodeValue | null> {
     const parsed = parseGlobalId(globalId);
@@ -52,6 +59,12 @@ export function createNodeService(
         if (!hasRole(viewer, 'ADMIN')) return null;
         return typed(await db.auditEvent.findUnique({ where: { id: parsed.id } }), 'AuditEvent');
       }
+      case 'Conversation':
+        return typed(await chat.byId(globalId), 'Conversation');
+      case 'Message':
+        return typed(await chat.messageById(globalId), 'Message');
+      case 'Notification':
+        return typed(await notifications.byId(globalId), 'Notification');
     }
   }
 

@@ -1,13 +1,15 @@
 import type { Post, ReactionKind, User } from '../db/generated/client.ts';
 import { badInput, notFound } from '../lib/errors.ts';
 import { expectGlobalId } from '../lib/global-id.ts';
+import { Outbox } from '../realtime/outbox.ts';
 import type { RequestScope } from './deps.ts';
+import { notify, notifyReaction } from './notifications.ts';
 import type { createPostService } from './posts.ts';
 import { requireViewer } from './viewer.ts';
 
 /** Reactions and follows: idempotent toggles between a viewer and a target. */
 export function createSocialService(scope: RequestScope, posts: ReturnType<typeof createPostService>) {
-  const { db, loaders } = scope;
+  const { db, loaders, realtime } = scope;
 
   async function reactablePost(globalId: string): Promise<Post> {
     const post = await posts.visiblePost(globalId, 'input.postId');
@@ -29,7 +31,13 @@ export function createSocialService(scope: RequestScope, posts: ReturnType<typeo
     async addReaction(input: { postId: string; kind: ReactionKind }): Promise<Post> {
       const me = requireViewer(scope);
       const post = await reactablePost(input.postId);
-      await db.reaction.createMany({ data: [{ userId: me.id, postId: post.id, kind: input.kind }], skipDuplicates: true });
+      await db.$transaction(async (tx) => {
+        const outbox = new Outbox();
+        const { count } = await tx.reaction.createMany({ data: [{ userId: me.id, postId: post.id, kind: input.kind }], skipDuplicates: true });
+        if (count > 0) await notifyReaction(tx, outbox, { recipientId: post.authorId, actorId: me.id, postId: post.id });
+        await outbox.flush(tx);
+      });
+      realtime.kick();
       return post;
     },
 
@@ -42,7 +50,13 @@ export function createSocialService(scope: RequestScope, posts: ReturnType<typeo
 
     async follow(userId: string): Promise<{ user: User; viewer: User }> {
       const { me, target } = await followTarget(userId);
-      await db.follow.createMany({ data: [{ followerId: me.id, followeeId: target.id }], skipDuplicates: true });
+      await db.$transaction(async (tx) => {
+        const outbox = new Outbox();
+        const { count } = await tx.follow.createMany({ data: [{ followerId: me.id, followeeId: target.id }], skipDuplicates: true });
+        if (count > 0) await notify(tx, outbox, { recipientId: target.id, kind: 'NEW_FOLLOWER', actorId: me.id });
+        await outbox.flush(tx);
+      });
+      realtime.kick();
       return { user: target, viewer: me };
     },
 

@@ -78,3 +78,34 @@ export type ExternalIdentity = Prisma.ExternalIdentityModel
  * Security events, readable by admins.
  */
 export type AuditEvent = Prisma.AuditEventModel
+/**
+ * Model Conversation
+ * 
+ */
+export type Conversation = Prisma.ConversationModel
+/**
+ * Model ConversationMember
+ * 
+ */
+export type ConversationMember = Prisma.ConversationMemberModel
+/**
+ * Model Message
+ * 
+ */
+export type Message = Prisma.MessageModel
+/**
+ * Model Notification
+ * 
+ */
+export type Notification = Prisma.NotificationModel
+/**
+ * Model EventStream
+ * Per-stream event counter. Bumping it row-locks the stream until commit, so
+ * a stream's sequence numbers commit in order and without gaps.
+ */
+export type EventStream = Prisma.EventStreamModel
+/**
+ * Model Event
+ * The transactional outbox: written with the data, published after commit.
+ */
+export type Event = Prisma.EventModel

@@ -45,3 +45,23 @@ export const ApiScope = {
 } as const
 
 export type ApiScope = (typeof ApiScope)[keyof typeof ApiScope]
+
+
+export const ConversationKind = {
+  DIRECT: 'DIRECT',
+  GROUP: 'GROUP'
+} as const
+
+export type ConversationKind = (typeof ConversationKind)[keyof typeof ConversationKind]
+
+
+export const NotificationKind = {
+  NEW_FOLLOWER: 'NEW_FOLLOWER',
+  COMMENT_ON_POST: 'COMMENT_ON_POST',
+  REPLY_TO_COMMENT: 'REPLY_TO_COMMENT',
+  REACTIONS_ON_POST: 'REACTIONS_ON_POST',
+  MENTION: 'MENTION',
+  ADDED_TO_CONVERSATION: 'ADDED_TO_CONVERSATION'
+} as const
+
+export type NotificationKind = (typeof NotificationKind)[keyof typeof NotificationKind]

@@ -4,13 +4,16 @@ import { Mutation } from './mutation.ts';
 import { nodeTypeResolvers } from './node-types.ts';
 import { Query } from './query.ts';
 import { DateTime } from './scalars.ts';
+import { realtimeMutation, realtimeQuery, realtimeSubscription, realtimeTypeResolvers } from './realtime.ts';
 import { Subscription } from './subscription.ts';
 
 export const resolvers: Resolvers = {
   DateTime,
-  Query,
-  Mutation,
-  Subscription,
+  Query: { ...Query, ...realtimeQuery },
+  Mutation: { ...Mutation, ...realtimeMutation },
+  Subscription: { ...Subscription, ...realtimeSubscription },
   ...nodeTypeResolvers,
   ...connectionResolvers,
+  ...realtimeTypeResolvers,
+  User: { ...nodeTypeResolvers.User, ...realtimeTypeResolvers.User },
 };

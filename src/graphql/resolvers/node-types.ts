@@ -1,11 +1,11 @@
 import { hasRole } from '../../auth/viewer.ts';
 import type { GraphQLContext } from '../../context.ts';
-import { toGlobalId } from '../../lib/global-id.ts';
+import { toGlobalId, type NodeType } from '../../lib/global-id.ts';
 import type { Resolvers } from '../resolvers.generated.ts';
 
 export const nodeTypeResolvers: Resolvers = {
   Node: {
-    __resolveType: (node) => (node as unknown as { __typename: 'User' | 'Post' | 'Comment' | 'Session' | 'ApiKey' | 'AuditEvent' }).__typename,
+    __resolveType: (node) => (node as unknown as { __typename: NodeType }).__typename,
   },
 
   User: {

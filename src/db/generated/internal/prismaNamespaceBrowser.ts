@@ -62,7 +62,13 @@ export const ModelName = {
   RefreshToken: 'RefreshToken',
   ApiKey: 'ApiKey',
   ExternalIdentity: 'ExternalIdentity',
-  AuditEvent: 'AuditEvent'
+  AuditEvent: 'AuditEvent',
+  Conversation: 'Conversation',
+  ConversationMember: 'ConversationMember',
+  Message: 'Message',
+  Notification: 'Notification',
+  EventStream: 'EventStream',
+  Event: 'Event'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -224,6 +230,86 @@ export const AuditEventScalarFieldEnum = {
 } as const
 
 export type AuditEventScalarFieldEnum = (typeof AuditEventScalarFieldEnum)[keyof typeof AuditEventScalarFieldEnum]
+
+
+export const ConversationScalarFieldEnum = {
+  id: 'id',
+  kind: 'kind',
+  title: 'title',
+  directKey: 'directKey',
+  createdById: 'createdById',
+  lastActivityAt: 'lastActivityAt',
+  createdAt: 'createdAt'
+} as const
+
+export type ConversationScalarFieldEnum = (typeof ConversationScalarFieldEnum)[keyof typeof ConversationScalarFieldEnum]
+
+
+export const ConversationMemberScalarFieldEnum = {
+  conversationId: 'conversationId',
+  userId: 'userId',
+  isAdmin: 'isAdmin',
+  lastReadSeq: 'lastReadSeq',
+  joinedAt: 'joinedAt'
+} as const
+
+export type ConversationMemberScalarFieldEnum = (typeof ConversationMemberScalarFieldEnum)[keyof typeof ConversationMemberScalarFieldEnum]
+
+
+export const MessageScalarFieldEnum = {
+  id: 'id',
+  conversationId: 'conversationId',
+  seq: 'seq',
+  senderId: 'senderId',
+  body: 'body',
+  replyToId: 'replyToId',
+  idempotencyKey: 'idempotencyKey',
+  editedAt: 'editedAt',
+  deletedAt: 'deletedAt',
+  createdAt: 'createdAt'
+} as const
+
+export type MessageScalarFieldEnum = (typeof MessageScalarFieldEnum)[keyof typeof MessageScalarFieldEnum]
+
+
+export const NotificationScalarFieldEnum = {
+  id: 'id',
+  recipientId: 'recipientId',
+  kind: 'kind',
+  actorId: 'actorId',
+  count: 'count',
+  postId: 'postId',
+  commentId: 'commentId',
+  conversationId: 'conversationId',
+  messageId: 'messageId',
+  groupKey: 'groupKey',
+  readAt: 'readAt',
+  createdAt: 'createdAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type NotificationScalarFieldEnum = (typeof NotificationScalarFieldEnum)[keyof typeof NotificationScalarFieldEnum]
+
+
+export const EventStreamScalarFieldEnum = {
+  stream: 'stream',
+  lastSeq: 'lastSeq'
+} as const
+
+export type EventStreamScalarFieldEnum = (typeof EventStreamScalarFieldEnum)[keyof typeof EventStreamScalarFieldEnum]
+
+
+export const EventScalarFieldEnum = {
+  id: 'id',
+  stream: 'stream',
+  seq: 'seq',
+  type: 'type',
+  payload: 'payload',
+  createdAt: 'createdAt',
+  publishedAt: 'publishedAt'
+} as const
+
+export type EventScalarFieldEnum = (typeof EventScalarFieldEnum)[keyof typeof EventScalarFieldEnum]
 
 
 export const SortOrder = {

@@ -1,0 +1,77 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../lib/logger.ts';
+import { LocalFanout, MAX_QUEUED_EVENTS, type EventBus } from './event-bus.ts';
+import { connectionName, createRedis } from '../db/redis.ts';
+
+/**
+ * The event bus across instances: Redis pub/sub, one publishing and one
+ * subscribing connection per instance, channels `<prefix>bus:<topic>`
+ * subscribed only while a local subscription needs them. Redis pub/sub
+ * drops messages while a connection is down; after every reconnect the bus
+ * tells local subscriptions to resync, and durable ones catch up from
+ * PostgreSQL by sequence number.
+ */
+export async function createRedisBus(url: string, prefix: string, logger: Logger, maxQueued = MAX_QUEUED_EVENTS): Promise<EventBus> {
+  const pub: Redis = createRedis(url, connectionName(prefix, 'bus-pub'), logger);
+  const sub: Redis = createRedis(url, connectionName(prefix, 'bus-sub'), logger);
+  const channel = (topic: string) => `${prefix}bus:${topic}`;
+  const acks = new Map<string, Promise<void>>();
+  const fanout = new LocalFanout(
+    {
+      onFirst: (topic) => {
+        const ack = sub.subscribe(channel(topic)).then(
+          () => {},
+          (e) => logger.warn('redis subscribe failed', { error: String(e) }),
+        );
+        acks.set(topic, ack);
+      },
+      onLast: (topic) => {
+        acks.delete(topic);
+        void sub.unsubscribe(channel(topic)).catch(() => {});
+      },
+    },
+    maxQueued,
+  );
+  let closing = false;
+  let wasReady = false;
+  sub.on('ready', () => {
+    // ioredis re-subscribes by itself right after 'ready'; what was published
+    // meanwhile is gone. A PING queued behind those SUBSCRIBEs answers once
+    // they are in force: only then may subscriptions re-read their streams.
+    if (wasReady && !closing) {
+      setImmediate(() => {
+        sub.ping().then(
+          () => fanout.resyncAll(),
+          () => fanout.resyncAll(),
+        );
+      });
+    }
+    wasReady = true;
+  });
+  sub.on('message', (ch: string, message: string) => {
+    if (!ch.startsWith(`${prefix}bus:`)) return;
+    let payload: unknown;
+    try {
+      payload = JSON.parse(message);
+    } catch {
+      return;
+    }
+    fanout.deliver(ch.slice(prefix.length + 4), payload);
+  });
+  await Promise.all([pub.connect(), sub.connect()]);
+
+  return {
+    async publish(topic, payload) {
+      await pub.publish(channel(topic), JSON.stringify(payload));
+    },
+    subscribe: <T>(topic: string) => fanout.subscribe<T>(topic),
+    subscribed: async (topic) => {
+      await acks.get(topic);
+    },
+    async close() {
+      closing = true;
+      fanout.listeners.clear();
+      await Promise.allSettled([pub.quit(), sub.quit()]);
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { AppConfig } from '../config.ts';
+import type { Logger } from '../lib/logger.ts';
+import { createDispatcher, type Dispatcher } from './dispatcher.ts';
+import { createInMemoryBus, type EventBus } from './event-bus.ts';
+import { createInProcessPresence, createRedisPresence, type PresenceStore } from './presence.ts';
+import type { RealtimeDeps } from './realtime.ts';
+import { connectionName, createRedis } from '../db/redis.ts';
+import { createRedisBus } from './redis-bus.ts';
+import { createInProcessTypingThrottle, createRedisTypingThrottle, type TypingThrottle } from './typing.ts';
+
+export interface RealtimeRuntime {
+  bus: EventBus;
+  /** The shared Redis command connection, when REDIS_URL is set (also used for login throttling). */
+  redis: Redis | null;
+  deps: RealtimeDeps;
+  /** Publishes events left pending (e.g. by a crash), then keeps polling. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real-time layer: without REDIS_URL the bus, presence and typing
+ * throttle live in this process; with it they go through Redis so any
+ * number of instances share them.
+ */
+export async function startRealtime(config: AppConfig, pool: pg.Pool, logger: Logger): Promise<RealtimeRuntime> {
+  const rt = config.realtime;
+  let bus: EventBus;
+  let presence: PresenceStore;
+  let typing: TypingThrottle;
+  const closers: (() => Promise<unknown>)[] = [];
+  let redis: Redis | null = null;
+  if (config.redisUrl) {
+    bus = await createRedisBus(config.redisUrl, config.redisKeyPrefix, logger, rt.subscriptionQueueLimit);
+    presence = await createRedisPresence({
+      url: config.redisUrl,
+      prefix: config.redisKeyPrefix,
+      bus,
+      logger,
+      heartbeatMs: rt.presenceHeartbeatMs,
+      ttlMs: rt.presenceTtlMs,
+    });
+    const commands = createRedis(config.redisUrl, connectionName(config.redisKeyPrefix, 'commands'), logger);
+    await commands.connect();
+    typing = createRedisTypingThrottle(commands, config.redisKeyPrefix);
+    redis = commands;
+    closers.push(() => commands.quit());
+  } else {
+    bus = createInMemoryBus(rt.subscriptionQueueLimit);
+    presence = createInProcessPresence(bus);
+    typing = createInProcessTypingThrottle();
+  }
+  const dispatcher: Dispatcher | null = rt.outboxDispatch ? createDispatcher({ pool, bus, logger, pollMs: rt.outboxPollMs, retentionHours: rt.outboxRetentionHours }) : null;
+
+  return {
+    bus,
+    redis,
+    deps: { kick: () => dispatcher?.kick(), presence, typing },
+    async start() {
+      await dispatcher?.start();
+    },
+    async stop() {
+      await dispatcher?.stop();
+      await presence.close().catch((e) => logger.warn('presence close failed', { error: String(e) }));
+      for (const close of closers) await close().catch(() => {});
+      await bus.close();
+    },
+  };
+}

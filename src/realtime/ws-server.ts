@@ -1,0 +1,176 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { RealtimeConfig } from '../config.ts';
+import { createContext } from '../context.ts';
+import { formatError } from '../graphql/errors.ts';
+import { prepareWsOperation } from '../graphql/ws-operation.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { AppDeps, RequestInfo, Viewer } from '../services/deps.ts';
+import { CLOSE_CODES } from './close-codes.ts';
+
+type SocketState = {
+  viewer?: Viewer | null;
+  /** When the current access token expires (null: anonymous). */
+  expiresAt?: Date | null;
+  expiryTimer?: NodeJS.Timeout;
+  /** Counted in per-user socket limits and presence. */
+  registered?: boolean;
+  bufferTimer?: NodeJS.Timeout;
+};
+
+// graphql-ws waits for each send to flush before the next result of the same
+// subscription, so a stalled socket shows up as bytes stuck in its buffer
+// (checked here and before every result) or as a growing subscription queue (4292).
+const BUFFER_CHECK_MS = 1_000;
+
+// setTimeout's limit; longer expiries are re-armed when they fire.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The credential's viewer; null for no credentials, undefined for bad ones. */
+async function viewerOf(deps: AppDeps, authorization: unknown): Promise<Viewer | null | undefined> {
+  try {
+    return await deps.credentials.resolve(authorization);
+  } catch {
+    return undefined;
+  }
+}
+
+function requestInfo(request: IncomingMessage): RequestInfo {
+  return { ip: request.socket.remoteAddress ?? null, userAgent: String(request.headers['user-agent'] ?? '') };
+}
+
+/**
+ * graphql-ws on the HTTP server's port and path, with the socket lifecycle:
+ * - the viewer comes from connection_init's `authorization`; bad ones close with 4403;
+ * - the socket closes with 4401 when the access token expires, unless the
+ *   client re-authenticated in band first: a graphql-ws `ping` whose payload
+ *   is `{ authorization: "Bearer <new token>" }` for the same user (a bad
+ *   token or another user's closes with 4403); subscriptions keep running,
+ *   and the pong's payload is `{ reauthenticated: true, expiresAt }`;
+ * - limits: sockets per user (4290), subscriptions per socket (4291), client
+ *   message size (1009), send buffer (4293); subscriptions close their socket
+ *   with 4292 when their event queue overflows;
+ * - presence: a user is online on this instance while one of their sockets is open.
+ */
+export function attachWsServer(options: {
+  httpServer: Server;
+  path: string;
+  schema: GraphQLSchema;
+  deps: AppDeps;
+  config: RealtimeConfig;
+  logger: Logger;
+  formatResult: (result: ExecutionResult) => ExecutionResult;
+}): { dispose(): Promise<void> } {
+  const { deps, config, logger } = options;
+  const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: config.wsMaxPayloadBytes });
+  const socketsPerUser = new Map<string, number>();
+
+  const close = (socket: WebSocket, code: number, reason: string) => {
+    if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason);
+  };
+
+  function armExpiry(socket: WebSocket, state: SocketState): void {
+    clearTimeout(state.expiryTimer);
+    if (!state.expiresAt) return;
+    const delay = state.expiresAt.getTime() - Date.now();
+    state.expiryTimer = setTimeout(() => {
+      if (state.expiresAt && state.expiresAt.getTime() > Date.now()) armExpiry(socket, state);
+      else close(socket, CLOSE_CODES.TOKEN_EXPIRED, 'Access token expired');
+    }, Math.min(Math.max(delay, 0), MAX_TIMER_MS));
+    state.expiryTimer.unref();
+  }
+
+  const cleanup = useServer<Record<string, unknown> | undefined, SocketState & { request: IncomingMessage }>(
+    {
+      schema: options.schema,
+      onConnect: async (ctx) => {
+        const { socket } = ctx.extra;
+        const viewer = await viewerOf(deps, ctx.connectionParams?.authorization);
+        if (viewer === undefined) return false; // graphql-ws closes with 4403 Forbidden
+        ctx.extra.viewer = viewer;
+        ctx.extra.expiresAt = viewer?.expiresAt ?? null;
+        if (viewer) {
+          const open = socketsPerUser.get(viewer.id) ?? 0;
+          if (open >= config.wsMaxSocketsPerUser) {
+            close(socket, CLOSE_CODES.TOO_MANY_SOCKETS, 'Too many open sockets for this user');
+            return false;
+          }
+          socketsPerUser.set(viewer.id, open + 1);
+          ctx.extra.registered = true;
+          void deps.realtime.presence.connect(viewer.id).catch((e) => logger.warn('presence connect failed', { error: String(e) }));
+        }
+        armExpiry(socket, ctx.extra);
+        ctx.extra.bufferTimer = setInterval(() => {
+          if (socket.bufferedAmount > config.wsMaxBufferedBytes) {
+            close(socket, CLOSE_CODES.SEND_BUFFER_OVERFLOW, 'Slow consumer: send buffer overflowed');
+          }
+        }, BUFFER_CHECK_MS);
+        ctx.extra.bufferTimer.unref();
+        return true;
+      },
+      onPing: async (ctx, payload) => {
+        const authorization = (payload as Record<string, unknown> | undefined)?.authorization;
+        if (authorization === undefined) return;
+        const { socket } = ctx.extra;
+        const viewer = await viewerOf(deps, authorization);
+        if (!viewer || !ctx.extra.viewer || viewer.id !== ctx.extra.viewer.id) {
+          close(socket, CLOSE_CODES.FORBIDDEN, 'Re-authentication failed');
+          return;
+        }
+        // The new credential's session and role apply from now on.
+        ctx.extra.viewer = viewer;
+        ctx.extra.expiresAt = viewer.expiresAt;
+        armExpiry(socket, ctx.extra);
+        // graphql-ws echoes the ping payload in its pong: answer with the
+        // outcome instead of sending the token back.
+        const echo = payload as Record<string, unknown>;
+        delete echo.authorization;
+        echo.reauthenticated = true;
+        echo.expiresAt = viewer.expiresAt?.toISOString() ?? null;
+      },
+      onSubscribe: (ctx, _id, payload) => {
+        if (Object.keys(ctx.subscriptions).length >= config.wsMaxSubscriptionsPerSocket) {
+          close(ctx.extra.socket, CLOSE_CODES.TOO_MANY_SUBSCRIPTIONS, 'Too many subscriptions on this socket');
+          return;
+        }
+        // Same parse/validation/variable errors (and codes) as on HTTP.
+        return prepareWsOperation(options.schema, payload);
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON() as GraphQLFormattedError, error)),
+      context: (ctx) => {
+        const context = createContext(deps, ctx.extra.viewer ?? null, requestInfo(ctx.extra.request));
+        context.connection = { close: (code, reason) => close(ctx.extra.socket, code, reason) };
+        return context;
+      },
+      onNext: (ctx, _id, _payload, _args, result) => {
+        if (ctx.extra.socket.bufferedAmount > config.wsMaxBufferedBytes) {
+          close(ctx.extra.socket, CLOSE_CODES.SEND_BUFFER_OVERFLOW, 'Slow consumer: send buffer overflowed');
+        }
+        return options.formatResult(result as ExecutionResult);
+      },
+      onClose: (ctx) => {
+        clearTimeout(ctx.extra.expiryTimer);
+        clearInterval(ctx.extra.bufferTimer);
+        const userId = ctx.extra.viewer?.id;
+        if (ctx.extra.registered && userId) {
+          ctx.extra.registered = false;
+          const open = (socketsPerUser.get(userId) ?? 1) - 1;
+          if (open > 0) socketsPerUser.set(userId, open);
+          else socketsPerUser.delete(userId);
+          void deps.realtime.presence.disconnect(userId).catch((e) => logger.warn('presence disconnect failed', { error: String(e) }));
+        }
+      },
+    },
+    wsServer,
+  );
+
+  return {
+    async dispose() {
+      for (const client of wsServer.clients) close(client, CLOSE_CODES.GOING_AWAY, 'Server shutting down');
+      await cleanup.dispose();
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,158 @@
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+
+export interface Received<T = any> {
+  data?: T;
+  errors?: { message: string; extensions?: Record<string, any> }[];
+}
+
+/** One subscription's results, pulled in order. */
+export interface Subscription<T = any> {
+  /** Next result (data or errors); rejects after `timeoutMs`. */
+  next(timeoutMs?: number): Promise<Received<T>>;
+  /** Resolves when nothing arrives within `ms` (asserts silence). */
+  expectSilence(ms: number): Promise<void>;
+  /** Everything received so far and not yet pulled. */
+  readonly pending: Received<T>[];
+  readonly completed: boolean;
+  readonly error: unknown;
+  unsubscribe(): void;
+}
+
+export interface WsClient {
+  client: Client;
+  subscribe<T = any>(query: string, variables?: Record<string, unknown>): Subscription<T>;
+  /** The close event of the underlying socket, once closed. */
+  closed: Promise<{ code: number; reason: string }>;
+  dispose(): Promise<void>;
+}
+
+/** A graphql-ws client to a test server (no retries, so closes are observable). */
+export function wsClient(httpUrl: string, token?: string, extra: Record<string, unknown> = {}): WsClient {
+  let resolveClosed!: (v: { code: number; reason: string }) => void;
+  const closed = new Promise<{ code: number; reason: string }>((r) => (resolveClosed = r));
+  const client = createClient({
+    url: `${httpUrl.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: token ? { authorization: `Bearer ${token}`, ...extra } : extra,
+    retryAttempts: 0,
+    lazy: false,
+    onNonLazyError: () => {},
+    on: { closed: (event) => resolveClosed({ code: (event as any).code, reason: String((event as any).reason) }) },
+  });
+  return {
+    client,
+    closed,
+    subscribe<T>(query: string, variables?: Record<string, unknown>): Subscription<T> {
+      const pending: Received<T>[] = [];
+      let waiter: ((r: Received<T>) => void) | null = null;
+      let completed = false;
+      let error: unknown;
+      const push = (r: Received<T>) => {
+        if (waiter) {
+          const w = waiter;
+          waiter = null;
+          w(r);
+        } else pending.push(r);
+      };
+      const unsubscribe = client.subscribe<T>(
+        { query, variables },
+        {
+          next: (value) => push(value as Received<T>),
+          error: (e) => {
+            error = e;
+            // graphql-ws reports subscribe-time GraphQL errors as an array of errors
+            if (Array.isArray(e)) push({ errors: e as any });
+          },
+          complete: () => (completed = true),
+        },
+      );
+      return {
+        pending,
+        get completed() {
+          return completed;
+        },
+        get error() {
+          return error;
+        },
+        unsubscribe,
+        next(timeoutMs = 5_000) {
+          if (pending.length > 0) return Promise.resolve(pending.shift()!);
+          return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => {
+              waiter = null;
+              reject(new Error(`no subscription result within ${timeoutMs} ms (completed=${completed}, error=${JSON.stringify(error)})`));
+            }, timeoutMs);
+            waiter = (r) => {
+              clearTimeout(timer);
+              resolve(r);
+            };
+          });
+        },
+        async expectSilence(ms: number) {
+          await new Promise((r) => setTimeout(r, ms));
+          if (pending.length > 0) throw new Error(`expected silence, got ${JSON.stringify(pending)}`);
+        },
+      };
+    },
+    async dispose() {
+      await client.dispose();
+    },
+  };
+}
+
+/** A raw protocol socket: send/receive graphql-ws messages by hand. */
+export async function rawSocket(httpUrl: string) {
+  const socket = new WebSocket(`${httpUrl.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+  const messages: any[] = [];
+  let waiter: ((m: any) => void) | null = null;
+  socket.on('message', (data) => {
+    const message = JSON.parse(String(data));
+    if (waiter) {
+      const w = waiter;
+      waiter = null;
+      w(message);
+    } else messages.push(message);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
+  );
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  return {
+    socket,
+    closed,
+    send: (message: unknown) => socket.send(typeof message === 'string' ? message : JSON.stringify(message)),
+    receive(timeoutMs = 5_000): Promise<any> {
+      if (messages.length > 0) return Promise.resolve(messages.shift());
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no message')), timeoutMs);
+        waiter = (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        };
+      });
+    },
+    close: () => socket.close(),
+  };
+}
+
+/** Until `check` returns truthy (polls), or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5_000, stepMs = 50): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

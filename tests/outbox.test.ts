@@ -1,0 +1,120 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createGroup, MESSAGE_EVENTS, send } from './helpers/chat.ts';
+import { createTestDatabase, signUp, startTestServer, type TestServer } from './helpers/server.ts';
+import { eventually, sleep, wsClient } from './helpers/ws.ts';
+
+// Both incarnations of the instance must accept the same tokens.
+const SHARED_SECRET = 'outbox-test-secret-0123456789abcdefghij';
+
+describe('transactional outbox', () => {
+  const servers: TestServer[] = [];
+  afterAll(async () => {
+    for (const s of servers) await s.stop().catch(() => {});
+  });
+
+  it('writes events in the same transaction as the data, and publishes them after commit', async () => {
+    const server = await startTestServer();
+    servers.push(server);
+    const [alice, bob] = await Promise.all([signUp(server, 'alice'), signUp(server, 'bob')]);
+    const id = await createGroup(server, alice, [bob]);
+    const message = await send(server, alice, id, 'hi');
+    const uuid = Buffer.from(id, 'base64url').toString('utf8').split(':')[1];
+    const events = await server.db.event.findMany({ where: { stream: `conversation:${uuid}` }, orderBy: { seq: 'asc' } });
+    expect(events.map((e) => [e.type, e.seq])).toEqual([['MESSAGE_CREATED', message.seq]]);
+    await eventually(async () => (await server.db.event.count({ where: { publishedAt: null } })) === 0);
+  });
+
+  it('a crash between commit and publish loses nothing: after restart, a subscriber resuming by cursor gets the event exactly once', async () => {
+    const databaseUrl = await createTestDatabase();
+    // Instance A commits but never publishes (as if it died right after commit).
+    const a = await startTestServer({ OUTBOX_DISPATCH: 'off', JWT_SECRET: SHARED_SECRET }, databaseUrl);
+    servers.push(a);
+    const [alice, bob] = await Promise.all([signUp(a, 'alice'), signUp(a, 'bob')]);
+    const id = await createGroup(a, alice, [bob]);
+
+    const first = wsClient(a.url, bob.token);
+    const sub = first.subscribe(MESSAGE_EVENTS, { conversationId: id, after: null });
+    await sleep(200);
+    // Nothing is published, so nothing arrives.
+    const sent = await send(a, alice, id, 'committed, never published');
+    await sub.expectSilence(400);
+    expect(await a.db.event.count({ where: { publishedAt: null } })).toBeGreaterThan(0);
+    await first.dispose();
+    await a.stop();
+    servers.pop();
+
+    // Restart on the same database: pending events are published at start-up.
+    const b = await startTestServer({ JWT_SECRET: SHARED_SECRET }, databaseUrl);
+    servers.push(b);
+    await eventually(async () => (await b.db.event.count({ where: { publishedAt: null } })) === 0);
+
+    // The subscriber resumes from the cursor it had before the message (seq of creation, i.e. stream start).
+    const cursor = Buffer.from(JSON.stringify([`conversation:${Buffer.from(id, 'base64url').toString('utf8').split(':')[1]}`, 0])).toString('base64url');
+    const resumed = wsClient(b.url, bob.token);
+    const again = resumed.subscribe(MESSAGE_EVENTS, { conversationId: id, after: cursor });
+    const event = (await again.next()).data!.messageEvents;
+    expect(event.message).toMatchObject({ id: sent.id, body: 'committed, never published' });
+    await again.expectSilence(400);
+    // And live delivery continues after the replayed event.
+    await send(b, alice, id, 'next');
+    expect((await again.next()).data!.messageEvents.message.body).toBe('next');
+    await again.expectSilence(300);
+    await resumed.dispose();
+  });
+
+  it('a live subscriber repairs a gap from the table when a later event is published first', async () => {
+    const server = await startTestServer();
+    servers.push(server);
+    const [alice, bob] = await Promise.all([signUp(server, 'alice'), signUp(server, 'bob')]);
+    const id = await createGroup(server, alice, [bob]);
+    const c = wsClient(server.url, bob.token);
+    const sub = c.subscribe(MESSAGE_EVENTS, { conversationId: id });
+    await sleep(200);
+    const uuid = Buffer.from(id, 'base64url').toString('utf8').split(':')[1]!;
+    // Hold back the next event by marking it published without publishing it
+    // (as if its publisher died after the mark), then send another.
+    const hidden = await send(server, alice, id, 'lost on the bus');
+    const received = [(await sub.next()).data!.messageEvents.message.body];
+    expect(received).toEqual(['lost on the bus']);
+    await server.db.$executeRawUnsafe(
+      `INSERT INTO "Message" (id, "conversationId", seq, "senderId", body) SELECT gen_random_uuid(), $1::uuid, s."lastSeq" + 1, $2::uuid, 'inserted behind the bus' FROM "EventStream" s WHERE s.stream = $3`,
+      uuid,
+      Buffer.from(alice.id, 'base64url').toString('utf8').split(':')[1],
+      `conversation:${uuid}`,
+    );
+    await server.db.$executeRawUnsafe(
+      `WITH s AS (UPDATE "EventStream" SET "lastSeq" = "lastSeq" + 1 WHERE stream = $1 RETURNING "lastSeq")
+       INSERT INTO "Event" (stream, seq, type, payload, "publishedAt")
+       SELECT $1, s."lastSeq", 'MESSAGE_CREATED', jsonb_build_object('messageId', (SELECT id FROM "Message" WHERE "conversationId" = $2::uuid AND seq = s."lastSeq")), now() FROM s`,
+      `conversation:${uuid}`,
+      uuid,
+    );
+    await send(server, alice, id, 'after the gap');
+    expect((await sub.next()).data!.messageEvents.message.body).toBe('inserted behind the bus');
+    expect((await sub.next()).data!.messageEvents.message.body).toBe('after the gap');
+    expect(hidden.body).toBe('lost on the bus');
+    await c.dispose();
+  });
+
+  it('refuses to resume from a cursor older than the retention', async () => {
+    const server = await startTestServer();
+    servers.push(server);
+    const [alice, bob] = await Promise.all([signUp(server, 'alice'), signUp(server, 'bob')]);
+    const id = await createGroup(server, alice, [bob]);
+    const c = wsClient(server.url, bob.token);
+    const sub = c.subscribe(MESSAGE_EVENTS, { conversationId: id });
+    await sleep(200);
+    await send(server, alice, id, 'one');
+    const cursor = (await sub.next()).data!.messageEvents.cursor;
+    await send(server, alice, id, 'two');
+    await send(server, alice, id, 'three');
+    await eventually(async () => (await server.db.event.count({ where: { publishedAt: null } })) === 0);
+    // What the retention does to old published events.
+    const uuid = Buffer.from(id, 'base64url').toString('utf8').split(':')[1]!;
+    const two = await server.db.event.findFirstOrThrow({ where: { stream: `conversation:${uuid}` }, orderBy: { seq: 'asc' }, skip: 1 });
+    await server.db.event.deleteMany({ where: { stream: `conversation:${uuid}`, seq: { lte: two.seq } } });
+    const resumed = c.subscribe(MESSAGE_EVENTS, { conversationId: id, after: cursor });
+    expect((await resumed.next()).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    await c.dispose();
+  });
+});
