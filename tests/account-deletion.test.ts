@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGroup, send } from './helpers/chat.ts';
+import { rawId } from './helpers/fixtures.ts';
 import { signUp, startTestServer, type TestServer } from './helpers/server.ts';
 
-function rawId(globalId: string): string {
-  return Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1]!;
-}
 
 // Deleting an account must leave no dangling references that would break
 // other members' reads (every relation to users is a foreign key).

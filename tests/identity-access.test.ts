@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawId } from './helpers/fixtures.ts';
 import { signUp, startTestServer, unique, type TestServer, type TestUser } from './helpers/server.ts';
 
-function rawId(globalId: string): string {
-  return Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1]!;
-}
 
 const CREATE_KEY = `mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id name prefix scopes } } }`;
 const CREATE_POST = `mutation ($title: String!) { createPost(input: { title: $title, body: "body", publish: true }) { post { id } } }`;

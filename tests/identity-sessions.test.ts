@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawId } from './helpers/fixtures.ts';
 import { signUp, startTestServer, type TestServer } from './helpers/server.ts';
 
 const LOG_IN = `mutation ($input: LogInInput!) {
@@ -7,9 +8,6 @@ const LOG_IN = `mutation ($input: LogInInput!) {
 const REFRESH = `mutation ($token: String!) { refreshSession(input: { refreshToken: $token }) { accessToken refreshToken session { id } } }`;
 const ME = '{ me { id } }';
 
-function rawId(globalId: string): string {
-  return Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1]!;
-}
 
 describe('sessions and refresh tokens', () => {
   let server: TestServer;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commentGid, expectError, insertPosts, insertUser, ok, postGid, walk, type Page } from './helpers/fixtures.ts';
+import { commentGid, expectError, insertPosts, insertUser, ok, postGid, rawId, walk, type Page } from './helpers/fixtures.ts';
 import { signUp, startTestServer, type TestServer } from './helpers/server.ts';
 
 const PAGE = `totalCount edges { cursor node { id } } nodes { id } pageInfo { hasNextPage hasPreviousPage startCursor endCursor }`;
@@ -305,7 +305,7 @@ describe('pagination', () => {
       const viewer = await signUp(server, 'feeder');
       const a = await insertUser(server, 'fa');
       const b = await insertUser(server, 'fb');
-      await server.db.follow.createMany({ data: [a, b].map((u) => ({ followerId: rawIdOf(viewer.id), followeeId: u.id })) });
+      await server.db.follow.createMany({ data: [a, b].map((u) => ({ followerId: rawId(viewer.id), followeeId: u.id })) });
       const base = Date.UTC(2026, 5, 1);
       const posts = await insertPosts(server, a.id, 7, (i) => ({ publishedAt: new Date(base + i * 2 * 60_000) }));
       posts.push(...(await insertPosts(server, b.id, 6, (i) => ({ publishedAt: new Date(base + (i * 2 + 1) * 60_000) }))));
@@ -385,7 +385,7 @@ describe('pagination', () => {
 
     it('pages user.posts newest first, drafts only for their author', async () => {
       const me = await signUp(server, 'up');
-      const myId = rawIdOf(me.id);
+      const myId = rawId(me.id);
       const published = await insertPosts(server, myId, 5);
       const drafts = await insertPosts(server, myId, 2, (i) => ({ status: 'DRAFT', createdAt: new Date(Date.UTC(2027, 0, 1, 0, i)) }));
       const publicIds = published.map((p) => postGid(p.id)).reverse();
@@ -432,7 +432,3 @@ describe('pagination', () => {
   });
 });
 
-function rawIdOf(globalId: string): string {
-  const decoded = Buffer.from(globalId, 'base64url').toString('utf8');
-  return decoded.slice(decoded.indexOf(':') + 1);
-}

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawId } from './helpers/fixtures.ts';
 import { signUp, startTestServer, type TestServer } from './helpers/server.ts';
 
 // The N+1 guard: a nested paginated query runs a number of SQL statements
@@ -24,10 +25,10 @@ describe('SQL statements per request', () => {
     for (let i = 0; i < 30; i++) {
       const author = authors[i % 3]!;
       const post = await server.db.post.create({
-        data: { authorId: idOf(author.id), title: `Post ${i}`, body: 'Body', status: 'PUBLISHED', publishedAt: new Date() },
+        data: { authorId: rawId(author.id), title: `Post ${i}`, body: 'Body', status: 'PUBLISHED', publishedAt: new Date() },
       });
       await server.db.comment.createMany({
-        data: Array.from({ length: 6 }, (_, j) => ({ postId: post.id, authorId: idOf(commenters[j % 3]!.id), body: `c${j}` })),
+        data: Array.from({ length: 6 }, (_, j) => ({ postId: post.id, authorId: rawId(commenters[j % 3]!.id), body: `c${j}` })),
       });
     }
   });
@@ -47,7 +48,3 @@ describe('SQL statements per request', () => {
     expect(largeCount).toBe(4);
   });
 });
-
-function idOf(globalId: string): string {
-  return Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1]!;
-}
