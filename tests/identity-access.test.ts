@@ -43,6 +43,18 @@ describe('API keys', () => {
     expect(await server.db.post.count()).toBe(before);
   });
 
+  it('scopes also cover fields added by `extend type` (chat)', async () => {
+    const key = await createKey(['READ']);
+    const other = await signUp(server, 'chatpeer');
+    const res = await server.gql(
+      'mutation ($id: ID!) { createDirectConversation(input: { userId: $id }) { conversation { id } } }',
+      { id: other.id },
+      key.secret,
+    );
+    expect(res.body.errors![0]!.extensions).toMatchObject({ code: 'FORBIDDEN', requiredScope: 'WRITE' });
+    expect(await server.db.conversation.count()).toBe(0);
+  });
+
   it('a WRITE-only key can mutate but not read', async () => {
     const key = await createKey(['WRITE']);
     const write = await server.gql(CREATE_POST, { title: 'via write key' }, key.secret);
