@@ -9,6 +9,7 @@ import { prepareWsOperation } from '../graphql/ws-operation.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { AppDeps, RequestInfo, Viewer } from '../services/deps.ts';
 import { CLOSE_CODES } from './close-codes.ts';
+import { CREDENTIALS_REVOKED, type CredentialsRevoked } from './revocations.ts';
 
 type SocketState = {
   viewer?: Viewer | null;
@@ -66,6 +67,8 @@ export function attachWsServer(options: {
   const { deps, config, logger } = options;
   const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: config.wsMaxPayloadBytes });
   const socketsPerUser = new Map<string, number>();
+  // Open authenticated sockets, so revoked credentials close theirs at once.
+  const authenticated = new Map<WebSocket, SocketState>();
 
   const close = (socket: WebSocket, code: number, reason: string) => {
     if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason);
@@ -99,6 +102,7 @@ export function attachWsServer(options: {
           }
           socketsPerUser.set(viewer.id, open + 1);
           ctx.extra.registered = true;
+          authenticated.set(socket, ctx.extra);
           void deps.realtime.presence.connect(viewer.id).catch((e) => logger.warn('presence connect failed', { error: String(e) }));
         }
         armExpiry(socket, ctx.extra);
@@ -151,6 +155,7 @@ export function attachWsServer(options: {
         return options.formatResult(result as ExecutionResult);
       },
       onClose: (ctx) => {
+        authenticated.delete(ctx.extra.socket);
         clearTimeout(ctx.extra.expiryTimer);
         clearInterval(ctx.extra.bufferTimer);
         const userId = ctx.extra.viewer?.id;
@@ -166,8 +171,23 @@ export function attachWsServer(options: {
     wsServer,
   );
 
+  const revocations = deps.bus.subscribe<CredentialsRevoked>(CREDENTIALS_REVOKED);
+  void (async () => {
+    for await (const event of revocations) {
+      if (typeof event === 'symbol') continue; // a resync: nothing to replay
+      for (const [socket, state] of authenticated) {
+        const viewer = state.viewer;
+        if (!viewer || viewer.id !== event.userId) continue;
+        if (event.wholeAccount || (viewer.sessionId && event.sessionIds?.includes(viewer.sessionId))) {
+          close(socket, CLOSE_CODES.FORBIDDEN, 'Credentials revoked');
+        }
+      }
+    }
+  })().catch((error) => logger.warn('revocation listener stopped', { error: String(error) }));
+
   return {
     async dispose() {
+      await revocations.return?.();
       for (const client of wsServer.clients) close(client, CLOSE_CODES.GOING_AWAY, 'Server shutting down');
       await cleanup.dispose();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));

@@ -3,6 +3,7 @@ import type { User } from '../db/generated/client.ts';
 import { isUniqueViolation } from '../lib/db-errors.ts';
 import { AppError, InputChecker, ValidationError, badInput } from '../lib/errors.ts';
 import { text } from '../lib/validation.ts';
+import { announceRevoked } from '../realtime/revocations.ts';
 import { recordAudit } from './audit.ts';
 import type { RequestScope } from './deps.ts';
 import { createSessionService, revokeSessions, type AuthResult } from './sessions.ts';
@@ -127,12 +128,14 @@ export function createAccountService(scope: RequestScope) {
       checker.throwIfAny();
       const user = await confirmPassword(input.currentPassword, 'input.currentPassword');
       const passwordHash = await hashPassword(input.newPassword);
-      return db.$transaction(async (tx) => {
+      const { updated, ended } = await db.$transaction(async (tx) => {
         const updated = await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
         const ended = await revokeSessions(tx, { userId: user.id, exceptId: viewer.sessionId }, 'PASSWORD_CHANGED');
-        await recordAudit(tx, scope, { type: 'PASSWORD_CHANGED', actorId: user.id, targetUserId: user.id, data: { sessionsEnded: ended } });
-        return updated;
+        await recordAudit(tx, scope, { type: 'PASSWORD_CHANGED', actorId: user.id, targetUserId: user.id, data: { sessionsEnded: ended.length } });
+        return { updated, ended };
       });
+      announceRevoked(scope.bus, scope.logger, { userId: user.id, sessionIds: ended });
+      return updated;
     },
 
     async changeEmail(input: { newEmail: string; password: string }): Promise<User> {
@@ -159,6 +162,7 @@ export function createAccountService(scope: RequestScope) {
         await tx.user.delete({ where: { id: user.id } });
         await recordAudit(tx, scope, { type: 'ACCOUNT_DELETED', targetUserId: user.id, data: { username: user.username } });
       });
+      announceRevoked(scope.bus, scope.logger, { userId: user.id, wholeAccount: true });
       return user.id;
     },
   };

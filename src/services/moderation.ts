@@ -2,6 +2,7 @@ import { hasRole } from '../auth/viewer.ts';
 import type { Comment, Post, Role, User } from '../db/generated/client.ts';
 import { badInput, forbidden, notFound } from '../lib/errors.ts';
 import { expectGlobalId } from '../lib/global-id.ts';
+import { announceRevoked } from '../realtime/revocations.ts';
 import { recordAudit } from './audit.ts';
 import type { RequestScope } from './deps.ts';
 import { revokeSessions } from './sessions.ts';
@@ -65,12 +66,15 @@ export function createModerationService(scope: RequestScope) {
       if (user.id === me.id) throw badInput('input.userId', 'You cannot suspend yourself');
       // Moderators act on members; only admins act on staff.
       if (user.role !== 'USER' && !hasRole(me, 'ADMIN')) throw forbidden('Only admins may suspend staff');
-      return db.$transaction(async (tx) => {
+      const updated = await db.$transaction(async (tx) => {
         const updated = await tx.user.update({ where: { id: user.id }, data: { suspendedAt: user.suspendedAt ?? new Date() } });
         await revokeSessions(tx, { userId: user.id }, 'SUSPENDED');
         await recordAudit(tx, scope, { type: 'USER_SUSPENDED', actorId: me.id, targetUserId: user.id, data: { reason: reason ?? null } });
         return updated;
       });
+      // API keys and external tokens of the account stop too.
+      announceRevoked(scope.bus, scope.logger, { userId: user.id, wholeAccount: true });
+      return updated;
     },
 
     async unsuspend(globalId: string): Promise<User> {

@@ -4,6 +4,7 @@ import { AppError, notFound } from '../lib/errors.ts';
 import { expectGlobalId } from '../lib/global-id.ts';
 import { keysetPage, type PageArgs } from '../lib/pagination.ts';
 import { sorts } from '../lib/sorts.ts';
+import { announceRevoked } from '../realtime/revocations.ts';
 import { recordAudit } from './audit.ts';
 import type { RequestScope } from './deps.ts';
 import { requireSession } from './viewer.ts';
@@ -21,13 +22,16 @@ export interface AuthResult {
 
 const refreshFailed = () => new AppError('UNAUTHENTICATED', 'Invalid or expired refresh token', { http: { status: 401 } });
 
-/** Ends sessions (all of a user's, or all but one) so their tokens stop working at once. */
+/**
+ * Ends sessions (all of a user's, or all but one) so their tokens stop
+ * working at once; returns the ids ended, for `announceRevoked` after commit.
+ */
 export async function revokeSessions(
   db: Prisma.TransactionClient,
   where: { userId: string; exceptId?: string | null; id?: string },
   reason: RevokeReason,
-): Promise<number> {
-  const { count } = await db.session.updateMany({
+): Promise<string[]> {
+  const ended = await db.session.updateManyAndReturn({
     where: {
       userId: where.userId,
       revokedAt: null,
@@ -35,12 +39,17 @@ export async function revokeSessions(
       ...(where.exceptId ? { id: { not: where.exceptId } } : {}),
     },
     data: { revokedAt: new Date(), revokedReason: reason },
+    select: { id: true },
   });
-  return count;
+  return ended.map((s) => s.id);
 }
 
 export function createSessionService(scope: RequestScope) {
-  const { db, tokens, sessionPolicy, request } = scope;
+  const { db, tokens, sessionPolicy, request, bus, logger } = scope;
+  const revoked = (userId: string, sessionIds: string[]) => {
+    announceRevoked(bus, logger, { userId, sessionIds });
+    return sessionIds;
+  };
 
   async function issue(user: User, session: Session): Promise<AuthResult> {
     const refreshToken = newSecret(REFRESH_TOKEN_PREFIX);
@@ -89,7 +98,7 @@ export function createSessionService(scope: RequestScope) {
       if (record.usedAt) {
         const sinceUse = now.getTime() - record.usedAt.getTime();
         if (sinceUse > sessionPolicy.refreshOverlapSeconds * 1000) {
-          await revokeSessions(db, { userId: session.userId, id: session.id }, 'REFRESH_REUSE');
+          revoked(session.userId, await revokeSessions(db, { userId: session.userId, id: session.id }, 'REFRESH_REUSE'));
           await recordAudit(db, scope, { type: 'REFRESH_REUSE_DETECTED', targetUserId: session.userId, data: { sessionId: session.id } });
           throw refreshFailed();
         }
@@ -102,13 +111,13 @@ export function createSessionService(scope: RequestScope) {
 
     async logOut(): Promise<string> {
       const viewer = requireSession(scope);
-      await revokeSessions(db, { userId: viewer.id, id: viewer.sessionId }, 'LOGOUT');
+      revoked(viewer.id, await revokeSessions(db, { userId: viewer.id, id: viewer.sessionId }, 'LOGOUT'));
       return viewer.sessionId;
     },
 
     async logOutEverywhere(): Promise<number> {
       const viewer = requireSession(scope);
-      const count = await revokeSessions(db, { userId: viewer.id }, 'LOGOUT_EVERYWHERE');
+      const count = revoked(viewer.id, await revokeSessions(db, { userId: viewer.id }, 'LOGOUT_EVERYWHERE')).length;
       await recordAudit(db, scope, { type: 'LOGGED_OUT_EVERYWHERE', actorId: viewer.id, targetUserId: viewer.id, data: { sessions: count } });
       return count;
     },
@@ -117,7 +126,7 @@ export function createSessionService(scope: RequestScope) {
       const viewer = requireSession(scope);
       const id = expectGlobalId(globalId, 'Session', 'input.id');
       // Someone else's session is reported as missing, not as forbidden.
-      const count = await revokeSessions(db, { userId: viewer.id, id }, 'REVOKED');
+      const count = revoked(viewer.id, await revokeSessions(db, { userId: viewer.id, id }, 'REVOKED')).length;
       if (count === 0) {
         const exists = await db.session.findFirst({ where: { id, userId: viewer.id }, select: { id: true } });
         if (!exists) throw notFound('Session', 'input.id');
