@@ -1,0 +1,158 @@
+// W5: subscription fan-out over graphql-ws. N clients (one connection and one
+// `postPublished(authorId)` subscription each) spread over T topics (authors);
+// posts are published through the public API at a fixed rate, round-robin
+// over the topics, and every delivery is timed from the publish request.
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import type { ServerHandle } from './harness.ts';
+
+export interface FanoutResult {
+  subscribers: number;
+  topics: number;
+  publishRatePerSec: number;
+  published: number;
+  expected: number;
+  delivered: number;
+  deliveredPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Server memory growth per idle, subscribed connection (after a GC). */
+  rssKiBPerConnection?: number;
+  heapKiBPerConnection?: number;
+  connectSeconds?: number;
+}
+
+export interface FanoutOptions {
+  subscriberCounts: number[];
+  topicCounts: number[];
+  ratePerSec: number;
+  publishSeconds: number;
+  /** Access tokens and global ids of the authors that serve as topics (>= max topics). */
+  authors: { token: string; gid: string }[];
+}
+
+const SUBSCRIPTION = `subscription W5($authorId: ID!) { postPublished(authorId: $authorId) { id title } }`;
+const PUBLISH = `mutation Publish($input: CreatePostInput!) { createPost(input: $input) { post { id } } }`;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export async function runFanout(server: ServerHandle, options: FanoutOptions, log: (s: string) => void): Promise<FanoutResult[]> {
+  const wsUrl = server.url.replace(/^http/, 'ws') + '/graphql';
+  const results: FanoutResult[] = [];
+  let runId = 0;
+  for (const n of options.subscriberCounts) {
+    const base = await server.stats(true);
+    const started = Date.now();
+    const clients: Client[] = [];
+    // Connect in batches so the handshake burst stays bounded.
+    for (let i = 0; i < n; i += 250) {
+      const batch = Array.from({ length: Math.min(250, n - i) }, () =>
+        createClient({ url: wsUrl, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, keepAlive: 0 }),
+      );
+      await Promise.all(batch.map((c) => new Promise<void>((resolve, reject) => {
+        const off = c.on('connected', () => (off(), resolve()));
+        const offErr = c.on('error', (e) => (offErr(), reject(e)));
+      })));
+      clients.push(...batch);
+    }
+    const connectSeconds = (Date.now() - started) / 1000;
+    log(`W5: ${n} connections open in ${connectSeconds.toFixed(1)} s`);
+
+    for (const [ti, topics] of options.topicCounts.entries()) {
+      runId += 1;
+      const sentAt = new Map<string, number>();
+      const latencies: number[] = [];
+      let delivered = 0;
+      let subscribed = 0;
+      let lastDelivery = 0;
+      const prefix = `bench-w5 r${runId} `;
+      const unsubscribes = clients.map((client, i) =>
+        client.subscribe<{ postPublished: { id: string; title: string } }>(
+          { query: SUBSCRIPTION, variables: { authorId: options.authors[i % topics]!.gid } },
+          {
+            next: ({ data }) => {
+              const sent = data && sentAt.get(data.postPublished.title);
+              if (sent === undefined || sent === null) return;
+              const now = performance.now();
+              latencies.push(now - sent);
+              delivered += 1;
+              lastDelivery = now;
+            },
+            error: () => {},
+            complete: () => {},
+          },
+        ),
+      );
+      // graphql-ws has no "subscribed" ack: give the server time to register every subscription.
+      subscribed = unsubscribes.length;
+      await sleep(Math.min(5_000, 500 + n / 2));
+      let rssKiBPerConnection: number | undefined;
+      let heapKiBPerConnection: number | undefined;
+      if (ti === 0) {
+        const idle = await server.stats(true);
+        rssKiBPerConnection = (idle.rssBytes - base.rssBytes) / 1024 / n;
+        heapKiBPerConnection = (idle.heapUsedBytes - base.heapUsedBytes) / 1024 / n;
+      }
+
+      const total = Math.round(options.ratePerSec * options.publishSeconds);
+      const pending: Promise<void>[] = [];
+      const t0 = performance.now();
+      for (let k = 0; k < total; k++) {
+        const due = t0 + (k * 1000) / options.ratePerSec;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        const author = options.authors[k % topics]!;
+        const title = `${prefix}${k}`;
+        sentAt.set(title, performance.now());
+        pending.push(
+          fetch(`${server.url}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${author.token}` },
+            body: JSON.stringify({ query: PUBLISH, variables: { input: { title, body: 'bench', publish: true } } }),
+          }).then(async (res) => {
+            const json = (await res.json()) as any;
+            if (json.errors) throw new Error(`publish failed: ${JSON.stringify(json.errors).slice(0, 200)}`);
+          }),
+        );
+      }
+      await Promise.all(pending);
+      const expected = total * (n / topics);
+      const deadline = performance.now() + 10_000;
+      while (delivered < expected && performance.now() < deadline) await sleep(50);
+      for (const unsubscribe of unsubscribes) unsubscribe();
+      latencies.sort((a, b) => a - b);
+      const span = Math.max(1, (lastDelivery || performance.now()) - t0) / 1000;
+      const result: FanoutResult = {
+        subscribers: subscribed,
+        topics,
+        publishRatePerSec: options.ratePerSec,
+        published: total,
+        expected,
+        delivered,
+        deliveredPerSec: delivered / span,
+        p50Ms: percentile(latencies, 50),
+        p99Ms: percentile(latencies, 99),
+        maxMs: latencies.at(-1) ?? NaN,
+        rssKiBPerConnection,
+        heapKiBPerConnection,
+        connectSeconds: ti === 0 ? connectSeconds : undefined,
+      };
+      log(
+        `W5: ${n} subs / ${topics} topics: ${delivered}/${expected} delivered, ${result.deliveredPerSec.toFixed(0)} msg/s, ` +
+          `p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms` +
+          (rssKiBPerConnection !== undefined ? `, ${rssKiBPerConnection.toFixed(1)} KiB RSS/conn, ${heapKiBPerConnection!.toFixed(1)} KiB heap/conn` : ''),
+      );
+      results.push(result);
+      await sleep(300);
+    }
+    await Promise.all(clients.map((c) => c.dispose()));
+    await sleep(1_000);
+  }
+  return results;
+}
