@@ -69,128 +69,181 @@ function childPages<T>(db: Db, source: WindowSource, sort: Sort) {
   );
 }
 
-/** Per-request loaders: one batch per key type and tick, cached for the operation. */
-export function createLoaders(db: Db, viewerId: string | null) {
-  const viewer = viewerId ?? '00000000-0000-0000-0000-000000000000';
-  return {
-    user: byIds<User>((ids) => db.user.findMany({ where: { id: { in: ids } } })),
-    post: byIds<Post>((ids) => db.post.findMany({ where: { id: { in: ids } } })),
-    comment: byIds<Comment>((ids) => db.comment.findMany({ where: { id: { in: ids } } })),
+// Window sources are constants of our own code; only values travel as parameters.
+const COMMENTS_OF_POST: WindowSource = {
+  select: Prisma.sql`c.*`,
+  from: Prisma.sql`"Comment" c`,
+  parent: Prisma.sql`c."postId"`,
+  sortKey: Prisma.sql`c."createdAt"`,
+  id: Prisma.sql`c.id`,
+  filter: Prisma.sql`c."parentId" IS NULL`,
+  sortKeyType: 'timestamp(3)',
+};
 
-    postTags: grouped(async (ids) => {
-      const rows = await db.$queryRaw<{ postId: string; name: string }[]>`
+const REPLIES_OF_COMMENT: WindowSource = {
+  select: Prisma.sql`c.*`,
+  from: Prisma.sql`"Comment" c`,
+  parent: Prisma.sql`c."parentId"`,
+  sortKey: Prisma.sql`c."createdAt"`,
+  id: Prisma.sql`c.id`,
+  sortKeyType: 'timestamp(3)',
+};
+
+const FOLLOWERS: WindowSource = {
+  select: Prisma.sql`u.*`,
+  from: Prisma.sql`"Follow" f JOIN "User" u ON u.id = f."followerId"`,
+  parent: Prisma.sql`f."followeeId"`,
+  sortKey: Prisma.sql`f."createdAt"`,
+  id: Prisma.sql`u.id`,
+  sortKeyType: 'timestamp(3)',
+};
+
+const FOLLOWING: WindowSource = {
+  select: Prisma.sql`u.*`,
+  from: Prisma.sql`"Follow" f JOIN "User" u ON u.id = f."followeeId"`,
+  parent: Prisma.sql`f."followerId"`,
+  sortKey: Prisma.sql`f."createdAt"`,
+  id: Prisma.sql`u.id`,
+  sortKeyType: 'timestamp(3)',
+};
+
+const NO_VIEWER = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Per-request loaders: one batch per key type and tick, cached for the
+ * operation. Each loader is built on first use: an operation touches a few of
+ * them, and a subscription renews them for every event it delivers.
+ */
+export class Loaders {
+  #user?: DataLoader<string, User | null>;
+  #post?: DataLoader<string, Post | null>;
+  #comment?: DataLoader<string, Comment | null>;
+  #postTags?: DataLoader<string, string[]>;
+  #commentCount?: DataLoader<string, number>;
+  #reactionCounts?: DataLoader<string, ReactionTally[]>;
+  #viewerReactions?: DataLoader<string, ReactionKind[]>;
+  #followerCount?: DataLoader<string, number>;
+  #followingCount?: DataLoader<string, number>;
+  #viewerFollows?: DataLoader<string, boolean>;
+  #postComments?: ReturnType<typeof childPages<Comment>>;
+  #commentReplies?: ReturnType<typeof childPages<Comment>>;
+  #authorPosts?: ReturnType<typeof childPages<Post>>;
+  #followers?: ReturnType<typeof childPages<User>>;
+  #following?: ReturnType<typeof childPages<User>>;
+
+  constructor(
+    private readonly db: Db,
+    private readonly viewerId: string | null,
+  ) {}
+
+  get user() {
+    return (this.#user ??= byIds<User>((ids) => this.db.user.findMany({ where: { id: { in: ids } } })));
+  }
+
+  get post() {
+    return (this.#post ??= byIds<Post>((ids) => this.db.post.findMany({ where: { id: { in: ids } } })));
+  }
+
+  get comment() {
+    return (this.#comment ??= byIds<Comment>((ids) => this.db.comment.findMany({ where: { id: { in: ids } } })));
+  }
+
+  get postTags() {
+    return (this.#postTags ??= grouped(async (ids) => {
+      const rows = await this.db.$queryRaw<{ postId: string; name: string }[]>`
         SELECT pt."postId", t.name FROM "PostTag" pt JOIN "Tag" t ON t.id = pt."tagId"
         WHERE pt."postId" = ANY(${ids}::uuid[]) ORDER BY t.name`;
       const map = new Map<string, string[]>();
       for (const r of rows) map.set(r.postId, [...(map.get(r.postId) ?? []), r.name]);
       return map;
-    }, () => [] as string[]),
+    }, () => [] as string[]));
+  }
 
-    commentCount: grouped(async (ids) => {
-      const rows = await db.comment.groupBy({ by: ['postId'], where: { postId: { in: ids } }, _count: { _all: true } });
+  get commentCount() {
+    return (this.#commentCount ??= grouped(async (ids) => {
+      const rows = await this.db.comment.groupBy({ by: ['postId'], where: { postId: { in: ids } }, _count: { _all: true } });
       return new Map(rows.map((r) => [r.postId, r._count._all]));
-    }, () => 0),
+    }, () => 0));
+  }
 
-    reactionCounts: grouped(async (ids) => {
-      const rows = await db.reaction.groupBy({ by: ['postId', 'kind'], where: { postId: { in: ids } }, _count: { _all: true } });
+  get reactionCounts() {
+    return (this.#reactionCounts ??= grouped(async (ids) => {
+      const rows = await this.db.reaction.groupBy({ by: ['postId', 'kind'], where: { postId: { in: ids } }, _count: { _all: true } });
       const map = new Map<string, ReactionTally[]>();
       for (const r of rows) map.set(r.postId, [...(map.get(r.postId) ?? []), { kind: r.kind, count: r._count._all }]);
       for (const list of map.values()) list.sort((a, b) => REACTION_ORDER.indexOf(a.kind) - REACTION_ORDER.indexOf(b.kind));
       return map;
-    }, () => [] as ReactionTally[]),
+    }, () => [] as ReactionTally[]));
+  }
 
-    viewerReactions: grouped(async (ids) => {
+  get viewerReactions() {
+    const viewerId = this.viewerId;
+    return (this.#viewerReactions ??= grouped(async (ids) => {
       if (!viewerId) return new Map<string, ReactionKind[]>();
-      const rows = await db.reaction.findMany({ where: { userId: viewerId, postId: { in: ids } }, select: { postId: true, kind: true } });
+      const rows = await this.db.reaction.findMany({ where: { userId: viewerId, postId: { in: ids } }, select: { postId: true, kind: true } });
       const map = new Map<string, ReactionKind[]>();
       for (const r of rows) map.set(r.postId, [...(map.get(r.postId) ?? []), r.kind]);
       return map;
-    }, () => [] as ReactionKind[]),
+    }, () => [] as ReactionKind[]));
+  }
 
-    followerCount: grouped(async (ids) => {
-      const rows = await db.follow.groupBy({ by: ['followeeId'], where: { followeeId: { in: ids } }, _count: { _all: true } });
+  get followerCount() {
+    return (this.#followerCount ??= grouped(async (ids) => {
+      const rows = await this.db.follow.groupBy({ by: ['followeeId'], where: { followeeId: { in: ids } }, _count: { _all: true } });
       return new Map(rows.map((r) => [r.followeeId, r._count._all]));
-    }, () => 0),
+    }, () => 0));
+  }
 
-    followingCount: grouped(async (ids) => {
-      const rows = await db.follow.groupBy({ by: ['followerId'], where: { followerId: { in: ids } }, _count: { _all: true } });
+  get followingCount() {
+    return (this.#followingCount ??= grouped(async (ids) => {
+      const rows = await this.db.follow.groupBy({ by: ['followerId'], where: { followerId: { in: ids } }, _count: { _all: true } });
       return new Map(rows.map((r) => [r.followerId, r._count._all]));
-    }, () => 0),
+    }, () => 0));
+  }
 
-    viewerFollows: grouped(async (ids) => {
+  get viewerFollows() {
+    const viewerId = this.viewerId;
+    return (this.#viewerFollows ??= grouped(async (ids) => {
       if (!viewerId) return new Map<string, boolean>();
-      const rows = await db.follow.findMany({ where: { followerId: viewerId, followeeId: { in: ids } }, select: { followeeId: true } });
+      const rows = await this.db.follow.findMany({ where: { followerId: viewerId, followeeId: { in: ids } }, select: { followeeId: true } });
       return new Map(rows.map((r) => [r.followeeId, true]));
-    }, () => false),
+    }, () => false));
+  }
 
-    postComments: childPages<Comment>(
-      db,
-      {
-        select: Prisma.sql`c.*`,
-        from: Prisma.sql`"Comment" c`,
-        parent: Prisma.sql`c."postId"`,
-        sortKey: Prisma.sql`c."createdAt"`,
-        id: Prisma.sql`c.id`,
-        filter: Prisma.sql`c."parentId" IS NULL`,
-        sortKeyType: 'timestamp(3)',
-      },
-      sorts.comments,
-    ),
+  get postComments() {
+    return (this.#postComments ??= childPages<Comment>(this.db, COMMENTS_OF_POST, sorts.comments));
+  }
 
-    commentReplies: childPages<Comment>(
-      db,
-      {
-        select: Prisma.sql`c.*`,
-        from: Prisma.sql`"Comment" c`,
-        parent: Prisma.sql`c."parentId"`,
-        sortKey: Prisma.sql`c."createdAt"`,
-        id: Prisma.sql`c.id`,
-        sortKeyType: 'timestamp(3)',
-      },
-      sorts.comments,
-    ),
+  get commentReplies() {
+    return (this.#commentReplies ??= childPages<Comment>(this.db, REPLIES_OF_COMMENT, sorts.comments));
+  }
 
-    // Drafts and archived posts are listed only to their author.
-    authorPosts: childPages<Post>(
-      db,
+  // Drafts and archived posts are listed only to their author.
+  get authorPosts() {
+    return (this.#authorPosts ??= childPages<Post>(
+      this.db,
       {
         select: Prisma.sql`p.*`,
         from: Prisma.sql`"Post" p`,
         parent: Prisma.sql`p."authorId"`,
         sortKey: Prisma.sql`p."createdAt"`,
         id: Prisma.sql`p.id`,
-        filter: Prisma.sql`(p.status = 'PUBLISHED' OR p."authorId" = ${viewer}::uuid)`,
+        filter: Prisma.sql`(p.status = 'PUBLISHED' OR p."authorId" = ${this.viewerId ?? NO_VIEWER}::uuid)`,
         sortKeyType: 'timestamp(3)',
       },
       sorts.authorPosts,
-    ),
+    ));
+  }
 
-    followers: childPages<User>(
-      db,
-      {
-        select: Prisma.sql`u.*`,
-        from: Prisma.sql`"Follow" f JOIN "User" u ON u.id = f."followerId"`,
-        parent: Prisma.sql`f."followeeId"`,
-        sortKey: Prisma.sql`f."createdAt"`,
-        id: Prisma.sql`u.id`,
-        sortKeyType: 'timestamp(3)',
-      },
-      sorts.follows,
-    ),
+  get followers() {
+    return (this.#followers ??= childPages<User>(this.db, FOLLOWERS, sorts.follows));
+  }
 
-    following: childPages<User>(
-      db,
-      {
-        select: Prisma.sql`u.*`,
-        from: Prisma.sql`"Follow" f JOIN "User" u ON u.id = f."followeeId"`,
-        parent: Prisma.sql`f."followerId"`,
-        sortKey: Prisma.sql`f."createdAt"`,
-        id: Prisma.sql`u.id`,
-        sortKeyType: 'timestamp(3)',
-      },
-      sorts.follows,
-    ),
-  };
+  get following() {
+    return (this.#following ??= childPages<User>(this.db, FOLLOWING, sorts.follows));
+  }
 }
 
-export type Loaders = ReturnType<typeof createLoaders>;
+export function createLoaders(db: Db, viewerId: string | null): Loaders {
+  return new Loaders(db, viewerId);
+}
