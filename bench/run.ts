@@ -114,14 +114,10 @@ async function main(): Promise<void> {
 
   const http: HttpEntry[] = [];
   const w2StatementsByPageSize: Record<string, number> = {};
-  let w5: BenchReport['w5'] = [];
+  const w5: BenchReport['w5'] = [];
   const httpWorkloads = (['W1', 'W2', 'W3', 'W4'] as WorkloadName[]).filter((w) => only.has(w));
 
-  for (const peer of peers) {
-    if (skipped[peer]) continue;
-    const wantsHttp = httpWorkloads.some((w) => workloadsFor(peer, fixtures)[w]);
-    const wantsW5 = peer === 'agora' && only.has('W5');
-    if (!wantsHttp && !wantsW5) continue;
+  async function httpPeer(peer: PeerName): Promise<void> {
     log(`starting ${peer}`);
     let server: ServerHandle;
     try {
@@ -136,7 +132,7 @@ async function main(): Promise<void> {
     } catch (error) {
       skipped[peer] = `did not start: ${(error as Error).message}`;
       log(skipped[peer]!);
-      continue;
+      return;
     }
     try {
       if (peer === 'postgraphile') fixtures.nodeIds.postgraphile = await postgraphileNodeIds(server.url, userIds, postIds);
@@ -144,14 +140,13 @@ async function main(): Promise<void> {
       for (const w of httpWorkloads) {
         const workload = workloads[w];
         if (!workload) continue;
-        const first = await probe(server, workload, `${peer} ${w}`);
+        await probe(server, workload, `${peer} ${w}`);
         if (peer === 'agora' && w === 'W2') {
           for (const size of [5, 20, 50]) {
             const json = await probe(server, workloadsFor(peer, fixtures, size).W2!, `agora W2 first ${size}`);
             w2StatementsByPageSize[size] = json.extensions?.sqlStatements;
           }
         }
-        void first;
         const loadOptions = { connections: settings.connections, sqlFromExtensions: peer === 'agora' };
         await runLoad(server, workload, { ...loadOptions, durationSec: settings.warmupSec });
         const runs: RunResult[] = [];
@@ -167,6 +162,7 @@ async function main(): Promise<void> {
           mismatches: runs.reduce((a, x) => a + x.mismatches, 0),
           bytesPerResponse: med('bytesPerResponse'),
           sqlPerRequest: runs[0]!.sqlPerRequest === null ? null : med('sqlPerRequest'),
+          sqlPerRequestReported: runs[0]!.sqlPerRequestReported == null ? null : med('sqlPerRequestReported'),
           rssMiB: Math.max(...runs.map((x) => x.rssMiB)),
         };
         http.push({ workload: w, peer, runs, median: medianRun });
@@ -175,16 +171,39 @@ async function main(): Promise<void> {
             `errors ${medianRun.errors}/${medianRun.non2xx}/${medianRun.mismatches}, ${medianRun.bytesPerResponse} B, SQL ${medianRun.sqlPerRequest?.toFixed(2) ?? 'n/a'}`,
         );
       }
-      if (wantsW5) {
-        const authors = userIds.slice(0, Math.max(...settings.w5Topics)).map((id) => ({ token: tokens.issueAccessToken(id).token, gid: toGlobalId('User', id) }));
-        w5 = await runFanout(
-          server,
-          { subscriberCounts: settings.w5Subscribers, topicCounts: settings.w5Topics, ratePerSec: settings.w5RatePerSec, publishSeconds: settings.w5PublishSec, authors },
-          log,
-        );
-      }
     } finally {
       await server.stop();
+    }
+  }
+
+  for (const peer of peers) {
+    if (skipped[peer]) continue;
+    const wantsHttp = httpWorkloads.some((w) => workloadsFor(peer, fixtures)[w]);
+    const wantsW5 = peer === 'agora' && only.has('W5');
+    if (wantsHttp) await httpPeer(peer);
+    if (wantsW5) {
+      // A fresh server per subscriber count, so memory per connection is measured from a clean baseline.
+      const authors = userIds.slice(0, Math.max(...settings.w5Topics)).map((id) => ({ token: tokens.issueAccessToken(id).token, gid: toGlobalId('User', id) }));
+      for (const subscribers of settings.w5Subscribers) {
+        const fresh = await startServer(peer, {
+          databaseUrl,
+          poolSize: settings.poolSize,
+          cpu: 0,
+          env: { JWT_SECRET },
+          cpuProfDir: args.profile ? RESULTS_DIR : undefined,
+        });
+        try {
+          w5.push(
+            ...(await runFanout(
+              fresh,
+              { subscriberCounts: [subscribers], topicCounts: settings.w5Topics, ratePerSec: settings.w5RatePerSec, publishSeconds: settings.w5PublishSec, authors },
+              log,
+            )),
+          );
+        } finally {
+          await fresh.stop();
+        }
+      }
     }
   }
 

@@ -106,6 +106,7 @@ export async function runFanout(server: ServerHandle, options: FanoutOptions, lo
       const pending: Promise<void>[] = [];
       let publishErrors = 0;
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       for (let k = 0; k < total; k++) {
         const due = t0 + (k * 1000) / options.ratePerSec;
         const wait = due - performance.now();
@@ -132,6 +133,8 @@ export async function runFanout(server: ServerHandle, options: FanoutOptions, lo
       const expected = (total - publishErrors) * (n / topics);
       const deadline = performance.now() + 10_000;
       while (delivered < expected && performance.now() < deadline) await sleep(50);
+      const cpu = process.cpuUsage(cpu0);
+      const loadGenCpu = (cpu.user + cpu.system) / 1000 / (performance.now() - t0);
       for (const unsubscribe of unsubscribes) unsubscribe();
       latencies.sort((a, b) => a - b);
       const span = Math.max(1, (lastDelivery || performance.now()) - t0) / 1000;
@@ -154,6 +157,7 @@ export async function runFanout(server: ServerHandle, options: FanoutOptions, lo
       log(
         `W5: ${n} subs / ${topics} topics: ${delivered}/${expected} delivered (${publishErrors} publish errors), ${result.deliveredPerSec.toFixed(0)} msg/s, ` +
           `p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms` +
+          `, load generator CPU ${(loadGenCpu * 100).toFixed(0)} %` +
           (rssKiBPerConnection !== undefined ? `, ${rssKiBPerConnection.toFixed(1)} KiB RSS/conn, ${heapKiBPerConnection!.toFixed(1)} KiB heap/conn` : ''),
       );
       results.push(result);
