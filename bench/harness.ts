@@ -14,8 +14,12 @@ export interface ServerHandle {
   stats(gc?: boolean): Promise<ChildStats>;
   /** Resident set size from /proc (what the OS charges the process). */
   rssBytes(): number;
+  /** CPU time (user + system) the process has used so far, in ms, from /proc. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
+
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 export const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
@@ -38,7 +42,7 @@ const here = import.meta.dirname;
 
 export async function startServer(peer: PeerName, options: StartOptions): Promise<ServerHandle> {
   const tsx = ['--import', 'tsx'];
-  const nodeArgs = ['--expose-gc', ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [])];
+  const nodeArgs = ['--expose-gc', ...(process.env.XFLAGS ? process.env.XFLAGS.split(' ') : []), ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [])];
   const [binary, args] =
     peer === 'postgraphile'
       ? [options.node22!, [...nodeArgs, path.join(here, 'servers/postgraphile.mjs')]]
@@ -88,6 +92,12 @@ export async function startServer(peer: PeerName, options: StartOptions): Promis
     rssBytes() {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    },
+    cpuMs() {
+      // Fields 14 and 15 of /proc/<pid>/stat, after the parenthesised command name.
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
     },
     async stop() {
       if (child.exitCode !== null) return;

@@ -20,6 +20,8 @@ export interface RunResult {
   sqlPerRequestReported?: number | null;
   /** Peak server RSS sampled during the run. */
   rssMiB: number;
+  /** Server process CPU time per request (ms): robust to other load on the machine. */
+  serverCpuMsPerRequest: number | null;
 }
 
 export interface LoadOptions {
@@ -39,6 +41,7 @@ export async function runLoad(server: ServerHandle, workload: Workload, options:
   let sqlSeen = 0;
   let checked = 0;
   const before = await server.stats();
+  const cpuBefore = server.cpuMs();
   let peakRss = server.rssBytes();
   const sampler = setInterval(() => {
     try {
@@ -86,6 +89,7 @@ export async function runLoad(server: ServerHandle, workload: Workload, options:
   } as any);
   clearInterval(sampler);
 
+  const cpuUsed = server.cpuMs() - cpuBefore;
   const after = await server.stats();
   // Requests still in flight when autocannon stops are not in `total`; at
   // thousands of requests per run that error is well under 1 %.
@@ -102,6 +106,7 @@ export async function runLoad(server: ServerHandle, workload: Workload, options:
     sqlPerRequest,
     sqlPerRequestReported: sqlSeen ? sqlSum / sqlSeen : null,
     rssMiB: peakRss / 1048576,
+    serverCpuMsPerRequest: result.requests.total ? cpuUsed / result.requests.total : null,
   };
 }
 

@@ -136,8 +136,8 @@ export function markdown(r: BenchReport): string {
       `DB pool ${s.poolSize}; autocannon ${s.connections} connections, ${s.warmupSec} s warm-up, median of ${s.runs} × ${s.durationSec} s.`,
   );
   lines.push('');
-  lines.push('| Workload | Server | req/s | p50 ms | p99 ms | errors / non-2xx / bad body | bytes/resp | SQL/req | server RSS MiB | × physical | Agora ÷ this |');
-  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('| Workload | Server | req/s | p50 ms | p99 ms | errors / non-2xx / bad body | bytes/resp | SQL/req | server CPU ms/req | server RSS MiB | × physical | Agora ÷ this |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const w of ['W1', 'W2', 'W3', 'W4'] as WorkloadName[]) {
     const entries = r.http.filter((e) => e.workload === w);
     const physical = entries.find((e) => e.peer === 'physical')?.median.rps;
@@ -145,7 +145,7 @@ export function markdown(r: BenchReport): string {
     for (const e of entries) {
       const x = e.median;
       lines.push(
-        `| ${w} | ${PEER_LABEL[e.peer]} | ${fmt(x.rps)} | ${fmt(x.p50Ms, 1)} | ${fmt(x.p99Ms, 1)} | ${x.errors} / ${x.non2xx} / ${x.mismatches} | ${x.bytesPerResponse} | ${fmt(x.sqlPerRequest, 2)} | ${fmt(x.rssMiB)} | ` +
+        `| ${w} | ${PEER_LABEL[e.peer]} | ${fmt(x.rps)} | ${fmt(x.p50Ms, 1)} | ${fmt(x.p99Ms, 1)} | ${x.errors} / ${x.non2xx} / ${x.mismatches} | ${x.bytesPerResponse} | ${fmt(x.sqlPerRequest, 2)} | ${fmt(x.serverCpuMsPerRequest, 2)} | ${fmt(x.rssMiB)} | ` +
           `${physical ? `${(x.rps / physical).toFixed(2)}×` : '–'} | ${agora && e.peer !== 'agora' ? `${(agora / x.rps).toFixed(2)}×` : '–'} |`,
       );
     }

@@ -164,11 +164,13 @@ async function main(): Promise<void> {
           sqlPerRequest: runs[0]!.sqlPerRequest === null ? null : med('sqlPerRequest'),
           sqlPerRequestReported: runs[0]!.sqlPerRequestReported == null ? null : med('sqlPerRequestReported'),
           rssMiB: Math.max(...runs.map((x) => x.rssMiB)),
+          serverCpuMsPerRequest: med('serverCpuMsPerRequest'),
         };
         http.push({ workload: w, peer, runs, median: medianRun });
         log(
           `${peer} ${w}: ${medianRun.rps.toFixed(0)} req/s, p50 ${medianRun.p50Ms} ms, p99 ${medianRun.p99Ms} ms, ` +
-            `errors ${medianRun.errors}/${medianRun.non2xx}/${medianRun.mismatches}, ${medianRun.bytesPerResponse} B, SQL ${medianRun.sqlPerRequest?.toFixed(2) ?? 'n/a'}`,
+            `errors ${medianRun.errors}/${medianRun.non2xx}/${medianRun.mismatches}, ${medianRun.bytesPerResponse} B, SQL ${medianRun.sqlPerRequest?.toFixed(2) ?? 'n/a'}, ` +
+            `server CPU ${medianRun.serverCpuMsPerRequest?.toFixed(2) ?? 'n/a'} ms/req`,
         );
       }
     } finally {
