@@ -40,9 +40,15 @@ export interface StartOptions {
 
 const here = import.meta.dirname;
 
+/** The Node flags Agora's own `npm start` uses (e.g. GC tuning), so the bench runs Agora as deployed. */
+function startScriptNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.resolve(here, '../package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return pkg.scripts.start!.split(/\s+/).filter((token) => /^--[a-z-]+(=\S+)?$/.test(token));
+}
+
 export async function startServer(peer: PeerName, options: StartOptions): Promise<ServerHandle> {
   const tsx = ['--import', 'tsx'];
-  const nodeArgs = ['--expose-gc', ...(process.env.XFLAGS ? process.env.XFLAGS.split(' ') : []), ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [])];
+  const nodeArgs = ['--expose-gc', ...(peer === 'agora' ? startScriptNodeFlags() : []), ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [])];
   const [binary, args] =
     peer === 'postgraphile'
       ? [options.node22!, [...nodeArgs, path.join(here, 'servers/postgraphile.mjs')]]
