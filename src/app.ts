@@ -19,6 +19,7 @@ import { buildSchema } from './graphql/schema.ts';
 import { createGraphQLHandler } from './http/graphql-handler.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createInMemoryBus } from './realtime/event-bus.ts';
+import { createSharedSubscribe } from './realtime/shared-subscribe.ts';
 import type { AppDeps, Viewer } from './services/deps.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -83,6 +84,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
           }
         },
         context: (ctx) => createContext(appDeps, ctx.extra.viewer ?? null),
+        subscribe: createSharedSubscribe((context) => (context as GraphQLContext).viewer?.id ?? ''),
         onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult, logger),
       },
       wsServer,
