@@ -19,6 +19,8 @@ export interface FanoutResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Server CPU time per delivered message (µs), publishes included: robust to other load on the machine. */
+  serverCpuUsPerDelivery: number;
   /** Server memory growth per idle, subscribed connection (after a GC). */
   rssKiBPerConnection?: number;
   heapKiBPerConnection?: number;
@@ -107,6 +109,7 @@ export async function runFanout(server: ServerHandle, options: FanoutOptions, lo
       let publishErrors = 0;
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
+      const serverCpu0 = server.cpuMs();
       for (let k = 0; k < total; k++) {
         const due = t0 + (k * 1000) / options.ratePerSec;
         const wait = due - performance.now();
@@ -133,6 +136,7 @@ export async function runFanout(server: ServerHandle, options: FanoutOptions, lo
       const expected = (total - publishErrors) * (n / topics);
       const deadline = performance.now() + 10_000;
       while (delivered < expected && performance.now() < deadline) await sleep(50);
+      const serverCpuMs = server.cpuMs() - serverCpu0;
       const cpu = process.cpuUsage(cpu0);
       const loadGenCpu = (cpu.user + cpu.system) / 1000 / (performance.now() - t0);
       for (const unsubscribe of unsubscribes) unsubscribe();
@@ -150,13 +154,14 @@ export async function runFanout(server: ServerHandle, options: FanoutOptions, lo
         p50Ms: percentile(latencies, 50),
         p99Ms: percentile(latencies, 99),
         maxMs: latencies.at(-1) ?? NaN,
+        serverCpuUsPerDelivery: delivered ? (serverCpuMs * 1000) / delivered : NaN,
         rssKiBPerConnection,
         heapKiBPerConnection,
         connectSeconds: ti === 0 ? connectSeconds : undefined,
       };
       log(
         `W5: ${n} subs / ${topics} topics: ${delivered}/${expected} delivered (${publishErrors} publish errors), ${result.deliveredPerSec.toFixed(0)} msg/s, ` +
-          `p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms` +
+          `p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, server ${result.serverCpuUsPerDelivery.toFixed(0)} µs CPU/msg` +
           `, load generator CPU ${(loadGenCpu * 100).toFixed(0)} %` +
           (rssKiBPerConnection !== undefined ? `, ${rssKiBPerConnection.toFixed(1)} KiB RSS/conn, ${heapKiBPerConnection!.toFixed(1)} KiB heap/conn` : ''),
       );
