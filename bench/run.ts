@@ -40,7 +40,7 @@ const quick = args.quick;
 const settings = {
   scale: Number(args.scale ?? (quick ? 0.1 : 1)),
   runs: Number(args.runs ?? 3),
-  durationSec: Number(args.duration ?? (quick ? 3 : 10)),
+  durationSec: Number(args.duration ?? (quick ? 4 : 10)),
   warmupSec: Number(args.warmup ?? (quick ? 2 : 5)),
   connections: Number(args.connections),
   poolSize: Number(args.pool),
@@ -74,6 +74,12 @@ const releaseLock = () => {
     /* already gone */
   }
 };
+
+// Past the soft deadline no new measurement starts (the report says what was
+// skipped); the hard limit below ends the process whatever happens.
+const SOFT_LIMIT_SEC = quick ? 240 : 1800;
+const HARD_LIMIT_SEC = quick ? 300 : 2400;
+const softDeadline = Date.now() + SOFT_LIMIT_SEC * 1000;
 
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
@@ -140,6 +146,10 @@ async function main(): Promise<void> {
       for (const w of httpWorkloads) {
         const workload = workloads[w];
         if (!workload) continue;
+        if (Date.now() > softDeadline) {
+          skipped[`${peer} ${w}`] = `time budget (${SOFT_LIMIT_SEC} s) used up`;
+          continue;
+        }
         await probe(server, workload, `${peer} ${w}`);
         if (peer === 'agora' && w === 'W2') {
           for (const size of [5, 20, 50]) {
@@ -187,6 +197,10 @@ async function main(): Promise<void> {
       // A fresh server per subscriber count, so memory per connection is measured from a clean baseline.
       const authors = userIds.slice(0, Math.max(...settings.w5Topics)).map((id) => ({ token: tokens.issueAccessToken(id).token, gid: toGlobalId('User', id) }));
       for (const subscribers of settings.w5Subscribers) {
+        if (Date.now() > softDeadline) {
+          skipped[`W5 ${subscribers} subscribers`] = `time budget (${SOFT_LIMIT_SEC} s) used up`;
+          continue;
+        }
         const fresh = await startServer(peer, {
           databaseUrl,
           poolSize: settings.poolSize,
@@ -243,7 +257,7 @@ const limit = setTimeout(() => {
   console.error('bench: time limit reached, stopping');
   releaseLock();
   process.exit(2);
-}, (quick ? 5 : 30) * 60_000);
+}, HARD_LIMIT_SEC * 1000);
 limit.unref();
 
 main()
