@@ -14,6 +14,7 @@ import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from './
 import { migrate } from './db/migrate.ts';
 import { createDatabase, type Database } from './db/prisma.ts';
 import { seedDemoData } from './db/seed.ts';
+import { createDocumentCache } from './graphql/document-cache.ts';
 import { formatError, isUnexpected } from './graphql/errors.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { createGraphQLHandler } from './http/graphql-handler.ts';
@@ -72,6 +73,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     // WebSocket: graphql-ws on the same port and path. The viewer is fixed at
     // connection_init; bad credentials close the socket with 4403.
     const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
+    const wsDocuments = createDocumentCache();
     const wsCleanup = useServer<Record<string, unknown> | undefined, { viewer?: Viewer | null }>(
       {
         schema,
@@ -85,6 +87,8 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
         },
         context: (ctx) => createContext(appDeps, ctx.extra.viewer ?? null),
         subscribe: createSharedSubscribe((context) => (context as GraphQLContext).viewer?.id ?? ''),
+        parse: (source) => wsDocuments.parse(typeof source === 'string' ? source : source.body),
+        validate: (schema, document) => wsDocuments.validate(schema, document),
         onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult, logger),
       },
       wsServer,
