@@ -3,7 +3,7 @@
 // Puts Agora beside its peers on one seeded database: each server in its own
 // process, loaded over loopback by autocannon from this process. Results go to
 // bench/results/<time>.json (+ latest.json) and the table in bench/README.md.
-import { closeSync, mkdirSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -33,6 +33,8 @@ const { values: args } = parseArgs({
     'w5-topics': { type: 'string' },
     profile: { type: 'boolean', default: false },
     'no-readme': { type: 'boolean', default: false },
+    /** Re-render bench/README.md from bench/results/latest.json without measuring. */
+    rerender: { type: 'boolean', default: false },
   },
 });
 
@@ -55,6 +57,15 @@ const peers = (args.peers ?? 'physical,naive,postgraphile,agora').split(',') as 
 const JWT_SECRET = 'bench-only-secret-0123456789abcdef0123456789';
 const RESULTS_DIR = path.resolve(import.meta.dirname, 'results');
 const log = (s: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
+
+if (args.rerender) {
+  const report = JSON.parse(readFileSync(path.join(RESULTS_DIR, 'latest.json'), 'utf8')) as BenchReport;
+  report.targets = evaluateTargets(report);
+  writeFileSync(path.join(RESULTS_DIR, 'latest.json'), JSON.stringify(report, null, 2));
+  updateReadme(path.resolve(import.meta.dirname, 'README.md'), markdown(report));
+  console.log(markdown(report));
+  process.exit(0);
+}
 
 // One bench at a time: they would measure each other.
 mkdirSync(RESULTS_DIR, { recursive: true });
