@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
@@ -103,6 +104,9 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       includeStacktraceInErrorResponses: false,
       introspection: true,
       plugins: [
+        // Agora sets no cache hints; the default cache-control plugin would
+        // still wrap every field resolver to compute them.
+        ApolloServerPluginCacheControlDisabled(),
         ApolloServerPluginDrainHttpServer({ httpServer }),
         ApolloServerPluginLandingPageLocalDefault({ embed: true }),
         {

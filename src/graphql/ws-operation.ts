@@ -1,9 +1,8 @@
+import type { DocumentCache } from './document-cache.ts';
 import {
   getOperationAST,
   getVariableValues,
   GraphQLError,
-  parse,
-  validate,
   type DocumentNode,
   type ExecutionArgs,
   type GraphQLSchema,
@@ -33,15 +32,19 @@ function withCode(error: GraphQLError, code: string): GraphQLError {
  * GRAPHQL_VALIDATION_FAILED or BAD_USER_INPUT instead of uncoded or masked
  * errors (graphql-ws alone adds no codes).
  */
-export function prepareWsOperation(schema: GraphQLSchema, payload: WsOperation): ExecutionArgs | GraphQLError[] {
+export function prepareWsOperation(
+  schema: GraphQLSchema,
+  payload: WsOperation,
+  documents: DocumentCache,
+): ExecutionArgs | GraphQLError[] {
   let document: DocumentNode;
   try {
-    document = parse(payload.query);
+    document = documents.parse(payload.query);
   } catch (error) {
     if (error instanceof GraphQLError) return [withCode(error, 'GRAPHQL_PARSE_FAILED')];
     throw error;
   }
-  const validationErrors = validate(schema, document);
+  const validationErrors = documents.validate(schema, document);
   if (validationErrors.length > 0) return validationErrors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
   const operation = getOperationAST(document, payload.operationName);
   if (operation) {

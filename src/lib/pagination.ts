@@ -132,7 +132,8 @@ export function toConnection<T>(
   const hasMore = rowsInReadOrder.length > page.limit;
   const rows = rowsInReadOrder.slice(0, page.limit);
   if (page.backward) rows.reverse();
-  const edges = rows.map((node) => ({ node, cursor: encodeCursor(sort, positionOf(node)) }));
+  // Cursors are encoded only when read: most queries select `nodes`, not `edges.cursor`.
+  const edges: Edge<T>[] = rows.map((node) => new LazyEdge(node, sort, positionOf));
   return {
     edges,
     pageInfo: {
@@ -140,11 +141,27 @@ export function toConnection<T>(
       // allows this cheap answer instead of another query).
       hasNextPage: page.backward ? page.cursor != null : hasMore,
       hasPreviousPage: page.backward ? hasMore : page.cursor != null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      get startCursor() {
+        return edges[0]?.cursor ?? null;
+      },
+      get endCursor() {
+        return edges.at(-1)?.cursor ?? null;
+      },
     },
     totalCount,
   };
+}
+
+class LazyEdge<T> implements Edge<T> {
+  #cursor: string | undefined;
+  constructor(
+    readonly node: T,
+    private readonly sort: Sort,
+    private readonly positionOf: (row: T) => CursorPosition,
+  ) {}
+  get cursor(): string {
+    return (this.#cursor ??= encodeCursor(this.sort, this.positionOf(this.node)));
+  }
 }
 
 /**

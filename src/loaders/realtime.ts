@@ -4,16 +4,16 @@ import type { Db } from '../db/prisma.ts';
 import { sorts } from '../lib/sorts.ts';
 import { byIds, childPages, grouped } from './index.ts';
 
-/** Chat and notification loaders (merged into createLoaders). */
-export function createRealtimeLoaders(db: Db, viewerId: string | null) {
+/** Chat and notification loaders, as factories (createLoaders builds each on first use). */
+export function realtimeLoaderFactories(db: Db, viewerId: string | null) {
   const viewer = viewerId ?? '00000000-0000-0000-0000-000000000000';
   return {
-    conversation: byIds<Conversation>((ids) => db.conversation.findMany({ where: { id: { in: ids } } })),
-    message: byIds<Message>((ids) => db.message.findMany({ where: { id: { in: ids } } })),
-    notification: byIds<Notification>((ids) => db.notification.findMany({ where: { id: { in: ids } } })),
+    conversation: () => byIds<Conversation>((ids) => db.conversation.findMany({ where: { id: { in: ids } } })),
+    message: () => byIds<Message>((ids) => db.message.findMany({ where: { id: { in: ids } } })),
+    notification: () => byIds<Notification>((ids) => db.notification.findMany({ where: { id: { in: ids } } })),
 
     /** The viewer's membership per conversation id (null: not a member). */
-    membership: new DataLoader<string, ConversationMember | null>(async (ids) => {
+    membership: () => new DataLoader<string, ConversationMember | null>(async (ids) => {
       const rows = viewerId
         ? await db.conversationMember.findMany({ where: { userId: viewerId, conversationId: { in: [...ids] } } })
         : [];
@@ -21,7 +21,7 @@ export function createRealtimeLoaders(db: Db, viewerId: string | null) {
       return ids.map((id) => map.get(id) ?? null);
     }),
 
-    conversationMembers: grouped(async (ids) => {
+    conversationMembers: () => grouped(async (ids) => {
       const rows = await db.conversationMember.findMany({
         where: { conversationId: { in: ids } },
         orderBy: [{ isAdmin: 'desc' }, { joinedAt: 'asc' }, { userId: 'asc' }],
@@ -32,7 +32,7 @@ export function createRealtimeLoaders(db: Db, viewerId: string | null) {
     }, () => [] as ConversationMember[]),
 
     /** Unread messages per conversation for the viewer: one grouped statement for any number of conversations. */
-    unreadCount: grouped(async (ids) => {
+    unreadCount: () => grouped(async (ids) => {
       const rows = await db.$queryRaw<{ conversationId: string; count: number }[]>`
         SELECT m."conversationId", count(*)::int AS count
         FROM "Message" m
@@ -43,14 +43,14 @@ export function createRealtimeLoaders(db: Db, viewerId: string | null) {
       return new Map(rows.map((r) => [r.conversationId, r.count]));
     }, () => 0),
 
-    lastMessage: grouped(async (ids) => {
+    lastMessage: () => grouped(async (ids) => {
       const rows = await db.$queryRaw<Message[]>`
         SELECT DISTINCT ON ("conversationId") * FROM "Message"
         WHERE "conversationId" = ANY(${ids}::uuid[]) ORDER BY "conversationId", seq DESC`;
       return new Map(rows.map((r) => [r.conversationId, r as Message | null]));
     }, () => null as Message | null),
 
-    conversationMessages: childPages<Message>(
+    conversationMessages: () => childPages<Message>(
       db,
       {
         select: Prisma.sql`m.*`,

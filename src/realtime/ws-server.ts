@@ -3,13 +3,15 @@ import type { ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'grap
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { RealtimeConfig } from '../config.ts';
-import { createContext } from '../context.ts';
+import { createContext, type GraphQLContext } from '../context.ts';
+import { createDocumentCache } from '../graphql/document-cache.ts';
 import { formatError } from '../graphql/errors.ts';
 import { prepareWsOperation } from '../graphql/ws-operation.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { AppDeps, RequestInfo, Viewer } from '../services/deps.ts';
 import { CLOSE_CODES } from './close-codes.ts';
 import { CREDENTIALS_REVOKED, type CredentialsRevoked } from './revocations.ts';
+import { createSharedSubscribe } from './shared-subscribe.ts';
 
 type SocketState = {
   viewer?: Viewer | null;
@@ -69,6 +71,7 @@ export function attachWsServer(options: {
   const socketsPerUser = new Map<string, number>();
   // Open authenticated sockets, so revoked credentials close theirs at once.
   const authenticated = new Map<WebSocket, SocketState>();
+  const documents = createDocumentCache();
 
   const close = (socket: WebSocket, code: number, reason: string) => {
     if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason);
@@ -140,8 +143,9 @@ export function attachWsServer(options: {
           return;
         }
         // Same parse/validation/variable errors (and codes) as on HTTP.
-        return prepareWsOperation(options.schema, payload);
+        return prepareWsOperation(options.schema, payload, documents);
       },
+      subscribe: createSharedSubscribe((context) => (context as GraphQLContext).viewer?.id ?? ''),
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON() as GraphQLFormattedError, error)),
       context: (ctx) => {
         const context = createContext(deps, ctx.extra.viewer ?? null, requestInfo(ctx.extra.request));

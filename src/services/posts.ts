@@ -80,7 +80,9 @@ export function createPostService(scope: RequestScope) {
 
   function announceIfPublished(before: Post | null, after: Post): void {
     if (after.status === 'PUBLISHED' && before?.status !== 'PUBLISHED') {
-      bus.publish(`postPublished:${after.authorId}`, { postId: after.id });
+      // The committed row travels with the event, so a fan-out to N
+      // subscribers does not cost N reads of the same post.
+      bus.publish(`postPublished:${after.authorId}`, { postId: after.id, post: after });
     }
   }
 

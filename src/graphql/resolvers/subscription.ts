@@ -1,3 +1,4 @@
+import type { Post } from '../../db/generated/client.ts';
 import { expectGlobalId } from '../../lib/global-id.ts';
 import { renewContext, type GraphQLContext } from '../../context.ts';
 import { RESYNC } from '../../realtime/event-bus.ts';
@@ -20,8 +21,9 @@ export const Subscription: SubscriptionResolvers = {
     },
     // Each event resolves under fresh loaders, so it never sees data cached
     // for an earlier event.
-    resolve: async (event: { postId: string }, _args: unknown, context: GraphQLContext) => {
+    resolve: async (event: { postId: string; post?: Post }, _args: unknown, context: GraphQLContext) => {
       renewContext(context);
+      if (event.post) context.loaders.post.prime(event.postId, event.post);
       const post = await context.loaders.post.load(event.postId);
       if (!post) throw new Error('Published post vanished');
       return post;

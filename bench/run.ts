@@ -1,0 +1,293 @@
+// `npm run bench [-- --quick] [--scale 1] [--runs 3] [--duration 10] [--only W1,W2,W5] [--peers agora,naive] [--profile]`
+//
+// Puts Agora beside its peers on one seeded database: each server in its own
+// process, loaded over loopback by autocannon from this process. Results go to
+// bench/results/<time>.json (+ latest.json) and the table in bench/README.md.
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { TokenService } from '../src/auth/tokens.ts';
+import { toGlobalId } from '../src/lib/global-id.ts';
+import { hasTaskset, pinSelf, startServer, type PeerName, type ServerHandle } from './harness.ts';
+import { median, probe, runLoad, type RunResult } from './load.ts';
+import { resolveNode22 } from './node22.ts';
+import { evaluateTargets, machineInfo, markdown, updateReadme, type BenchReport, type HttpEntry } from './report.ts';
+import { benchServer, ensureBenchDatabase, scaleFor } from './seed.ts';
+import { runFanout } from './subscriptions.ts';
+import { postgraphileNodeIds, workloadsFor, type Fixtures, type WorkloadName } from './workloads.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    scale: { type: 'string' },
+    runs: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string', default: '20' },
+    pool: { type: 'string', default: '10' },
+    only: { type: 'string' },
+    peers: { type: 'string' },
+    'w5-rate': { type: 'string' },
+    'w5-subscribers': { type: 'string' },
+    'w5-topics': { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'no-readme': { type: 'boolean', default: false },
+    /** Re-render bench/README.md from bench/results/latest.json without measuring. */
+    rerender: { type: 'boolean', default: false },
+  },
+});
+
+const quick = args.quick;
+const settings = {
+  scale: Number(args.scale ?? (quick ? 0.1 : 1)),
+  runs: Number(args.runs ?? 3),
+  durationSec: Number(args.duration ?? (quick ? 4 : 10)),
+  warmupSec: Number(args.warmup ?? (quick ? 2 : 5)),
+  connections: Number(args.connections),
+  poolSize: Number(args.pool),
+  w5Subscribers: (args['w5-subscribers'] ?? '1000,5000').split(',').map(Number),
+  w5Topics: (args['w5-topics'] ?? '1,10,100').split(',').map(Number),
+  w5RatePerSec: Number(args['w5-rate'] ?? 5),
+  w5PublishSec: quick ? 3 : 8,
+  taskset: hasTaskset,
+};
+const only = new Set((args.only ?? 'W1,W2,W3,W4,W5').split(','));
+const peers = (args.peers ?? 'physical,naive,postgraphile,agora').split(',') as PeerName[];
+const JWT_SECRET = 'bench-only-secret-0123456789abcdef0123456789';
+const RESULTS_DIR = path.resolve(import.meta.dirname, 'results');
+const log = (s: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
+
+if (args.rerender) {
+  const report = JSON.parse(readFileSync(path.join(RESULTS_DIR, 'latest.json'), 'utf8')) as BenchReport;
+  report.targets = evaluateTargets(report);
+  writeFileSync(path.join(RESULTS_DIR, 'latest.json'), JSON.stringify(report, null, 2));
+  updateReadme(path.resolve(import.meta.dirname, 'README.md'), markdown(report));
+  console.log(markdown(report));
+  process.exit(0);
+}
+
+// One bench at a time: they would measure each other.
+mkdirSync(RESULTS_DIR, { recursive: true });
+const lockFile = path.join(RESULTS_DIR, '.lock');
+let lock: number;
+try {
+  lock = openSync(lockFile, 'wx');
+} catch {
+  console.error(`Another bench run holds ${lockFile}; remove it if that run is gone.`);
+  process.exit(1);
+}
+const releaseLock = () => {
+  try {
+    closeSync(lock);
+    unlinkSync(lockFile);
+  } catch {
+    /* already gone */
+  }
+};
+
+// Past the soft deadline no new measurement starts (the report says what was
+// skipped); the hard limit below ends the process whatever happens.
+const SOFT_LIMIT_SEC = quick ? 240 : 1800;
+const HARD_LIMIT_SEC = quick ? 300 : 2400;
+const softDeadline = Date.now() + SOFT_LIMIT_SEC * 1000;
+
+async function main(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  // Servers get CPU 0, this load generator CPU 1 (PostgreSQL floats over both).
+  pinSelf(1);
+  const db = await benchServer();
+  const scale = scaleFor(settings.scale);
+  const { url: databaseUrl, built, seconds } = await ensureBenchDatabase(db.adminUrl, scale);
+  log(`database ${databaseUrl.replace(/\/\/[^@]*@/, '//')} ${built ? `built in ${seconds.toFixed(0)} s` : 'reused'}`);
+
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const version = (await client.query<{ v: string }>(`SELECT split_part(version(), ' on ', 1) AS v`)).rows[0]!.v;
+  await client.query(`SELECT setseed(0.42)`);
+  const userIds = (await client.query<{ id: string }>(`SELECT id FROM "User" ORDER BY random() LIMIT 200`)).rows.map((r) => r.id);
+  const postIds = (await client.query<{ id: string }>(`SELECT id FROM "Post" WHERE status = 'PUBLISHED' ORDER BY random() LIMIT 200`)).rows.map((r) => r.id);
+  const tokens = new TokenService({ algorithm: 'HS256', secret: JWT_SECRET, issuer: 'agora', audience: 'agora-api', accessTokenTtlSeconds: 3600 });
+  // Access tokens name a live session; the bench opens one per user it signs in as.
+  const sessionTokens = async (ids: string[]): Promise<Map<string, string>> => {
+    const { rows } = await client.query<{ id: string; userId: string }>(
+      `INSERT INTO "Session" ("userId", "deviceLabel", "expiresAt")
+       SELECT u, 'bench', now() + interval '1 day' FROM unnest($1::uuid[]) AS u RETURNING id, "userId"`,
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.userId, tokens.issueAccessToken(r.userId, r.id).token]));
+  };
+  const tokenOf = await sessionTokens(userIds);
+  const fixtures: Fixtures = {
+    userIds,
+    postIds,
+    nodeIds: {
+      agora: [...userIds.map((id) => toGlobalId('User', id)), ...postIds.map((id) => toGlobalId('Post', id))],
+      naive: [...userIds.map((id) => toGlobalId('User', id)), ...postIds.map((id) => toGlobalId('Post', id))],
+    },
+    tokens: userIds.slice(0, 100).map((id) => tokenOf.get(id)!),
+    publishedPostGids: postIds.map((id) => toGlobalId('Post', id)),
+  };
+
+  let node22: string | null = null;
+  const skipped: Record<string, string> = {};
+  if (peers.includes('postgraphile')) {
+    try {
+      node22 = resolveNode22();
+    } catch (error) {
+      skipped.postgraphile = `no Node 22 binary: ${(error as Error).message}`;
+    }
+  }
+
+  const http: HttpEntry[] = [];
+  const w2StatementsByPageSize: Record<string, number> = {};
+  const w5: BenchReport['w5'] = [];
+  const httpWorkloads = (['W1', 'W2', 'W3', 'W4'] as WorkloadName[]).filter((w) => only.has(w));
+
+  async function httpPeer(peer: PeerName): Promise<void> {
+    log(`starting ${peer}`);
+    let server: ServerHandle;
+    try {
+      server = await startServer(peer, {
+        databaseUrl,
+        poolSize: settings.poolSize,
+        cpu: 0,
+        node22: node22 ?? undefined,
+        env: { JWT_SECRET },
+        cpuProfDir: args.profile && peer === 'agora' ? RESULTS_DIR : undefined,
+      });
+    } catch (error) {
+      skipped[peer] = `did not start: ${(error as Error).message}`;
+      log(skipped[peer]!);
+      return;
+    }
+    try {
+      if (peer === 'postgraphile') fixtures.nodeIds.postgraphile = await postgraphileNodeIds(server.url, userIds, postIds);
+      const workloads = workloadsFor(peer, fixtures);
+      for (const w of httpWorkloads) {
+        const workload = workloads[w];
+        if (!workload) continue;
+        if (Date.now() > softDeadline) {
+          skipped[`${peer} ${w}`] = `time budget (${SOFT_LIMIT_SEC} s) used up`;
+          continue;
+        }
+        await probe(server, workload, `${peer} ${w}`);
+        if (peer === 'agora' && w === 'W2') {
+          for (const size of [5, 20, 50]) {
+            const json = await probe(server, workloadsFor(peer, fixtures, size).W2!, `agora W2 first ${size}`);
+            w2StatementsByPageSize[size] = json.extensions?.sqlStatements;
+          }
+        }
+        const loadOptions = { connections: settings.connections, sqlFromExtensions: peer === 'agora' };
+        await runLoad(server, workload, { ...loadOptions, durationSec: settings.warmupSec });
+        const runs: RunResult[] = [];
+        for (let r = 0; r < settings.runs; r++) runs.push(await runLoad(server, workload, { ...loadOptions, durationSec: settings.durationSec }));
+        const med = (k: keyof RunResult) => median(runs.map((x) => (x[k] as number | null) ?? NaN));
+        const medianRun: RunResult = {
+          requests: med('requests'),
+          rps: med('rps'),
+          p50Ms: med('p50Ms'),
+          p99Ms: med('p99Ms'),
+          errors: runs.reduce((a, x) => a + x.errors, 0),
+          non2xx: runs.reduce((a, x) => a + x.non2xx, 0),
+          mismatches: runs.reduce((a, x) => a + x.mismatches, 0),
+          bytesPerResponse: med('bytesPerResponse'),
+          sqlPerRequest: runs[0]!.sqlPerRequest === null ? null : med('sqlPerRequest'),
+          sqlPerRequestReported: runs[0]!.sqlPerRequestReported == null ? null : med('sqlPerRequestReported'),
+          rssMiB: Math.max(...runs.map((x) => x.rssMiB)),
+          serverCpuMsPerRequest: med('serverCpuMsPerRequest'),
+        };
+        http.push({ workload: w, peer, runs, median: medianRun });
+        log(
+          `${peer} ${w}: ${medianRun.rps.toFixed(0)} req/s, p50 ${medianRun.p50Ms} ms, p99 ${medianRun.p99Ms} ms, ` +
+            `errors ${medianRun.errors}/${medianRun.non2xx}/${medianRun.mismatches}, ${medianRun.bytesPerResponse} B, SQL ${medianRun.sqlPerRequest?.toFixed(2) ?? 'n/a'}, ` +
+            `server CPU ${medianRun.serverCpuMsPerRequest?.toFixed(2) ?? 'n/a'} ms/req`,
+        );
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+
+  for (const peer of peers) {
+    if (skipped[peer]) continue;
+    const wantsHttp = httpWorkloads.some((w) => workloadsFor(peer, fixtures)[w]);
+    const wantsW5 = peer === 'agora' && only.has('W5');
+    if (wantsHttp) await httpPeer(peer);
+    if (wantsW5) {
+      // A fresh server per subscriber count, so memory per connection is measured from a clean baseline.
+      const authors = userIds.slice(0, Math.max(...settings.w5Topics)).map((id) => ({ token: tokenOf.get(id)!, gid: toGlobalId('User', id) }));
+      for (const subscribers of settings.w5Subscribers) {
+        if (Date.now() > softDeadline) {
+          skipped[`W5 ${subscribers} subscribers`] = `time budget (${SOFT_LIMIT_SEC} s) used up`;
+          continue;
+        }
+        const fresh = await startServer(peer, {
+          databaseUrl,
+          poolSize: settings.poolSize,
+          cpu: 0,
+          env: { JWT_SECRET },
+          cpuProfDir: args.profile ? RESULTS_DIR : undefined,
+        });
+        try {
+          w5.push(
+            ...(await runFanout(
+              fresh,
+              { subscriberCounts: [subscribers], topicCounts: settings.w5Topics, ratePerSec: settings.w5RatePerSec, publishSeconds: settings.w5PublishSec, authors },
+              log,
+            )),
+          );
+        } finally {
+          await fresh.stop();
+        }
+      }
+    }
+  }
+
+  // Leave the data set as it was: W4 adds comments, W5 adds posts.
+  await client.query(`DELETE FROM "Comment" WHERE body LIKE 'bench-w4 %'`);
+  await client.query(`DELETE FROM "Post" WHERE title LIKE 'bench-w5 %'`);
+  await client.end();
+  await db.stop();
+
+  const report: BenchReport = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    machine: machineInfo(version, node22),
+    settings,
+    dataset: { ...scale, database: db.kind },
+    http,
+    w2StatementsByPageSize,
+    w5,
+    w5Note: `in-process event bus (the Redis bus is pending: not on this branch); ${settings.w5RatePerSec} publishes/s via createPost for ${settings.w5PublishSec} s, round-robin over the topics; latency from publish request to receipt`,
+    skipped,
+    targets: [],
+  };
+  report.targets = evaluateTargets(report);
+  const stamp = startedAt.replace(/[:.]/g, '-');
+  writeFileSync(path.join(RESULTS_DIR, `${stamp}-${report.mode}.json`), JSON.stringify(report, null, 2));
+  writeFileSync(path.join(RESULTS_DIR, 'latest.json'), JSON.stringify(report, null, 2));
+  const table = markdown(report);
+  if (!args['no-readme']) updateReadme(path.resolve(import.meta.dirname, 'README.md'), table);
+  console.log(`\n${table}\n`);
+}
+
+// A hard bound on the whole run, whatever happens.
+const limit = setTimeout(() => {
+  console.error('bench: time limit reached, stopping');
+  releaseLock();
+  process.exit(2);
+}, HARD_LIMIT_SEC * 1000);
+limit.unref();
+
+main()
+  .then(() => {
+    releaseLock();
+    process.exit(0);
+  })
+  .catch((error) => {
+    console.error(error);
+    releaseLock();
+    process.exit(1);
+  });

@@ -1,0 +1,136 @@
+// The HTTP workloads, written once per peer in that peer's own schema dialect,
+// with a shape check so an error page can never pass for speed.
+import type { PeerName } from './harness.ts';
+
+export type WorkloadName = 'W1' | 'W2' | 'W3' | 'W4';
+
+export const WORKLOAD_TITLES: Record<WorkloadName, string> = {
+  W1: 'flat list: users(first: 50) { id username name createdAt }',
+  W2: 'nested: 20 posts + author + first 10 comments + their authors + reaction counts',
+  W3: 'point lookup: node(id: $id), random User/Post ids as variables',
+  W4: 'authenticated createComment mutation',
+};
+
+/** Data the workloads draw from (random ids, tokens, posts to comment on). */
+export interface Fixtures {
+  userIds: string[];
+  postIds: string[];
+  /** Per peer: the peer's own global ids for the same rows (W3). */
+  nodeIds: Partial<Record<PeerName, string[]>>;
+  /** Agora access tokens of seeded users (W4). */
+  tokens: string[];
+  /** Agora global ids of published posts (W4). */
+  publishedPostGids: string[];
+}
+
+export interface Workload {
+  /** Builds one request body (and headers); called per request for variable workloads. */
+  request(i: number): { body: string; headers?: Record<string, string> };
+  /** True when a parsed response has the expected shape. */
+  check(json: any): boolean;
+}
+
+const body = (query: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query, variables });
+const isGid = (v: unknown) => typeof v === 'string' && v.length > 10;
+const noErrors = (json: any) => json && !json.errors && json.data;
+
+const AGORA_W1 = `query W1 { users(first: 50) { nodes { id username name createdAt } } }`;
+const AGORA_W2 = `query W2($first: Int!) { posts(first: $first) { nodes { id title createdAt
+  author { id username name }
+  comments(first: 10) { nodes { id body createdAt author { id username name } } }
+  reactionCounts { kind count } } } }`;
+const AGORA_W3 = `query W3($id: ID!) { node(id: $id) { id ... on User { username name } ... on Post { title } } }`;
+const AGORA_W4 = `mutation W4($input: CreateCommentInput!) { createComment(input: $input) { comment { id body createdAt } } }`;
+
+const PG_W1 = `query W1 { allUsers(first: 50, orderBy: [CREATED_AT_DESC, PRIMARY_KEY_DESC]) { nodes { id username name createdAt } } }`;
+const PG_W2 = `query W2($first: Int!) { allPosts(first: $first, condition: {status: PUBLISHED}, orderBy: [CREATED_AT_DESC, PRIMARY_KEY_DESC]) { nodes { id title createdAt
+  userByAuthorId { id username name }
+  commentsByPostId(first: 10, condition: {parentId: null}, orderBy: [CREATED_AT_ASC, PRIMARY_KEY_ASC]) { nodes { id body createdAt userByAuthorId { id username name } } }
+  reactionCounts { nodes { kind count } } } } }`;
+const PG_W3 = `query W3($id: ID!) { node(id: $id) { id ... on User { username name } ... on Post { title } } }`;
+
+function checkUsers(list: any): boolean {
+  return Array.isArray(list) && list.length === 50 && list.every((u) => isGid(u.id) && typeof u.username === 'string' && typeof u.createdAt === 'string');
+}
+
+/** W2 shape: `pageSize` posts, each with an author, <= 10 comments with authors, and reaction counts. */
+function checkPosts(list: any, pageSize: number, author: string, comments: (p: any) => any[], reactions: (p: any) => any[]): boolean {
+  return (
+    Array.isArray(list) &&
+    list.length === pageSize &&
+    list.every(
+      (p) =>
+        isGid(p.id) &&
+        typeof p.title === 'string' &&
+        isGid(p[author]?.id) &&
+        Array.isArray(comments(p)) &&
+        comments(p).length <= 10 &&
+        comments(p).every((c: any) => isGid(c.id) && typeof c.body === 'string' && isGid(c[author]?.id)) &&
+        Array.isArray(reactions(p)),
+    ) &&
+    // The data set gives every page some comments and reactions: an all-empty page is wrong.
+    list.some((p) => comments(p).length > 0) &&
+    list.some((p) => reactions(p).length > 0)
+  );
+}
+
+function pick<T>(list: T[], i: number): T {
+  return list[(i * 7919) % list.length]!;
+}
+
+export function workloadsFor(peer: PeerName, f: Fixtures, w2PageSize = 20): Partial<Record<WorkloadName, Workload>> {
+  const w3Check = (json: any) => noErrors(json) && isGid(json.data.node?.id) && (typeof json.data.node.username === 'string' || typeof json.data.node.title === 'string');
+  switch (peer) {
+    case 'physical':
+      return {
+        W2: {
+          request: () => ({ body: body(AGORA_W2, { first: w2PageSize }) }),
+          check: (j) => noErrors(j) && checkPosts(j.data.posts?.nodes, w2PageSize, 'author', (p) => p.comments?.nodes, (p) => p.reactionCounts),
+        },
+      };
+    case 'naive':
+    case 'agora': {
+      const common: Partial<Record<WorkloadName, Workload>> = {
+        W1: { request: () => ({ body: body(AGORA_W1) }), check: (j) => noErrors(j) && checkUsers(j.data.users?.nodes) },
+        W2: {
+          request: () => ({ body: body(AGORA_W2, { first: w2PageSize }) }),
+          check: (j) => noErrors(j) && checkPosts(j.data.posts?.nodes, w2PageSize, 'author', (p) => p.comments?.nodes, (p) => p.reactionCounts),
+        },
+        W3: { request: (i) => ({ body: body(AGORA_W3, { id: pick(f.nodeIds[peer]!, i) }) }), check: w3Check },
+      };
+      if (peer === 'agora') {
+        common.W4 = {
+          request: (i) => ({
+            body: body(AGORA_W4, { input: { postId: pick(f.publishedPostGids, i), body: `bench-w4 comment ${i}` } }),
+            headers: { authorization: `Bearer ${pick(f.tokens, i)}` },
+          }),
+          check: (j) => noErrors(j) && isGid(j.data.createComment?.comment?.id),
+        };
+      }
+      return common;
+    }
+    case 'postgraphile':
+      return {
+        W1: { request: () => ({ body: body(PG_W1) }), check: (j) => noErrors(j) && checkUsers(j.data.allUsers?.nodes) },
+        W2: {
+          request: () => ({ body: body(PG_W2, { first: w2PageSize }) }),
+          check: (j) =>
+            noErrors(j) &&
+            checkPosts(j.data.allPosts?.nodes, w2PageSize, 'userByAuthorId', (p) => p.commentsByPostId?.nodes, (p) => p.reactionCounts?.nodes),
+        },
+        W3: { request: (i) => ({ body: body(PG_W3, { id: pick(f.nodeIds.postgraphile!, i) }) }), check: w3Check },
+      };
+  }
+}
+
+/** PostGraphile's own global ids for the same rows, asked of PostGraphile itself. */
+export async function postgraphileNodeIds(url: string, userIds: string[], postIds: string[]): Promise<string[]> {
+  const fields = [
+    ...userIds.map((id, i) => `u${i}: userByRowId(rowId: "${id}") { id }`),
+    ...postIds.map((id, i) => `p${i}: postByRowId(rowId: "${id}") { id }`),
+  ];
+  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(`{ ${fields.join('\n')} }`) });
+  const json = (await res.json()) as any;
+  if (json.errors) throw new Error(`PostGraphile node ids: ${JSON.stringify(json.errors).slice(0, 300)}`);
+  return Object.values(json.data).map((v: any) => v.id);
+}
