@@ -110,7 +110,8 @@ export function evaluateTargets(r: Pick<BenchReport, 'http' | 'w2StatementsByPag
   ratioTarget('W1', 'postgraphile', 0.9);
   ratioTarget('W3', 'postgraphile', 0.9);
   ratioTarget('W2', 'physical', 0.5);
-  const big = r.w5.filter((x) => x.subscribers >= 5000);
+  // The target is for one instance: its in-process bus (the Redis bus rows are reported beside it).
+  const big = r.w5.filter((x) => x.subscribers >= 5000 && (x.bus ?? 'memory') === 'memory');
   const worstP99 = big.length ? Math.max(...big.map((x) => x.p99Ms)) : null;
   const lost = big.some((x) => x.delivered < x.expected || x.publishErrors > 0);
   targets.push({
@@ -173,11 +174,11 @@ export function markdown(r: BenchReport): string {
     lines.push('');
     lines.push(`W5 subscription fan-out (Agora, ${r.w5Note}):`);
     lines.push('');
-    lines.push('| subscribers | topics | publishes/s (failed) | delivered / expected | delivered msg/s | p50 ms | p99 ms | max ms | server CPU µs/msg | RSS KiB/conn (idle) | heap KiB/conn |');
-    lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    lines.push('| bus | subscribers | topics | publishes/s (failed) | delivered / expected | delivered msg/s | p50 ms | p99 ms | max ms | server CPU µs/msg | RSS KiB/conn (idle) | heap KiB/conn |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const x of r.w5) {
       lines.push(
-        `| ${x.subscribers} | ${x.topics} | ${x.publishRatePerSec} (${x.publishErrors}) | ${x.delivered} / ${x.expected} | ${fmt(x.deliveredPerSec)} | ${fmt(x.p50Ms, 1)} | ${fmt(x.p99Ms, 1)} | ${fmt(x.maxMs, 1)} | ${fmt(x.serverCpuUsPerDelivery)} | ${fmt(x.rssKiBPerConnection, 1)} | ${fmt(x.heapKiBPerConnection, 1)} |`,
+        `| ${x.bus ?? 'memory'} | ${x.subscribers} | ${x.topics} | ${x.publishRatePerSec} (${x.publishErrors}) | ${x.delivered} / ${x.expected} | ${fmt(x.deliveredPerSec)} | ${fmt(x.p50Ms, 1)} | ${fmt(x.p99Ms, 1)} | ${fmt(x.maxMs, 1)} | ${fmt(x.serverCpuUsPerDelivery)} | ${fmt(x.rssKiBPerConnection, 1)} | ${fmt(x.heapKiBPerConnection, 1)} |`,
       );
     }
   }

@@ -4,6 +4,7 @@
 // process, loaded over loopback by autocannon from this process. Results go to
 // bench/results/<time>.json (+ latest.json) and the table in bench/README.md.
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -92,7 +93,22 @@ const SOFT_LIMIT_SEC = quick ? 240 : 1800;
 const HARD_LIMIT_SEC = quick ? 300 : 2400;
 const softDeadline = Date.now() + SOFT_LIMIT_SEC * 1000;
 
+/** The Redis for W5's Redis-bus rows: BENCH_REDIS_URL or REDIS_URL, else the local one if it answers. */
+async function findRedis(): Promise<string | null> {
+  const url = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const { hostname, port } = new URL(url);
+  const reachable = await new Promise<boolean>((resolve) => {
+    const socket = net.connect({ host: hostname, port: Number(port || 6379) });
+    socket.setTimeout(1_000);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+    socket.once('error', () => resolve(false));
+  });
+  return reachable ? url : null;
+}
+
 async function main(): Promise<void> {
+  const redisUrl = only.has('W5') ? await findRedis() : null;
   const startedAt = new Date().toISOString();
   // Servers get CPU 0, this load generator CPU 1 (PostgreSQL floats over both).
   pinSelf(1);
@@ -217,28 +233,32 @@ async function main(): Promise<void> {
     if (wantsW5) {
       // A fresh server per subscriber count, so memory per connection is measured from a clean baseline.
       const authors = userIds.slice(0, Math.max(...settings.w5Topics)).map((id) => ({ token: tokenOf.get(id)!, gid: toGlobalId('User', id) }));
-      for (const subscribers of settings.w5Subscribers) {
-        if (Date.now() > softDeadline) {
-          skipped[`W5 ${subscribers} subscribers`] = `time budget (${SOFT_LIMIT_SEC} s) used up`;
-          continue;
-        }
-        const fresh = await startServer(peer, {
-          databaseUrl,
-          poolSize: settings.poolSize,
-          cpu: 0,
-          env: { JWT_SECRET },
-          cpuProfDir: args.profile ? RESULTS_DIR : undefined,
-        });
-        try {
-          w5.push(
-            ...(await runFanout(
+      // The in-process bus, then (when a Redis answers) the Redis bus that
+      // several instances would share, each with a fresh server per subscriber count.
+      for (const bus of redisUrl ? (['memory', 'redis'] as const) : (['memory'] as const)) {
+        for (const subscribers of settings.w5Subscribers) {
+          if (Date.now() > softDeadline) {
+            skipped[`W5 ${bus} ${subscribers} subscribers`] = `time budget (${SOFT_LIMIT_SEC} s) used up`;
+            continue;
+          }
+          const busEnv: Record<string, string> = bus === 'redis' ? { REDIS_URL: redisUrl!, REDIS_KEY_PREFIX: `agora-bench-${process.pid}:` } : {};
+          const fresh = await startServer(peer, {
+            databaseUrl,
+            poolSize: settings.poolSize,
+            cpu: 0,
+            env: { JWT_SECRET, ...busEnv },
+            cpuProfDir: args.profile ? RESULTS_DIR : undefined,
+          });
+          try {
+            const results = await runFanout(
               fresh,
               { subscriberCounts: [subscribers], topicCounts: settings.w5Topics, ratePerSec: settings.w5RatePerSec, publishSeconds: settings.w5PublishSec, authors },
               log,
-            )),
-          );
-        } finally {
-          await fresh.stop();
+            );
+            w5.push(...results.map((result) => ({ ...result, bus })));
+          } finally {
+            await fresh.stop();
+          }
         }
       }
     }
@@ -260,7 +280,7 @@ async function main(): Promise<void> {
     http,
     w2StatementsByPageSize,
     w5,
-    w5Note: `in-process event bus (the Redis bus is pending: not on this branch); ${settings.w5RatePerSec} publishes/s via createPost for ${settings.w5PublishSec} s, round-robin over the topics; latency from publish request to receipt`,
+    w5Note: `${redisUrl ? 'in-process event bus, then the Redis bus (REDIS_URL)' : 'in-process event bus (no Redis reachable: the Redis bus was not measured)'}; ${settings.w5RatePerSec} publishes/s via createPost for ${settings.w5PublishSec} s, round-robin over the topics; latency from publish request to receipt`,
     skipped,
     targets: [],
   };

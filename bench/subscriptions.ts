@@ -6,6 +6,8 @@ import WebSocket from 'ws';
 import type { ServerHandle } from './harness.ts';
 
 export interface FanoutResult {
+  /** Which event bus the server ran with. */
+  bus?: 'memory' | 'redis';
   subscribers: number;
   topics: number;
   publishRatePerSec: number;
