@@ -60,7 +60,11 @@ export async function ensureBenchDatabase(adminUrl: string, scale: Scale): Promi
       .query<{ value: string }>(`SELECT value FROM bench_meta WHERE key = 'marker'`)
       .then((r) => r.rows[0]?.value)
       .catch(() => undefined);
-    if (found === marker(scale)) return { url, built: false, seconds: 0 };
+    if (found === marker(scale)) {
+      // Reused data still gets the schema changes made since it was built.
+      await migrate(url, logger);
+      return { url, built: false, seconds: 0 };
+    }
     const started = Date.now();
     console.log(`[seed] building ${name} (${marker(scale)}), found marker: ${found ?? 'none'}`);
     await client.query(`DROP SCHEMA public CASCADE; CREATE SCHEMA public;`);
