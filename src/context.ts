@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SqlStats } from './db/prisma.ts';
+import type { EventBus } from './realtime/event-bus.ts';
 import { createLoaders, type Loaders } from './loaders/index.ts';
 import type { AppDeps, RequestInfo, Viewer } from './services/deps.ts';
 import { createServices, type Services } from './services/index.ts';
@@ -16,6 +17,27 @@ export interface GraphQLContext {
   services: Services;
   /** Set for WebSocket operations: lets a subscription close its socket (slow consumer, 4292). */
   connection?: { close(code: number, reason: string): void };
+  /** Ends every bus subscription this operation made (called when a subscription completes). */
+  dispose(): void;
+}
+
+/**
+ * The bus as one operation sees it: its subscriptions are remembered, so that
+ * completing a GraphQL subscription ends them at once. (An async generator
+ * waiting on a bus event only runs its cleanup when the next event arrives;
+ * ending the bus iterator underneath wakes it now.)
+ */
+function trackingBus(bus: EventBus, subscriptions: Set<AsyncIterator<unknown>>): EventBus {
+  return {
+    publish: (topic, payload) => bus.publish(topic, payload),
+    subscribed: (topic) => bus.subscribed(topic),
+    close: () => bus.close(),
+    subscribe<T>(topic: string) {
+      const iterator = bus.subscribe<T>(topic);
+      subscriptions.add(iterator);
+      return iterator;
+    },
+  };
 }
 
 /**
@@ -31,7 +53,22 @@ export function createContext(
   requestId = randomUUID(),
 ): GraphQLContext {
   const loaders = createLoaders(deps.db, viewer);
-  return { requestId, deps, sqlStats, request, viewer, signedIn: null, loaders, services: createServices({ ...deps, viewer, loaders, request }) };
+  const subscriptions = new Set<AsyncIterator<unknown>>();
+  const operationDeps = { ...deps, bus: trackingBus(deps.bus, subscriptions) };
+  return {
+    requestId,
+    deps: operationDeps,
+    sqlStats,
+    request,
+    viewer,
+    signedIn: null,
+    loaders,
+    services: createServices({ ...operationDeps, viewer, loaders, request }),
+    dispose() {
+      for (const iterator of subscriptions) void iterator.return?.();
+      subscriptions.clear();
+    },
+  };
 }
 
 /** Gives a long-lived context (a subscription's) fresh loaders and services. */

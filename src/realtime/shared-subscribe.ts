@@ -31,13 +31,19 @@ export function createSharedSubscribe(viewerKey: (contextValue: unknown) => stri
       return result;
     };
 
+    let completed = false;
     const iterator: AsyncIterableIterator<ExecutionResult> = {
       async next() {
         const step = await source.next();
-        if (step.done) return { value: undefined, done: true };
+        // An event that arrives after the client completed is not delivered.
+        if (step.done || completed) return { value: undefined, done: true };
         return { value: await executeShared(step.value), done: false };
       },
       async return() {
+        completed = true;
+        // Ends the operation's bus subscriptions first: a source waiting on
+        // an event would otherwise only finish when the next one arrives.
+        (args.contextValue as { dispose?: () => void } | undefined)?.dispose?.();
         await source.return?.();
         return { value: undefined, done: true };
       },

@@ -135,6 +135,8 @@ export async function rawSocket(httpUrl: string) {
         };
       });
     },
+    /** Messages received and not yet read. */
+    pending: () => [...messages],
     close: () => socket.close(),
   };
 }
