@@ -1,20 +1,25 @@
 /**
- * An object whose properties are built on first read, then kept. Per-request
- * loaders and services use it: an operation needs a few of them, and a
- * subscription renews them for every event it delivers.
+ * A factory of objects whose properties are built on first read, then kept.
+ * Per-request loaders and services use it: an operation needs a few of them,
+ * and a subscription renews them for every event it delivers. The getters
+ * live on a shared prototype, so an unused property costs nothing per object
+ * (thousands of idle subscriptions each hold one).
  */
-export function lazyObject<F extends Record<string, () => unknown>>(factories: F): { readonly [K in keyof F]: ReturnType<F[K]> } {
-  const target: Record<string, unknown> = {};
+export function lazyFactory<D, F extends Record<string, (deps: D, self: any) => unknown>>(
+  factories: F,
+): (deps: D) => { readonly [K in keyof F]: ReturnType<F[K]> } {
+  class Lazy {
+    constructor(readonly deps: D) {}
+  }
   for (const [key, make] of Object.entries(factories)) {
-    Object.defineProperty(target, key, {
+    Object.defineProperty(Lazy.prototype, key, {
       enumerable: true,
-      configurable: true,
-      get() {
-        const value = make();
-        Object.defineProperty(target, key, { value, enumerable: true });
+      get(this: Lazy) {
+        const value = make(this.deps, this);
+        Object.defineProperty(this, key, { value, enumerable: true });
         return value;
       },
     });
   }
-  return target as { readonly [K in keyof F]: ReturnType<F[K]> };
+  return (deps) => new Lazy(deps) as unknown as { readonly [K in keyof F]: ReturnType<F[K]> };
 }

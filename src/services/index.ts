@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { lazyObject } from '../lib/lazy.ts';
+import { lazyFactory } from '../lib/lazy.ts';
 import { createAccountService } from './accounts.ts';
 import { createApiKeyService } from './api-keys.ts';
 import { createAuditService } from './audit.ts';
@@ -16,42 +16,43 @@ import { createSessionService } from './sessions.ts';
 import { createSocialService } from './social.ts';
 import { createUserService } from './users.ts';
 
-/**
- * The domain services of one request, sharing its viewer and loaders. Each is
- * built on first use: an operation needs one or two, and a subscription
- * renews them for every event it delivers.
- */
+/** The services other services are built from. */
+interface SharedServices {
+  posts: ReturnType<typeof createPostService>;
+  comments: ReturnType<typeof createCommentService>;
+  chat: ReturnType<typeof createChatService>;
+  notifications: ReturnType<typeof createNotificationService>;
+}
+
+// Each service is built on first use (lib/lazy.ts): an operation needs one or
+// two, and a subscription renews them for every event it delivers.
+const makeServices = lazyFactory({
+  accounts: (scope: RequestScope) => createAccountService(scope),
+  sessions: (scope: RequestScope) => createSessionService(scope),
+  apiKeys: (scope: RequestScope) => createApiKeyService(scope),
+  moderation: (scope: RequestScope) => createModerationService(scope),
+  audit: (scope: RequestScope) => createAuditService(scope),
+  users: (scope: RequestScope) => createUserService(scope),
+  posts: (scope: RequestScope) => createPostService(scope),
+  comments: (scope: RequestScope, self: SharedServices) => createCommentService(scope, self.posts),
+  social: (scope: RequestScope, self: SharedServices) => createSocialService(scope, self.posts),
+  nodes: (scope: RequestScope, self: SharedServices) => createNodeService(scope, self.posts, self.comments, self.chat, self.notifications),
+  chat: (scope: RequestScope) => createChatService(scope),
+  notifications: (scope: RequestScope) => createNotificationService(scope),
+  live: (scope: RequestScope, self: SharedServices) => createLiveService(scope, self.chat, self.posts),
+  /** Per-request presence lookups, batched. */
+  presence: (scope: RequestScope) =>
+    new DataLoader(async (userIds: readonly string[]) => {
+      const states = await scope.realtime.presence.get(userIds);
+      return userIds.map((id) => states.get(id) ?? { userId: id, online: false, lastSeenAt: null });
+    }),
+  pages: (scope: RequestScope) => createPageService(scope),
+  subscriptions: (scope: RequestScope) => ({ events: <T>(topic: string) => scope.bus.subscribe<T>(topic) }),
+});
+
+/** The domain services of one request, sharing its viewer and loaders. */
 export function createServices(scope: RequestScope) {
-  // Services other services depend on.
-  const shared = lazyObject({
-    posts: () => createPostService(scope),
-    chat: () => createChatService(scope),
-    notifications: () => createNotificationService(scope),
-  });
-  const comments = lazyObject({ comments: () => createCommentService(scope, shared.posts) });
-  return lazyObject({
-    accounts: () => createAccountService(scope),
-    sessions: () => createSessionService(scope),
-    apiKeys: () => createApiKeyService(scope),
-    moderation: () => createModerationService(scope),
-    audit: () => createAuditService(scope),
-    users: () => createUserService(scope),
-    posts: () => shared.posts,
-    comments: () => comments.comments,
-    social: () => createSocialService(scope, shared.posts),
-    nodes: () => createNodeService(scope, shared.posts, comments.comments, shared.chat, shared.notifications),
-    chat: () => shared.chat,
-    notifications: () => shared.notifications,
-    live: () => createLiveService(scope, shared.chat, shared.posts),
-    /** Per-request presence lookups, batched. */
-    presence: () =>
-      new DataLoader(async (userIds: readonly string[]) => {
-        const states = await scope.realtime.presence.get(userIds);
-        return userIds.map((id) => states.get(id) ?? { userId: id, online: false, lastSeenAt: null });
-      }),
-    pages: () => createPageService(scope),
-    subscriptions: () => ({ events: <T>(topic: string) => scope.bus.subscribe<T>(topic) }),
-  });
+  return makeServices(scope);
 }
 
 export type Services = ReturnType<typeof createServices>;
