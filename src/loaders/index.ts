@@ -29,6 +29,17 @@ export function byIds<T extends { id: string }>(load: (ids: string[]) => Promise
   });
 }
 
+/** Rows gathered into a list per key, in row order. */
+export function listsBy<R, V>(rows: readonly R[], key: (row: R) => string, value: (row: R) => V): Map<string, V[]> {
+  const map = new Map<string, V[]>();
+  for (const row of rows) {
+    const list = map.get(key(row));
+    if (list) list.push(value(row));
+    else map.set(key(row), [value(row)]);
+  }
+  return map;
+}
+
 export function grouped<V>(load: (ids: string[]) => Promise<Map<string, V>>, empty: () => V) {
   return new DataLoader<string, V>(async (ids) => {
     const map = await load([...ids]);
@@ -116,9 +127,7 @@ const makeLoaders = lazyFactory({
         const rows = await db.$queryRaw<{ postId: string; name: string }[]>`
           SELECT pt."postId", t.name FROM "PostTag" pt JOIN "Tag" t ON t.id = pt."tagId"
           WHERE pt."postId" = ANY(${ids}::uuid[]) ORDER BY t.name`;
-        const map = new Map<string, string[]>();
-        for (const r of rows) map.set(r.postId, [...(map.get(r.postId) ?? []), r.name]);
-        return map;
+        return listsBy(rows, (r) => r.postId, (r) => r.name);
       }, () => [] as string[]),
 
     commentCount: ({ db }: LoaderDeps) =>
@@ -133,22 +142,14 @@ const makeLoaders = lazyFactory({
         const rows = await db.$queryRaw<{ postId: string; kind: ReactionKind; count: number }[]>`
           SELECT "postId", kind::text AS kind, count(*)::int AS count FROM "Reaction"
           WHERE "postId" = ANY(${ids}::uuid[]) GROUP BY "postId", "Reaction".kind ORDER BY "postId", "Reaction".kind`;
-        const map = new Map<string, ReactionTally[]>();
-        for (const r of rows) {
-          const list = map.get(r.postId);
-          if (list) list.push({ kind: r.kind, count: r.count });
-          else map.set(r.postId, [{ kind: r.kind, count: r.count }]);
-        }
-        return map;
+        return listsBy(rows, (r) => r.postId, (r): ReactionTally => ({ kind: r.kind, count: r.count }));
       }, () => [] as ReactionTally[]),
 
     viewerReactions: ({ db, viewerId }: LoaderDeps) =>
       grouped(async (ids) => {
         if (!viewerId) return new Map<string, ReactionKind[]>();
         const rows = await db.reaction.findMany({ where: { userId: viewerId, postId: { in: ids } }, select: { postId: true, kind: true } });
-        const map = new Map<string, ReactionKind[]>();
-        for (const r of rows) map.set(r.postId, [...(map.get(r.postId) ?? []), r.kind]);
-        return map;
+        return listsBy(rows, (r) => r.postId, (r) => r.kind);
       }, () => [] as ReactionKind[]),
 
     followerCount: ({ db }: LoaderDeps) =>

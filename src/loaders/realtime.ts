@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { Prisma, type Conversation, type ConversationMember, type Message, type Notification } from '../db/generated/client.ts';
 import type { Db } from '../db/prisma.ts';
 import { sorts } from '../lib/sorts.ts';
-import { byIds, childPages, grouped } from './index.ts';
+import { byIds, childPages, grouped, listsBy } from './index.ts';
 
 const NO_VIEWER = '00000000-0000-0000-0000-000000000000';
 
@@ -28,9 +28,7 @@ export const realtimeLoaderFactories = {
       where: { conversationId: { in: ids } },
       orderBy: [{ isAdmin: 'desc' }, { joinedAt: 'asc' }, { userId: 'asc' }],
     });
-    const map = new Map<string, ConversationMember[]>();
-    for (const r of rows) map.set(r.conversationId, [...(map.get(r.conversationId) ?? []), r]);
-    return map;
+    return listsBy(rows, (r) => r.conversationId, (r) => r);
   }, () => [] as ConversationMember[]),
 
   /** Unread messages per conversation for the viewer: one grouped statement for any number of conversations. */
