@@ -476,8 +476,12 @@ export type ErrorCode =
   | 'INVALID_CREDENTIALS'
   /** The object does not exist, or the viewer may not know that it exists. */
   | 'NOT_FOUND'
+  /** The operation exceeds a static limit checked before execution (HTTP 400): `extensions.limit` names it (`bytes`, `tokens`, `depth`, `aliases`, `rootFields`, `directives` or `cost`), with `extensions.max` and, where known, `extensions.actual`. See the README, "Security model". */
+  | 'OPERATION_TOO_COMPLEX'
   /** Too many attempts; `extensions.retryAfterSeconds` says when to try again. */
   | 'RATE_LIMITED'
+  /** A dependency (database or Redis) is unavailable or saturated (HTTP 503). Safe to retry after `extensions.retryAfterSeconds`; nothing was changed unless the error says otherwise. */
+  | 'SERVICE_UNAVAILABLE'
   /** The operation needs a signed-in viewer, or the credentials are invalid, expired or revoked (HTTP 401 when sent as a header). */
   | 'UNAUTHENTICATED';
 

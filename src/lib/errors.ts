@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'INVALID_CREDENTIALS',
   'RATE_LIMITED',
   'IDEMPOTENCY_KEY_REUSED',
+  'OPERATION_TOO_COMPLEX',
+  'SERVICE_UNAVAILABLE',
   'INTERNAL_SERVER_ERROR',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
