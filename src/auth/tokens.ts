@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { JwtConfig } from '../config.ts';
 
@@ -67,6 +67,14 @@ export class TokenService {
   isOwnIssuer(token: string): boolean {
     const decoded = jwt.decode(token);
     return typeof decoded === 'object' && decoded !== null && decoded.iss === this.options.issuer;
+  }
+
+  /**
+   * A MAC key for one purpose (e.g. event cursors), derived from the signing
+   * key: every instance of a deployment agrees on it, and no new secret is needed.
+   */
+  deriveKey(purpose: string): Buffer {
+    return createHmac('sha256', this.signingKey).update(`agora:${purpose}`).digest();
   }
 }
 

@@ -10,11 +10,13 @@ import { prepareWsOperation } from '../graphql/ws-operation.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { AppDeps, RequestInfo, Viewer } from '../services/deps.ts';
 import { CLOSE_CODES } from './close-codes.ts';
-import { CREDENTIALS_REVOKED, type CredentialsRevoked } from './revocations.ts';
+import { CREDENTIALS_REVOKED, recheckViewer, revokes, type CredentialsRevoked } from './revocations.ts';
 import { createSharedSubscribe } from './shared-subscribe.ts';
 
 type SocketState = {
   viewer?: Viewer | null;
+  /** The credential the viewer came from, resolved again for every operation. */
+  authorization?: unknown;
   /** When the current access token expires (null: anonymous). */
   expiresAt?: Date | null;
   expiryTimer?: NodeJS.Timeout;
@@ -96,6 +98,7 @@ export function attachWsServer(options: {
         const viewer = await viewerOf(deps, ctx.connectionParams?.authorization);
         if (viewer === undefined) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.viewer = viewer;
+        ctx.extra.authorization = ctx.connectionParams?.authorization;
         ctx.extra.expiresAt = viewer?.expiresAt ?? null;
         if (viewer) {
           const open = socketsPerUser.get(viewer.id) ?? 0;
@@ -128,6 +131,7 @@ export function attachWsServer(options: {
         }
         // The new credential's session and role apply from now on.
         ctx.extra.viewer = viewer;
+        ctx.extra.authorization = authorization;
         ctx.extra.expiresAt = viewer.expiresAt;
         armExpiry(socket, ctx.extra);
         // graphql-ws echoes the ping payload in its pong: answer with the
@@ -137,15 +141,20 @@ export function attachWsServer(options: {
         echo.reauthenticated = true;
         echo.expiresAt = viewer.expiresAt?.toISOString() ?? null;
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: async (ctx, _id, payload) => {
         if (Object.keys(ctx.subscriptions).length >= config.wsMaxSubscriptionsPerSocket) {
           close(ctx.extra.socket, CLOSE_CODES.TOO_MANY_SUBSCRIPTIONS, 'Too many subscriptions on this socket');
           return;
         }
+        const refused = await recheckViewer(deps, ctx.extra, () => close(ctx.extra.socket, CLOSE_CODES.FORBIDDEN, 'Credentials revoked'));
+        if (refused) return refused;
         // Same parse/validation/variable errors (and codes) as on HTTP.
         return prepareWsOperation(options.schema, payload, documents);
       },
-      subscribe: createSharedSubscribe((context) => (context as GraphQLContext).viewer?.id ?? ''),
+      subscribe: createSharedSubscribe((context) => {
+        const viewer = (context as GraphQLContext).viewer;
+        return viewer ? `${viewer.id}:${viewer.role}` : '';
+      }),
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON() as GraphQLFormattedError, error)),
       context: (ctx) => {
         const context = createContext(deps, ctx.extra.viewer ?? null, requestInfo(ctx.extra.request));
@@ -180,11 +189,7 @@ export function attachWsServer(options: {
     for await (const event of revocations) {
       if (typeof event === 'symbol') continue; // a resync: nothing to replay
       for (const [socket, state] of authenticated) {
-        const viewer = state.viewer;
-        if (!viewer || viewer.id !== event.userId) continue;
-        if (event.wholeAccount || (viewer.sessionId && event.sessionIds?.includes(viewer.sessionId))) {
-          close(socket, CLOSE_CODES.FORBIDDEN, 'Credentials revoked');
-        }
+        if (state.viewer && revokes(event, state.viewer)) close(socket, CLOSE_CODES.FORBIDDEN, 'Credentials revoked');
       }
     }
   })().catch((error) => logger.warn('revocation listener stopped', { error: String(error) }));
