@@ -33,7 +33,7 @@ export function createEventCursors(key: Buffer): EventCursors {
       } catch {
         throw refuse(field);
       }
-      if (!Array.isArray(parsed) || parsed[0] !== stream || !Number.isSafeInteger(parsed[1]) || parsed[1] < 1) throw refuse(field);
+      if (!Array.isArray(parsed) || parsed[0] !== stream || !Number.isSafeInteger(parsed[1]) || parsed[1] < 0) throw refuse(field);
       const seq = parsed[1] as number;
       const given = Buffer.from(cursor.slice(dot + 1), 'base64url');
       if (given.length !== MAC_BYTES || !timingSafeEqual(given, mac(stream, seq))) throw refuse(field);
