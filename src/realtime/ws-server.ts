@@ -146,7 +146,8 @@ export function attachWsServer(options: {
           close(ctx.extra.socket, CLOSE_CODES.TOO_MANY_SUBSCRIPTIONS, 'Too many subscriptions on this socket');
           return;
         }
-        const refused = await recheckViewer(deps, ctx.extra, () => close(ctx.extra.socket, CLOSE_CODES.FORBIDDEN, 'Credentials revoked'));
+        // A revoked credential: the operation gets UNAUTHENTICATED, then the socket closes (4403).
+        const refused = await recheckViewer(deps, ctx.extra, () => setImmediate(() => close(ctx.extra.socket, CLOSE_CODES.FORBIDDEN, 'Credentials revoked')));
         if (refused) return refused;
         // Same parse/validation/variable errors (and codes) as on HTTP.
         return prepareWsOperation(options.schema, payload, documents);
