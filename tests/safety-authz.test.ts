@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGroup, MESSAGE_EVENTS, send } from './helpers/chat.ts';
 import { commentGid, createPost, expectError, ok, rawId } from './helpers/fixtures.ts';
 import { signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
-import { wsClient, type Received, type Subscription, type WsClient } from './helpers/ws.ts';
+import { eventually, wsClient, type Received, type Subscription, type WsClient } from './helpers/ws.ts';
 
 // Authorization follows state on open sockets, and one visibility rule holds
 // on every path (README, "Security model").
@@ -342,6 +343,34 @@ describe('one visibility rule on every path', () => {
     expect((await modSub.next()).data.postPublished.id).toBe(after.id);
     await anonymous.dispose();
     await mod.dispose();
+    await expectHealthy(server);
+  });
+
+  it('a removed chat member: the open messageEvents and typing subscriptions end, and a resume by cursor is refused (NOT_FOUND)', async () => {
+    const [owner, member] = await Promise.all([signUp(server, 'cown'), signUp(server, 'cmem')]);
+    const id = await createGroup(server, owner, [member]);
+    const ws = wsClient(server.url, member.token);
+    const events = ws.subscribe(MESSAGE_EVENTS, { conversationId: id });
+    const typing = ws.subscribe('subscription ($id: ID!) { typing(conversationId: $id) { typing } }', { id });
+    const seen = await whenLive(events, async () => (await send(server, owner, id, 'before')).id, (r) => r.data.messageEvents.message.id);
+    // Typing is live once a signal reaches it (`typing: false` is never throttled).
+    const stopTyping = () => server.gql('mutation ($i: SetTypingInput!) { setTyping(input: $i) { accepted } }', { i: { conversationId: id, typing: false } }, owner.token);
+    await eventually(async () => {
+      await stopTyping();
+      return typing.pending.length > 0;
+    });
+
+    ok(await server.gql('mutation ($i: RemoveConversationMemberInput!) { removeConversationMember(input: $i) { conversation { id } } }', { i: { conversationId: id, userId: member.id } }, owner.token));
+    await send(server, owner, id, 'after removal: secret');
+    await stopTyping();
+    await eventually(() => events.completed && typing.completed);
+    expect(events.pending.map((r) => r.data?.messageEvents?.message?.body)).not.toContain('after removal: secret');
+
+    const resumed = await run(ws, MESSAGE_EVENTS, { conversationId: id, after: seen.data.messageEvents.cursor });
+    expect(resumed.data ?? null).toBeNull();
+    expect(resumed.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'conversationId' });
+    expect(JSON.stringify(resumed)).not.toContain('secret');
+    await ws.dispose();
     await expectHealthy(server);
   });
 });
