@@ -1,4 +1,6 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
+import { createServer } from 'node:net';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawId } from './helpers/fixtures.ts';
@@ -216,5 +218,68 @@ describe('refresh tokens inside the overlap window, and malformed session ids', 
       await ws.dispose();
     }
     await expectHealthy(server);
+  });
+});
+
+/** A free TCP port on loopback. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
+
+describe.skipIf(!hasRedisServer)('login throttle during a Redis outage (a Redis of its own)', () => {
+  let redis: ChildProcess;
+  let port: number;
+  let server: TestServer;
+  let user: TestUser;
+
+  async function startRedis(): Promise<ChildProcess> {
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve());
+      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
+    });
+    return child;
+  }
+
+  beforeAll(async () => {
+    port = await freePort();
+    redis = await startRedis();
+    server = await startTestServer({ REDIS_URL: `redis://127.0.0.1:${port}`, LOGIN_THROTTLE_REDIS_TIMEOUT_MS: '300' });
+    user = await signUp(server, 'outage');
+  });
+  afterAll(async () => {
+    // Redis back first, so the server shuts down as it normally would.
+    if (redis.exitCode === null && redis.signalCode === null) redis.kill('SIGCONT');
+    else redis = await startRedis();
+    await server?.stop();
+    redis.kill('SIGKILL');
+  });
+
+  it('a frozen Redis: attempts fall back to in-process counts after the timeout, still limited', async () => {
+    redis.kill('SIGSTOP');
+    const started = Date.now();
+    const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => gqlFrom(server, '127.0.0.30', LOG_IN, { login: user.username, pw: `guess ${i}` })));
+    expect(tally(burst)).toEqual({ INVALID_CREDENTIALS: 5, RATE_LIMITED: 3 });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // The owner, from elsewhere, still logs in.
+    expect(codeOf(await gqlFrom(server, '127.0.0.31', LOG_IN, { login: user.username, pw: user.password }))).toBe('OK');
+    redis.kill('SIGCONT');
+  });
+
+  it('a stopped Redis: logins are answered at once, and still limited', async () => {
+    const exited = new Promise((resolve) => redis.once('exit', resolve));
+    redis.kill('SIGKILL');
+    await exited;
+    const started = Date.now();
+    const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => gqlFrom(server, '127.0.0.32', LOG_IN, { login: user.username, pw: `guess ${i}` })));
+    expect(tally(burst)).toEqual({ INVALID_CREDENTIALS: 5, RATE_LIMITED: 3 });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(codeOf(await gqlFrom(server, '127.0.0.33', LOG_IN, { login: user.username, pw: user.password }))).toBe('OK');
   });
 });
