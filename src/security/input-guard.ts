@@ -72,20 +72,24 @@ export function rejectNulInArguments(schema: GraphQLSchema): GraphQLSchema {
           if (path) throw badInput(path, 'Must not contain the NUL character (U+0000)');
         }
       };
-      const resolve = field.resolve ?? defaultFieldResolver;
       const subscribe = field.subscribe;
+      if (subscribe) {
+        // A subscription's arguments are checked once, when it starts, not on every event.
+        return {
+          ...field,
+          subscribe: (source, values, context, info) => {
+            check(values);
+            return subscribe(source, values, context, info);
+          },
+        } as typeof fieldConfig;
+      }
+      const resolve = field.resolve ?? defaultFieldResolver;
       const wrapped: AnyField = {
         ...field,
         resolve: (source, values, context, info) => {
           check(values);
           return resolve(source, values, context, info);
         },
-        ...(subscribe && {
-          subscribe: (source, values, context, info) => {
-            check(values);
-            return subscribe(source, values, context, info);
-          },
-        }),
       };
       return wrapped as typeof fieldConfig;
     },

@@ -13,8 +13,14 @@ export type LoginThrottlePolicy = AppConfig['loginThrottle'];
  */
 export type LoginSubject = { userId: string } | { login: string };
 
-/** A reserved attempt: `succeeded()` gives its slot back after a correct password. */
+/**
+ * One login attempt's reservations: the address slot is taken first (before
+ * the account is even looked up, so a blocked address costs no query), then
+ * the account slots; `succeeded()` gives them back after a correct password.
+ */
 export interface LoginAttempt {
+  /** Reserves the per-account+address and per-account slots, or throws RATE_LIMITED. */
+  forAccount(subject: LoginSubject): Promise<void>;
   succeeded(): Promise<void>;
 }
 
@@ -46,40 +52,45 @@ function rateLimited(rejection: RateLimiterRes): AppError {
  * verified, each `consume` being one atomic increment, so a burst of
  * parallel attempts cannot all pass a check made before any was counted. A
  * correct password gives the points back and clears the account+address
- * count. The limiters are consumed one after another and the first refusal
- * stops: attempts refused at the account+address limit never reach the
- * per-account count, so one address cannot spend the budget that protects
- * the owner's logins from elsewhere.
+ * count. The limiters are consumed one after another (address, then
+ * account+address, then account) and the first refusal stops: attempts
+ * refused at the account+address limit never reach the per-account count,
+ * so one address cannot spend the budget that protects the owner's logins
+ * from elsewhere.
  */
 export class LoginThrottle {
   constructor(private readonly limiters: Limiters) {}
 
-  /** Reserves one attempt or throws RATE_LIMITED with `retryAfterSeconds`. */
-  async reserve(subject: LoginSubject, ip: string | null): Promise<LoginAttempt> {
-    const account = subjectKey(subject);
+  /** Reserves the address's slot for one attempt, or throws RATE_LIMITED with `retryAfterSeconds`. */
+  async begin(ip: string | null): Promise<LoginAttempt> {
+    const { byIp, byAccountAndIp, byAccount } = this.limiters;
     const address = ip ?? 'unknown';
-    const steps: [RateLimiterAbstract, string][] = [
-      [this.limiters.byIp, address],
-      [this.limiters.byAccountAndIp, `${account}|${address}`],
-      [this.limiters.byAccount, account],
-    ];
-    for (const [limiter, key] of steps) {
-      try {
-        await limiter.consume(key);
-      } catch (error) {
-        if (error instanceof RateLimiterRes) throw rateLimited(error);
-        throw error;
-      }
-    }
+    await consume(byIp, address);
+    let account: string | null = null;
     return {
-      succeeded: async () => {
+      async forAccount(subject) {
+        const key = subjectKey(subject);
+        await consume(byAccountAndIp, `${key}|${address}`);
+        await consume(byAccount, key);
+        account = key;
+      },
+      async succeeded() {
         await Promise.all([
-          this.limiters.byAccountAndIp.delete(`${account}|${address}`),
-          this.limiters.byIp.reward(address),
-          this.limiters.byAccount.reward(account),
+          byIp.reward(address),
+          account && byAccountAndIp.delete(`${account}|${address}`),
+          account && byAccount.reward(account),
         ]);
       },
     };
+  }
+}
+
+async function consume(limiter: RateLimiterAbstract, key: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (error) {
+    if (error instanceof RateLimiterRes) throw rateLimited(error);
+    throw error;
   }
 }
 

@@ -102,12 +102,16 @@ export function createAccountService(scope: RequestScope) {
      */
     async logIn(input: { login: string; password: string; deviceLabel?: string | null }): Promise<AuthResult> {
       const login = input.login.trim().toLowerCase();
-      const user = login.length > 254 ? null : await db.user.findUnique({ where: login.includes('@') ? { email: login } : { username: login } });
+      let user: User | null = null;
       let attempt;
       try {
-        attempt = await loginThrottle.reserve(user ? { userId: user.id } : { login }, request.ip);
+        attempt = await loginThrottle.begin(request.ip);
+        user = login.length > 254 ? null : await db.user.findUnique({ where: login.includes('@') ? { email: login } : { username: login } });
+        await attempt.forAccount(user ? { userId: user.id } : { login });
       } catch (error) {
-        await recordAudit(db, scope, { type: 'LOGIN_THROTTLED', targetUserId: user?.id ?? null, data: { login: login.slice(0, 100) } });
+        if (error instanceof AppError && error.extensions.code === 'RATE_LIMITED') {
+          await recordAudit(db, scope, { type: 'LOGIN_THROTTLED', targetUserId: user?.id ?? null, data: { login: login.slice(0, 100) } });
+        }
         throw error;
       }
       const ok =
