@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { buildApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { createLogger, withRequestId } from '../src/lib/logger.ts';
 import { HTML_CSP, JSON_CSP } from '../src/http/security-headers.ts';
-import { signUp, startTestServer, unique, type TestServer, type TestUser } from './helpers/server.ts';
+import pg from 'pg';
+import { createTestDatabase, signUp, startTestServer, unique, type TestServer, type TestUser } from './helpers/server.ts';
 
 // What a production server exposes beyond GraphQL: no IDE page, security
 // headers on every response, CORS and the WebSocket Origin check from one
@@ -162,7 +165,7 @@ describe('production exposure', () => {
       expect(res.status, origin).toBe(403);
       expect(res.headers.get('access-control-allow-origin'), origin).toBeNull();
       expect(res.headers.get('access-control-allow-credentials'), origin).toBeNull();
-      expect((await res.json()).errors[0].extensions.code).toBe('FORBIDDEN');
+      expect(((await res.json()) as any).errors[0].extensions.code).toBe('FORBIDDEN');
     }
     await expectHealthy(server);
   });
@@ -332,6 +335,73 @@ describe('exposure settings', () => {
     expect(loadConfig({ ...base, CORS_ORIGINS: 'https://a.example.com, http://127.0.0.1:5173' }).exposure.corsOrigins).toEqual([
       'https://a.example.com',
       'http://127.0.0.1:5173',
+    ]);
+  });
+});
+
+describe('request ids in logs', () => {
+  let app: App;
+  let databaseUrl: string;
+  const lines: Record<string, any>[] = [];
+  // Every log line the server writes, parsed (pino writes whole lines).
+  const destination = { write: (line: string) => void lines.push(JSON.parse(line)) };
+
+  beforeAll(async () => {
+    databaseUrl = await createTestDatabase();
+    const config = loadConfig({ NODE_ENV: 'test', PORT: '0', DATABASE_URL: databaseUrl, LOG_LEVEL: 'error' });
+    app = buildApp(config, createLogger('error', {}, destination));
+    await app.start();
+    // A real fault in this test's own database: queries on posts now fail unexpectedly.
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    await admin.query('DROP TABLE "Post" CASCADE');
+    await admin.end();
+  });
+  afterAll(() => app?.stop());
+
+  const FAILING = 'query Failing { posts(first: 1) { totalCount } }';
+
+  it('logs an unexpected HTTP error with the x-request-id the client received', async () => {
+    const res = await post(app.url, {}, JSON.stringify({ query: FAILING }));
+    const body = (await res.json()) as any;
+    expect(body.errors[0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
+    const requestId = res.headers.get('x-request-id');
+    expect(requestId).toMatch(UUID);
+    const logged = lines.filter((line) => line.requestId === requestId);
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged.every((line) => line.level === 'error' && typeof line.time === 'string')).toBe(true);
+  });
+
+  it("logs an unexpected WebSocket error with the operation's request id", async () => {
+    const before = lines.length;
+    const { socket } = (await openSocket(app.url)) as { socket: WebSocket };
+    try {
+      await connect(socket);
+      const answered = nextMessage(socket, 'next');
+      socket.send(JSON.stringify({ id: 'f1', type: 'subscribe', payload: { query: FAILING } }));
+      expect((await answered).payload.errors[0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
+    } finally {
+      socket.terminate();
+    }
+    const logged = lines.slice(before).filter((line) => line.msg === 'unexpected error');
+    expect(logged.length).toBeGreaterThan(0);
+    for (const line of logged) expect(line.requestId).toMatch(UUID);
+  });
+});
+
+describe('logger', () => {
+  it('adds the current request id to every line written inside a request, across awaits', async () => {
+    const lines: Record<string, any>[] = [];
+    const logger = createLogger('info', {}, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    await withRequestId('req-1', async () => {
+      await Promise.resolve();
+      logger.warn('inside', { detail: 1 });
+    });
+    logger.info('outside');
+    logger.debug('below the level');
+    expect(lines).toEqual([
+      { level: 'warn', time: expect.any(String), requestId: 'req-1', detail: 1, msg: 'inside' },
+      { level: 'info', time: expect.any(String), msg: 'outside' },
     ]);
   });
 });
