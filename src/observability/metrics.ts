@@ -109,23 +109,7 @@ export function createMetrics(sources: MetricSources, logger: Logger): Metrics {
       this.set(sources.ws?.().subscriptions ?? 0);
     },
   });
-  const outbox = outboxReader(sources.pool, logger);
-  new Gauge({
-    name: 'agora_outbox_backlog',
-    help: 'Outbox events committed but not yet published',
-    registers: [registry],
-    async collect() {
-      this.set((await outbox()).backlog);
-    },
-  });
-  new Gauge({
-    name: 'agora_outbox_lag_seconds',
-    help: 'Age of the oldest unpublished outbox event (0 when none waits)',
-    registers: [registry],
-    async collect() {
-      this.set((await outbox()).lagSeconds);
-    },
-  });
+  // Read before the outbox gauges: their query would otherwise show up as a waiting or busy connection.
   new Gauge({
     name: 'agora_db_pool_connections',
     help: 'PostgreSQL pool connections by state',
@@ -143,6 +127,23 @@ export function createMetrics(sources: MetricSources, logger: Logger): Metrics {
     registers: [registry],
     collect() {
       this.set(sources.pool.waitingCount);
+    },
+  });
+  const outbox = outboxReader(sources.pool, logger);
+  new Gauge({
+    name: 'agora_outbox_backlog',
+    help: 'Outbox events committed but not yet published',
+    registers: [registry],
+    async collect() {
+      this.set((await outbox()).backlog);
+    },
+  });
+  new Gauge({
+    name: 'agora_outbox_lag_seconds',
+    help: 'Age of the oldest unpublished outbox event (0 when none waits)',
+    registers: [registry],
+    async collect() {
+      this.set((await outbox()).lagSeconds);
     },
   });
   if (sources.redis) {
