@@ -251,6 +251,7 @@ describe('production exposure', () => {
     expect(value('agora_graphql_errors_total{transport="http",code="GRAPHQL_VALIDATION_FAILED"}')).toBe(1);
     expect(value('agora_graphql_errors_total{transport="ws",code="GRAPHQL_VALIDATION_FAILED"}')).toBe(1);
     expect(value('agora_http_responses_total{route="/graphql",status="200"}')).toBeGreaterThanOrEqual(2);
+    expect(value('agora_http_request_duration_seconds_count{route="/graphql"}')).toBeGreaterThanOrEqual(3);
     // Five sockets opened by the test before this one are still open.
     expect(value('agora_ws_connections')).toBe(5);
     expect(value('agora_ws_subscriptions')).toBe(1);

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExposureConfig } from '../config.ts';
 import type { Logger } from '../lib/logger.ts';
 
@@ -22,7 +22,7 @@ export interface Metrics {
   operation(transport: Transport, operationName: string | null | undefined, errors: readonly ErrorLike[] | undefined): void;
   /** Errors sent to a client, by code (every response and subscription event). */
   errors(transport: Transport, errors: readonly ErrorLike[] | undefined): void;
-  /** Counts the response by route and status once it is sent. */
+  /** Counts the response by route and status, and times it, once it is sent. */
   observeResponse(route: string, res: ServerResponse): void;
   sources: MetricSources;
 }
@@ -91,6 +91,13 @@ export function createMetrics(sources: MetricSources, logger: Logger): Metrics {
     name: 'agora_http_responses_total',
     help: 'HTTP responses by route and status',
     labelNames: ['route', 'status'] as const,
+    registers: [registry],
+  });
+  const durations = new Histogram({
+    name: 'agora_http_request_duration_seconds',
+    help: 'HTTP request duration until the response is sent, by route',
+    labelNames: ['route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
   new Gauge({
@@ -181,7 +188,11 @@ export function createMetrics(sources: MetricSources, logger: Logger): Metrics {
     },
     errors: countErrors,
     observeResponse(route, res) {
-      res.once('finish', () => responses.inc({ route, status: String(res.statusCode) }));
+      const stopTimer = durations.startTimer({ route });
+      res.once('finish', () => {
+        responses.inc({ route, status: String(res.statusCode) });
+        stopTimer();
+      });
     },
   };
 }
