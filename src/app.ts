@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
+import { getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { CredentialResolver } from './auth/credentials.ts';
 import { OidcVerifier } from './auth/oidc.ts';
 import { TokenService } from './auth/tokens.ts';
@@ -16,8 +17,11 @@ import { createDatabase, type Database } from './db/prisma.ts';
 import { seedDemoData } from './db/seed.ts';
 import { formatError, isUnexpected } from './graphql/errors.ts';
 import { buildSchema } from './graphql/schema.ts';
+import { createOriginPolicy, handleCors } from './http/cors.ts';
 import { createGraphQLHandler } from './http/graphql-handler.ts';
-import { createLogger, type Logger } from './lib/logger.ts';
+import { applySecurityHeaders } from './http/security-headers.ts';
+import { createLogger, withRequestId, type Logger } from './lib/logger.ts';
+import { createMetrics, serveMetrics, type Metrics } from './observability/metrics.ts';
 import { startRealtime, type RealtimeRuntime } from './realtime/runtime.ts';
 import { attachWsServer } from './realtime/ws-server.ts';
 import { createMemoryLoginThrottle, createRedisLoginThrottle } from './security/login-throttle.ts';
@@ -86,6 +90,8 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     const appDeps = deps;
     const schema = buildSchema();
     httpServer = createServer();
+    const origins = createOriginPolicy(config.exposure);
+    const metrics = createMetrics({ pool: database.pool, redis: realtime.redis }, logger);
 
     // WebSocket: graphql-ws on the same port and path (src/realtime/ws-server.ts).
     const ws = attachWsServer({
@@ -95,8 +101,17 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       deps: appDeps,
       config: config.realtime,
       logger,
-      formatResult: (result) => formatResult(result, logger),
+      formatResult: (result, args) => formatResult(result, logger, metrics, args),
+      verifyOrigin: (request) => origins.check(request) !== 'denied',
+      observe: {
+        operation: (args, result) => metrics.operation('ws', operationNameOf(args), (result as ExecutionResult).errors),
+        refused: (errors) => {
+          metrics.operation('ws', undefined, errors);
+          metrics.errors('ws', errors);
+        },
+      },
     });
+    metrics.sources.ws = () => ws.stats();
     stopWs = () => ws.dispose();
 
     apollo = new ApolloServer<GraphQLContext>({
@@ -109,7 +124,8 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
         // still wrap every field resolver to compute them.
         ApolloServerPluginCacheControlDisabled(),
         ApolloServerPluginDrainHttpServer({ httpServer }),
-        ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+        // Production serves no IDE page (and nothing from a CDN).
+        config.nodeEnv === 'production' ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
         {
           async requestDidStart() {
             return {
@@ -120,7 +136,11 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
                   }
                 }
               },
-              async willSendResponse({ response, contextValue }) {
+              async willSendResponse({ response, contextValue, operationName, operation }) {
+                if (response.body.kind === 'single') {
+                  metrics.operation('http', operation ? operationName : undefined, response.body.singleResult.errors);
+                  metrics.errors('http', response.body.singleResult.errors);
+                }
                 if (!contextValue) return;
                 response.http.headers.set('x-request-id', contextValue.requestId);
                 if (config.exposeSqlStats && response.body.kind === 'single') {
@@ -138,12 +158,32 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     await apollo.start();
 
     const handleGraphQL = createGraphQLHandler(apollo, async (req: IncomingMessage, sqlStats) =>
-      createContext(appDeps, await appDeps.credentials.resolve(req.headers.authorization), requestInfo(req), sqlStats),
+      createContext(appDeps, await appDeps.credentials.resolve(req.headers.authorization), requestInfo(req), sqlStats, requestIds.get(req)),
     );
+    const requestIds = new WeakMap<IncomingMessage, ReturnType<typeof randomUUID>>();
 
     httpServer.on('request', (req, res) => {
-      const { pathname, search } = new URL(req.url ?? '/', 'http://localhost');
+      // Every response, answered by GraphQL or not, has an id (also in its log lines) and the security headers.
+      const requestId = randomUUID();
+      requestIds.set(req, requestId);
+      res.setHeader('x-request-id', requestId);
+      applySecurityHeaders(req, res, config.exposure);
+      withRequestId(requestId, () => route(req, res));
+    });
+
+    function route(req: IncomingMessage, res: import('node:http').ServerResponse): void {
+      let target: URL;
+      try {
+        target = new URL(req.url ?? '/', 'http://localhost');
+      } catch {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'Malformed request target' }));
+        return;
+      }
+      const { pathname, search } = target;
+      metrics.observeResponse(pathname === GRAPHQL_PATH || pathname === '/health' || pathname === '/metrics' ? pathname : 'other', res);
       if (pathname === GRAPHQL_PATH) {
+        if (handleCors(req, res, origins)) return;
         handleGraphQL(req, res, search).catch((error) => {
           logger.error('request failed', { error: String(error) });
           if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
@@ -151,11 +191,17 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
         });
       } else if (pathname === '/health') {
         void health(res);
+      } else if (pathname === '/metrics') {
+        serveMetrics(req, res, metrics, config.exposure).catch((error) => {
+          logger.error('metrics failed', { error: String(error) });
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
+        });
       } else {
         res.writeHead(404, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: `Not found. GraphQL is served at ${GRAPHQL_PATH}` }));
       }
-    });
+    }
 
     async function health(res: import('node:http').ServerResponse): Promise<void> {
       try {
@@ -201,12 +247,18 @@ function requestInfo(req: IncomingMessage): RequestInfo {
   return { ip: req.socket.remoteAddress ?? null, userAgent: String(req.headers['user-agent'] ?? '') };
 }
 
-/** WebSocket results get the same error shaping as HTTP ones. */
-function formatResult(result: ExecutionResult, logger: Logger): ExecutionResult {
+/** WebSocket results get the same error shaping (and logging, with the operation's request id) as HTTP ones. */
+function formatResult(result: ExecutionResult, logger: Logger, metrics: Metrics, args?: ExecutionArgs): ExecutionResult {
   if (!result.errors?.length) return result;
+  const requestId = (args?.contextValue as GraphQLContext | undefined)?.requestId;
   const errors = result.errors.map((error) => {
-    if (isUnexpected(error)) logger.error('unexpected error', { error: String(error.originalError?.stack ?? error) });
+    if (isUnexpected(error)) logger.error('unexpected error', { requestId, error: String(error.originalError?.stack ?? error) });
     return formatError(error.toJSON() as GraphQLFormattedError, error);
   });
+  metrics.errors('ws', errors);
   return { ...result, errors } as unknown as ExecutionResult;
+}
+
+function operationNameOf(args: ExecutionArgs): string | null | undefined {
+  return getOperationAST(args.document, args.operationName)?.name?.value ?? null;
 }

@@ -26,6 +26,25 @@ export interface AppConfig {
   exposeSqlStats: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   realtime: RealtimeConfig;
+  /** What the server exposes beyond GraphQL itself: CORS, security headers, /metrics (README, "Security model"). */
+  exposure: ExposureConfig;
+}
+
+export interface ExposureConfig {
+  /** Exact browser origins allowed by CORS and the WebSocket Origin check (CORS_ORIGINS). */
+  corsOrigins: string[];
+  /** Any http://localhost / 127.0.0.1 / [::1] origin is allowed (the default outside production when CORS_ORIGINS is unset). */
+  corsAllowLoopback: boolean;
+  /** How long browsers may cache a preflight answer (CORS_MAX_AGE_SECONDS). */
+  corsMaxAgeSeconds: number;
+  /** TRUST_PROXY=1: X-Forwarded-Proto from the proxy in front is believed (for HSTS). */
+  trustProxy: boolean;
+  /** Strict-Transport-Security max-age on requests that arrived over TLS; 0 sends none (HSTS_MAX_AGE_SECONDS). */
+  hstsMaxAgeSeconds: number;
+  /** /metrics is served (METRICS_ENABLED; on outside production, or whenever METRICS_TOKEN is set). */
+  metricsEnabled: boolean;
+  /** When set, /metrics needs `Authorization: Bearer <token>` (METRICS_TOKEN). */
+  metricsToken: string | null;
 }
 
 /** Real-time tuning; every value has an environment variable (see README, "Real-time"). */
@@ -191,5 +210,41 @@ export function loadConfig(env: Env = process.env): AppConfig {
       wsMaxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 4_194_304, 1_024, 1_073_741_824),
       subscriptionQueueLimit: integer(env, 'SUBSCRIPTION_QUEUE_LIMIT', 1_000, 1, 1_000_000),
     },
+    exposure: exposureConfig(env, nodeEnv),
+  };
+}
+
+/** One browser origin as the Origin header carries it: scheme://host[:port], nothing more. */
+function corsOrigin(entry: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(entry);
+  } catch {
+    parsed = undefined;
+  }
+  if (entry === '*') {
+    throw new ConfigError('CORS_ORIGINS cannot be "*": credentials are allowed, so list each origin exactly (e.g. https://app.example.com)');
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== entry) {
+    const hint = parsed && parsed.origin !== 'null' ? ` (did you mean "${parsed.origin}"?)` : '';
+    throw new ConfigError(`CORS_ORIGINS entries must be origins like https://app.example.com, without path or trailing slash (got "${entry}")${hint}`);
+  }
+  return entry;
+}
+
+function exposureConfig(env: Env, nodeEnv: string): ExposureConfig {
+  const list = env.CORS_ORIGINS?.trim();
+  const corsOrigins = list ? list.split(',').map((entry) => corsOrigin(entry.trim())) : [];
+  const metricsToken = env.METRICS_TOKEN || null;
+  if (metricsToken !== null && metricsToken.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters');
+  const metricsDefault = metricsToken !== null || nodeEnv !== 'production' ? '1' : '0';
+  return {
+    corsOrigins,
+    corsAllowLoopback: !list && nodeEnv !== 'production',
+    corsMaxAgeSeconds: integer(env, 'CORS_MAX_AGE_SECONDS', 600, 0, 86_400),
+    trustProxy: oneOf(env, 'TRUST_PROXY', ['0', '1'], '0') === '1',
+    hstsMaxAgeSeconds: integer(env, 'HSTS_MAX_AGE_SECONDS', 15_552_000, 0, 63_072_000),
+    metricsEnabled: oneOf(env, 'METRICS_ENABLED', ['0', '1'], metricsDefault) === '1',
+    metricsToken,
   };
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../context.ts';
 import { sqlStatsStorage, type SqlStats } from '../db/prisma.ts';
+import { useHtmlPolicyIfHtml } from './security-headers.ts';
 
 // Large enough for any real operation (and for a password-policy check to
 // refuse a 1 MB password itself); larger bodies are refused unread.
@@ -74,6 +75,7 @@ export function createGraphQLHandler(
       }),
     );
     for (const [key, value] of response.headers) res.setHeader(key, value);
+    useHtmlPolicyIfHtml(res);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
       res.end(response.body.string);
