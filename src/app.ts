@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
 import { CredentialResolver } from './auth/credentials.ts';
@@ -17,6 +16,9 @@ import { seedDemoData } from './db/seed.ts';
 import { formatError, isUnexpected } from './graphql/errors.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { createGraphQLHandler } from './http/graphql-handler.ts';
+import { trackRequests, type RequestTracker } from './http/request-tracker.ts';
+import { readiness } from './http/readiness.ts';
+import { isInfrastructureError, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE } from './lib/infra-errors.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { startRealtime, type RealtimeRuntime } from './realtime/runtime.ts';
 import { attachWsServer } from './realtime/ws-server.ts';
@@ -29,8 +31,8 @@ export const GRAPHQL_PATH = '/graphql';
 export interface App {
   /** Resolves when the server accepts connections. */
   start(): Promise<void>;
-  /** Stops accepting, drains in-flight work and closes every connection. */
-  stop(): Promise<void>;
+  /** Stops accepting, drains in-flight work and closes every connection (forced after `graceMs`, default SHUTDOWN_GRACE_MS). */
+  stop(graceMs?: number): Promise<void>;
   /** Base URL, e.g. http://127.0.0.1:4000 (after start). */
   readonly url: string;
   /** Set after start: whether demo data was seeded, and the database used. */
@@ -46,6 +48,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
   let stopWs: (() => Promise<void>) | undefined;
   let deps: AppDeps | undefined;
   let realtime: RealtimeRuntime | undefined;
+  let requests: RequestTracker | undefined;
   let url = '';
   const info = { seeded: false, databaseUrl: null as string | null, embedded: false };
 
@@ -60,7 +63,11 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     const databaseUrl = await resolveDatabaseUrl();
     info.databaseUrl = databaseUrl;
     await migrate(databaseUrl, logger);
-    database = createDatabase(databaseUrl, config.dbPoolSize, logger);
+    database = createDatabase(databaseUrl, config.dbPoolSize, logger, {
+      acquireTimeoutMs: config.faults.dbAcquireTimeoutMs,
+      txMaxWaitMs: config.faults.dbTxMaxWaitMs,
+      txTimeoutMs: config.faults.dbTxTimeoutMs,
+    });
     const wantsSeed = config.seed === 'always' || (config.seed === 'auto' && info.embedded);
     if (wantsSeed && (await database.prisma.user.count()) === 0) {
       await seedDemoData(database.prisma, logger);
@@ -85,6 +92,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     const appDeps = deps;
     const schema = buildSchema();
     httpServer = createServer();
+    requests = trackRequests(httpServer);
 
     // WebSocket: graphql-ws on the same port and path (src/realtime/ws-server.ts).
     const ws = attachWsServer({
@@ -103,16 +111,22 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       formatError,
       includeStacktraceInErrorResponses: false,
       introspection: true,
+      // main.ts owns SIGINT/SIGTERM and drains in order; Apollo's own
+      // handlers would re-raise the signal after stopping.
+      stopOnTerminationSignals: false,
       plugins: [
         // Agora sets no cache hints; the default cache-control plugin would
         // still wrap every field resolver to compute them.
         ApolloServerPluginCacheControlDisabled(),
-        ApolloServerPluginDrainHttpServer({ httpServer }),
         ApolloServerPluginLandingPageLocalDefault({ embed: true }),
         {
           async requestDidStart() {
             return {
               async didEncounterErrors({ errors, contextValue }) {
+                if (errors.some(isInfrastructureError)) {
+                  const cause = errors.find(isInfrastructureError);
+                  logger.warn('service unavailable', { requestId: contextValue?.requestId, error: String(cause?.originalError ?? cause) });
+                }
                 for (const error of errors) {
                   if (isUnexpected(error)) {
                     logger.error('unexpected error', { requestId: contextValue?.requestId, error: String(error.originalError?.stack ?? error) });
@@ -122,6 +136,12 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
               async willSendResponse({ response, contextValue }) {
                 if (!contextValue) return;
                 response.http.headers.set('x-request-id', contextValue.requestId);
+                // PostgreSQL or Redis failed: 503 + Retry-After, so clients and proxies retry.
+                const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+                if (errors?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) {
+                  response.http.status = 503;
+                  response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
+                }
                 if (config.exposeSqlStats && response.body.kind === 'single') {
                   response.body.singleResult.extensions = {
                     ...response.body.singleResult.extensions,
@@ -136,35 +156,43 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     });
     await apollo.start();
 
-    const handleGraphQL = createGraphQLHandler(apollo, async (req: IncomingMessage, sqlStats) =>
-      createContext(appDeps, await appDeps.credentials.resolve(req.headers.authorization), requestInfo(req), sqlStats),
+    const handleGraphQL = createGraphQLHandler(apollo, async (req: IncomingMessage, sqlStats, requestId) =>
+      createContext(appDeps, await appDeps.credentials.resolve(req.headers.authorization), requestInfo(req), sqlStats, requestId),
+      logger,
     );
 
     httpServer.on('request', (req, res) => {
       const { pathname, search } = new URL(req.url ?? '/', 'http://localhost');
       if (pathname === GRAPHQL_PATH) {
         handleGraphQL(req, res, search).catch((error) => {
-          logger.error('request failed', { error: String(error) });
+          const requestId = String(res.getHeader('x-request-id') ?? '');
+          if (isInfrastructureError(error)) {
+            logger.warn('service unavailable', { requestId, error: String(error) });
+            if (!res.headersSent) res.writeHead(503, { 'content-type': 'application/json', 'retry-after': String(RETRY_AFTER_SECONDS) });
+            res.end(JSON.stringify({ errors: [{ message: SERVICE_UNAVAILABLE_MESSAGE, extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: RETRY_AFTER_SECONDS } }] }));
+            return;
+          }
+          logger.error('request failed', { requestId, error: String(error) });
           if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
         });
       } else if (pathname === '/health') {
-        void health(res);
+        // Liveness: the process answers. Dependencies are /ready's business.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'ok' }));
+      } else if (pathname === '/ready') {
+        void ready(res);
       } else {
         res.writeHead(404, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: `Not found. GraphQL is served at ${GRAPHQL_PATH}` }));
       }
     });
 
-    async function health(res: import('node:http').ServerResponse): Promise<void> {
-      try {
-        await database!.pool.query('SELECT 1');
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: 'ok', database: 'ok' }));
-      } catch {
-        res.writeHead(503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: 'unavailable', database: 'unreachable' }));
-      }
+    const checkReadiness = readiness({ pool: database.pool, redis: realtime.redis, timeoutMs: config.faults.redisCommandTimeoutMs, logger });
+    async function ready(res: import('node:http').ServerResponse): Promise<void> {
+      const report = await checkReadiness();
+      res.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json', ...(report.status === 'ok' ? {} : { 'retry-after': String(RETRY_AFTER_SECONDS) }) });
+      res.end(JSON.stringify(report));
     }
 
     await realtime.start();
@@ -177,13 +205,45 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     url = `http://${host}:${port}`;
   }
 
-  async function stop(): Promise<void> {
+  /**
+   * Drains in order: stop accepting, finish in-flight requests (bodies still
+   * uploading included), close sockets with 1001, flush the outbox, then
+   * close Redis, the pool and embedded PostgreSQL. Past `graceMs`, open
+   * connections are forced closed and the rest still runs.
+   */
+  async function stop(graceMs = config.faults.shutdownGraceMs): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    const step = (msg: string, data?: Record<string, unknown>) => logger.info(`shutdown: ${msg}`, data);
+    if (requests && httpServer) {
+      const inFlight = requests.inFlight;
+      step('stopped accepting connections', { inFlight });
+      const drained = await requests.drain(deadline);
+      if (drained) step('in-flight requests finished', { requests: inFlight });
+      else {
+        logger.warn('shutdown: grace period over, closing remaining requests', { remaining: requests.inFlight });
+        httpServer.closeAllConnections();
+      }
+    }
     await stopWs?.();
-    await apollo?.stop(); // drains the HTTP server too
-    if (httpServer?.listening) await new Promise<void>((resolve) => httpServer!.close(() => resolve()));
-    await realtime?.stop();
-    await database?.close();
-    await embedded?.stop();
+    if (stopWs) step('sockets closed');
+    await apollo?.stop();
+    if (realtime) {
+      await realtime.stop({ deadline, onStep: step });
+    }
+    if (database) {
+      await database.close();
+      step('database pool closed');
+    }
+    if (embedded) {
+      await embedded.stop();
+      step('embedded PostgreSQL stopped');
+    }
+    stopWs = undefined;
+    apollo = undefined;
+    realtime = undefined;
+    database = undefined;
+    embedded = undefined;
+    requests = undefined;
   }
 
   return {
