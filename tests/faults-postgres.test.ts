@@ -11,6 +11,18 @@ const CREATE_COMMENT = `mutation ($input: CreateCommentInput!) { createComment(i
 
 type Server = Awaited<ReturnType<typeof startFaultServer>>;
 
+/** Backends of `database` waiting on a lock (read outside any transaction: pg_stat_activity is cached per transaction). */
+async function lockWaiters(databaseUrl: string, database: string): Promise<number> {
+  const monitor = new pg.Client({ connectionString: databaseUrl });
+  await monitor.connect();
+  try {
+    const { rows } = await monitor.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`, [database]);
+    return rows[0].n as number;
+  } finally {
+    await monitor.end();
+  }
+}
+
 async function signUpAndPost(server: Server) {
   const name = unique('pgf').slice(0, 30);
   const res = await server.gql(SIGN_UP, { input: { email: `${name}@example.com`, username: name, password: 'correct horse battery', name } });
@@ -41,19 +53,37 @@ describe.skipIf(!postgresAvailable)('PostgreSQL outage and saturation (private P
     await pgServer?.destroy();
   });
 
-  it('20 concurrent createComment on a pool of 10 all succeed (transactions queue instead of failing)', async () => {
-    const server = await startFaultServer(await pgServer.createDatabase('saturation'), { DB_POOL_SIZE: '10' });
+  it('20 concurrent createComment on a pool of 10 all succeed: transactions queue past the old 2 s start limit instead of failing', async () => {
+    const databaseUrl = await pgServer.createDatabase('saturation');
+    const server = await startFaultServer(databaseUrl, { DB_POOL_SIZE: '10', OUTBOX_DISPATCH: 'off' });
     servers.push(server);
     const { token, postId } = await signUpAndPost(server);
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => server.gql(CREATE_COMMENT, { input: { postId, body: `comment ${i}` } }, token)),
-    );
-    for (const res of results) {
-      expect(res.body.errors).toBeUndefined();
-      expect(res.status).toBe(200);
+    expect((await server.gql(CREATE_COMMENT, { input: { postId, body: 'first' } }, token)).status).toBe(200);
+
+    // A transaction elsewhere holds the post's event stream row for 2.5 s:
+    // ten createComment transactions fill the pool waiting on it, and the
+    // other ten queue for a connection longer than Prisma's default maxWait
+    // (2 s), which used to fail them with "Unable to start a transaction in
+    // the given time" as 500s.
+    const blocker = new pg.Client({ connectionString: databaseUrl });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT * FROM "EventStream" WHERE stream LIKE 'post:%' FOR UPDATE`);
+      const pending = Array.from({ length: 20 }, (_, i) => server.gql(CREATE_COMMENT, { input: { postId, body: `comment ${i}` } }, token));
+      await eventually(async () => (await lockWaiters(databaseUrl, 'saturation')) === 10);
+      await blocker.query('SELECT pg_sleep(2.5)');
+      await blocker.query('COMMIT');
+      const results = await Promise.all(pending);
+      for (const res of results) {
+        expect(res.body.errors).toBeUndefined();
+        expect(res.status).toBe(200);
+      }
+    } finally {
+      await blocker.end();
     }
     const total = await server.gql(`query ($id: ID!) { node(id: $id) { ... on Post { comments(first: 1) { totalCount } } } }`, { id: postId });
-    expect(total.body.data.node.comments.totalCount).toBe(20);
+    expect(total.body.data.node.comments.totalCount).toBe(21);
   });
 
   it('overload beyond the bound answers 503 SERVICE_UNAVAILABLE with Retry-After and x-request-id, never 500', async () => {
@@ -72,10 +102,7 @@ describe.skipIf(!postgresAvailable)('PostgreSQL outage and saturation (private P
       await blocker.query('BEGIN');
       await blocker.query(`SELECT * FROM "EventStream" WHERE stream LIKE 'post:%' FOR UPDATE`);
       const waiting = server.gql(CREATE_COMMENT, { input: { postId, body: 'waits for the lock' } }, token);
-      await eventually(async () => {
-        const { rows } = await blocker.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'overload' AND wait_event_type = 'Lock'`);
-        return rows[0].n === 1;
-      });
+      await eventually(async () => (await lockWaiters(databaseUrl, 'overload')) === 1);
       const started = Date.now();
       const refused = await server.gql(CREATE_COMMENT, { input: { postId, body: 'over the bound' } }, token);
       expect(Date.now() - started).toBeLessThan(5_000);
