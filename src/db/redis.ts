@@ -33,3 +33,17 @@ export function createRedis(url: string, name: string, logger: Logger, failFast:
 export function connectionName(prefix: string, role: string): string {
   return `${prefix}${role}`.replace(/[^\w:.-]/g, '_');
 }
+
+/**
+ * Closes a connection without waiting on an absent Redis: QUIT when it is
+ * connected (bounded by `timeoutMs`), otherwise drop it (a queued QUIT on a
+ * reconnecting connection would wait for Redis to come back).
+ */
+export async function closeRedis(redis: Redis, timeoutMs = DEFAULT_REDIS_COMMAND_TIMEOUT_MS): Promise<void> {
+  if (redis.status === 'ready') {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([redis.quit().catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+  redis.disconnect();
+}

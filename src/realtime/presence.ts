@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.ts';
 import type { EventBus } from './event-bus.ts';
-import { connectionName, createRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../db/redis.ts';
+import { closeRedis, connectionName, createRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../db/redis.ts';
 
 export interface PresenceState {
   userId: string;
@@ -181,7 +181,7 @@ export async function createRedisPresence(options: {
         await multi.exec();
         for (const userId of users) await bus.publish(presenceTopic(userId), { userId });
       } finally {
-        await redis.quit().catch(() => {});
+        await closeRedis(redis);
       }
     },
   };

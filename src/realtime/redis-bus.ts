@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.ts';
 import { LocalFanout, MAX_QUEUED_EVENTS, type EventBus } from './event-bus.ts';
-import { connectionName, createRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../db/redis.ts';
+import { closeRedis, connectionName, createRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../db/redis.ts';
 
 /**
  * The event bus across instances: Redis pub/sub, one publishing and one
@@ -79,7 +79,7 @@ export async function createRedisBus(
     async close() {
       closing = true;
       fanout.listeners.clear();
-      await Promise.allSettled([pub.quit(), sub.quit()]);
+      await Promise.all([closeRedis(pub, commandTimeoutMs), closeRedis(sub, commandTimeoutMs)]);
     },
   };
 }

@@ -6,7 +6,7 @@ import { createDispatcher, type Dispatcher } from './dispatcher.ts';
 import { createInMemoryBus, type EventBus } from './event-bus.ts';
 import { createInProcessPresence, createRedisPresence, type PresenceStore } from './presence.ts';
 import type { RealtimeDeps } from './realtime.ts';
-import { connectionName, createRedis } from '../db/redis.ts';
+import { closeRedis, connectionName, createRedis } from '../db/redis.ts';
 import { createRedisBus } from './redis-bus.ts';
 import { createInProcessTypingThrottle, createRedisTypingThrottle, type TypingThrottle } from './typing.ts';
 
@@ -50,7 +50,7 @@ export async function startRealtime(config: AppConfig, pool: pg.Pool, logger: Lo
     await commands.connect();
     typing = createRedisTypingThrottle(commands, config.redisKeyPrefix);
     redis = commands;
-    closers.push(() => commands.quit());
+    closers.push(() => closeRedis(commands, commandTimeoutMs));
   } else {
     bus = createInMemoryBus(rt.subscriptionQueueLimit);
     presence = createInProcessPresence(bus);
