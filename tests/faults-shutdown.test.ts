@@ -1,9 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../src/db/prisma.ts';
+import { DEMO_LOGIN } from '../src/db/seed.ts';
 import { createLogger } from '../src/lib/logger.ts';
+import { freePort } from './helpers/private-services.ts';
 import { createTestDatabase, unique } from './helpers/server.ts';
 import { wsClient } from './helpers/ws.ts';
 
@@ -205,4 +209,29 @@ describe('shutdown drains (SIGTERM/SIGINT on the real process)', () => {
     expect(server.logs.map((l) => l.msg)).toContain('second signal: exiting now');
     expect(await outcome).toBe('reset'); // cut off by the forced exit
   });
+
+  it('with the embedded PostgreSQL (no DATABASE_URL), its exit hook does not pre-empt the drain: the request in flight completes, PostgreSQL stops last, exit 0', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'agora-drain-embedded-'));
+    try {
+      const server = await spawnServer({ DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), SEED: 'auto' });
+      children.push(server.child);
+      // The seeded demo account signs in; its request is then left uploading.
+      const login = await gql(server.url, `mutation ($input: LogInInput!) { logIn(input: $input) { accessToken } }`, { input: { login: DEMO_LOGIN.username, password: DEMO_LOGIN.password } });
+      const token = login.data?.logIn?.accessToken as string | undefined;
+      expect(token).toEqual(expect.any(String));
+      const post = slowPost(server.url, JSON.stringify({ query: '{ me { username } }' }), token!);
+      await post.accepted;
+      server.child.kill('SIGTERM');
+      await server.logged('shutdown: stopped accepting connections');
+      post.finish();
+      const res = await post.response;
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body)).toEqual({ data: { me: { username: DEMO_LOGIN.username } } });
+      expect(await server.exit).toEqual({ code: 0, signal: null });
+      const order = server.logs.map((l) => l.msg).filter((m) => m.startsWith('shutdown'));
+      expect(order.slice(-3)).toEqual(['shutdown: database pool closed', 'shutdown: embedded PostgreSQL stopped', 'shutdown complete']);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
