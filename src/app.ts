@@ -265,6 +265,7 @@ function formatResult(result: ExecutionResult, logger: Logger): ExecutionResult 
   if (!result.errors?.length) return result;
   const errors = result.errors.map((error) => {
     if (isUnexpected(error)) logger.error('unexpected error', { error: String(error.originalError?.stack ?? error) });
+    else if (isInfrastructureError(error)) logger.warn('service unavailable', { transport: 'ws', error: String(error.originalError ?? error) });
     return formatError(error.toJSON() as GraphQLFormattedError, error);
   });
   return { ...result, errors } as unknown as ExecutionResult;

@@ -10,7 +10,8 @@ export interface Dispatcher {
   /** Publishes whatever is pending now (call after a commit that wrote events). */
   kick(): void;
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /** Publishes what is pending (until `deadline`, epoch ms), then stops. */
+  stop(deadline?: number): Promise<void>;
 }
 
 /** Session-level advisory lock key of the dispatch lane ("agora-outbox"). */
@@ -50,6 +51,7 @@ export function createDispatcher(options: {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let failing = false;
+  let deadline = Infinity;
 
   async function batch(): Promise<number> {
     const client = await pool.connect();
@@ -97,8 +99,8 @@ export function createDispatcher(options: {
       try {
         do {
           again = false;
-          while ((await batch()) === BATCH && !stopped);
-        } while (again && !stopped);
+          while ((await batch()) === BATCH && !stopped && Date.now() < deadline);
+        } while (again && !stopped && Date.now() < deadline);
         if (failing) logger.info('outbox dispatch recovered');
         failing = false;
       } catch (error) {
@@ -137,7 +139,8 @@ export function createDispatcher(options: {
       await drain(); // events left pending by a crash are published first
       schedule();
     },
-    async stop() {
+    async stop(until = Infinity) {
+      deadline = until;
       clearTimeout(timer);
       // Flush: what the drained requests committed goes out before the bus closes.
       await running;

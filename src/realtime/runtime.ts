@@ -68,7 +68,7 @@ export async function startRealtime(config: AppConfig, pool: pg.Pool, logger: Lo
     async stop(options = {}) {
       const step = options.onStep ?? (() => {});
       if (dispatcher) {
-        await dispatcher.stop();
+        await dispatcher.stop(options.deadline);
         step('outbox dispatcher flushed');
       }
       await presence.close().catch((e) => logger.warn('presence close failed', { error: String(e) }));
