@@ -216,8 +216,9 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     const step = (msg: string, data?: Record<string, unknown>) => logger.info(`shutdown: ${msg}`, data);
     if (requests && httpServer) {
       const inFlight = requests.inFlight;
+      const draining = requests.drain(deadline); // closes the listener synchronously
       step('stopped accepting connections', { inFlight });
-      const drained = await requests.drain(deadline);
+      const drained = await draining;
       if (drained) step('in-flight requests finished', { requests: inFlight });
       else {
         logger.warn('shutdown: grace period over, closing remaining requests', { remaining: requests.inFlight });
