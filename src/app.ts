@@ -45,7 +45,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
   let database: Database | undefined;
   let embedded: EmbeddedDatabase | undefined;
   let apollo: ApolloServer<GraphQLContext> | undefined;
-  let stopWs: (() => Promise<void>) | undefined;
+  let stopWs: ((deadline?: number) => Promise<void>) | undefined;
   let deps: AppDeps | undefined;
   let realtime: RealtimeRuntime | undefined;
   let requests: RequestTracker | undefined;
@@ -104,7 +104,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       logger,
       formatResult: (result) => formatResult(result, logger),
     });
-    stopWs = () => ws.dispose();
+    stopWs = (deadline?: number) => ws.dispose(deadline);
 
     apollo = new ApolloServer<GraphQLContext>({
       schema,
@@ -225,7 +225,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
         httpServer.closeAllConnections();
       }
     }
-    await stopWs?.();
+    await stopWs?.(deadline);
     if (stopWs) step('sockets closed');
     await apollo?.stop();
     if (realtime) {

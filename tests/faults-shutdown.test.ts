@@ -3,13 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../src/db/prisma.ts';
 import { DEMO_LOGIN } from '../src/db/seed.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { freePort } from './helpers/private-services.ts';
 import { createTestDatabase, unique } from './helpers/server.ts';
-import { wsClient } from './helpers/ws.ts';
+import { eventually, wsClient } from './helpers/ws.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -119,7 +120,7 @@ describe('shutdown drains (SIGTERM/SIGINT on the real process)', () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   });
 
-  it('SIGTERM with 20 requests still uploading: every one gets a complete 200, sockets close 1001, the outbox is flushed, exit code 0, in order', async () => {
+  it('SIGTERM with 20 requests still uploading and a WS mutation executing: every one gets its complete answer, sockets close 1001 after it, the outbox is flushed, exit code 0, in order', async () => {
     const databaseUrl = await createTestDatabase();
     const server = await spawnServer({ DATABASE_URL: databaseUrl });
     children.push(server.child);
@@ -142,6 +143,36 @@ describe('shutdown drains (SIGTERM/SIGINT on the real process)', () => {
     // A subscriber whose socket must close with 1001 "going away".
     const ws = wsClient(server.url, bob.accessToken);
 
+    // A mutation over WebSocket is still executing after the HTTP requests
+    // are done: it waits on another conversation's event stream row, held
+    // by a transaction of the test.
+    const other = await gql(
+      server.url,
+      `mutation ($input: CreateGroupConversationInput!) { createGroupConversation(input: $input) { conversation { id } } }`,
+      { input: { title: 'held', memberIds: [bob.user.id] } },
+      alice.accessToken,
+    );
+    const otherId = other.data.createGroupConversation.conversation.id as string;
+    await gql(server.url, SEND, { input: { conversationId: otherId, body: 'warm-up', idempotencyKey: `warm-${unique()}` } }, alice.accessToken);
+    const otherStream = `conversation:${Buffer.from(otherId, 'base64url').toString('utf8').split(':')[1]}`;
+    const blocker = new pg.Client({ connectionString: databaseUrl });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    expect((await blocker.query(`SELECT * FROM "EventStream" WHERE stream = $1 FOR UPDATE`, [otherStream])).rowCount).toBe(1);
+    const aliceWs = wsClient(server.url, alice.accessToken);
+    const wsMutation = aliceWs.subscribe(SEND, { input: { conversationId: otherId, body: 'over the socket', idempotencyKey: `ws-${unique()}` } });
+    const database = new URL(databaseUrl).pathname.slice(1);
+    await eventually(async () => {
+      const monitor = new pg.Client({ connectionString: databaseUrl });
+      await monitor.connect();
+      try {
+        const { rows } = await monitor.query(`SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`, [database]);
+        return rows.length === 1;
+      } finally {
+        await monitor.end();
+      }
+    });
+
     const posts = Array.from({ length: 20 }, (_, i) =>
       slowPost(server.url, JSON.stringify({ query: SEND, variables: { input: { conversationId, body: `in flight ${i}`, idempotencyKey: `drain-${i}-${unique()}` } } }), alice.accessToken),
     );
@@ -155,10 +186,16 @@ describe('shutdown drains (SIGTERM/SIGINT on the real process)', () => {
 
     for (const p of posts) p.finish();
     const responses = await Promise.all(posts.map((p) => p.response));
+    // HTTP is drained; the socket with the executing mutation stays open until it answers.
+    await server.logged('shutdown: in-flight requests finished');
+    await blocker.query('COMMIT');
+    await blocker.end();
     for (const [i, res] of responses.entries()) {
       expect(res.status).toBe(200);
       expect(JSON.parse(res.body)).toEqual({ data: { sendMessage: { message: { id: expect.any(String), seq: expect.any(Number), body: `in flight ${i}` } } } });
     }
+    expect(await wsMutation.next()).toEqual({ data: { sendMessage: { message: { id: expect.any(String), seq: expect.any(Number), body: 'over the socket' } } } });
+    expect((await aliceWs.closed).code).toBe(1001);
     expect((await ws.closed).code).toBe(1001);
 
     const { code, signal } = await server.exit;
@@ -179,6 +216,7 @@ describe('shutdown drains (SIGTERM/SIGINT on the real process)', () => {
     const db = createDatabase(databaseUrl, 1, createLogger('silent'));
     try {
       expect(await db.prisma.message.count({ where: { body: { startsWith: 'in flight ' } } })).toBe(20);
+      expect(await db.prisma.message.count({ where: { body: 'over the socket' } })).toBe(1);
       expect(await db.prisma.event.count({ where: { publishedAt: null } })).toBe(0);
     } finally {
       await db.close();

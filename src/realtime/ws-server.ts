@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import type { ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { execute, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { RealtimeConfig } from '../config.ts';
@@ -65,13 +65,16 @@ export function attachWsServer(options: {
   config: RealtimeConfig;
   logger: Logger;
   formatResult: (result: ExecutionResult) => ExecutionResult;
-}): { dispose(): Promise<void> } {
+}): { dispose(deadline?: number): Promise<void> } {
   const { deps, config, logger } = options;
   const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: config.wsMaxPayloadBytes });
   const socketsPerUser = new Map<string, number>();
   // Open authenticated sockets, so revoked credentials close theirs at once.
   const authenticated = new Map<WebSocket, SocketState>();
   const documents = createDocumentCache();
+  // Queries and mutations executing now: shutdown lets them answer before
+  // closing their sockets.
+  const executing = new Set<Promise<unknown>>();
 
   const close = (socket: WebSocket, code: number, reason: string) => {
     if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason);
@@ -145,6 +148,13 @@ export function attachWsServer(options: {
         // Same parse/validation/variable errors (and codes) as on HTTP.
         return prepareWsOperation(options.schema, payload, documents);
       },
+      execute: (args) => {
+        const result = Promise.resolve(execute(args));
+        const tracked = result.catch(() => {});
+        executing.add(tracked);
+        void tracked.finally(() => executing.delete(tracked));
+        return result;
+      },
       subscribe: createSharedSubscribe((context) => (context as GraphQLContext).viewer?.id ?? ''),
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON() as GraphQLFormattedError, error)),
       context: (ctx) => {
@@ -190,7 +200,14 @@ export function attachWsServer(options: {
   })().catch((error) => logger.warn('revocation listener stopped', { error: String(error) }));
 
   return {
-    async dispose() {
+    async dispose(deadline = Infinity) {
+      // Answers of operations still executing are sent before the 1001 close
+      // (graphql-ws sends a result right after execute settles, before the next task).
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, Math.min(deadline - Date.now(), MAX_TIMER_MS)))));
+      await Promise.race([Promise.all([...executing]), late]);
+      clearTimeout(timer);
+      await new Promise((resolve) => setImmediate(resolve));
       await revocations.return?.();
       for (const client of wsServer.clients) close(client, CLOSE_CODES.GOING_AWAY, 'Server shutting down');
       await cleanup.dispose();
