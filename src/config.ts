@@ -26,6 +26,7 @@ export interface AppConfig {
   exposeSqlStats: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   realtime: RealtimeConfig;
+  faults: FaultConfig;
   /** What the server exposes beyond GraphQL itself: CORS, security headers, /metrics (README, "Security model"). */
   exposure: ExposureConfig;
 }
@@ -45,6 +46,20 @@ export interface ExposureConfig {
   metricsEnabled: boolean;
   /** When set, /metrics needs `Authorization: Bearer <token>` (METRICS_TOKEN). */
   metricsToken: string | null;
+}
+
+/** Behaviour under infrastructure faults and at shutdown (see README, "Faults and shutdown"). */
+export interface FaultConfig {
+  /** SIGTERM/SIGINT: time to drain requests, sockets and the outbox before connections are forced closed (SHUTDOWN_GRACE_MS). */
+  shutdownGraceMs: number;
+  /** A Redis command unanswered this long fails, and the feature gives its degraded answer (REDIS_COMMAND_TIMEOUT_MS). */
+  redisCommandTimeoutMs: number;
+  /** Longest wait for a pooled PostgreSQL connection before SERVICE_UNAVAILABLE (DB_ACQUIRE_TIMEOUT_MS). */
+  dbAcquireTimeoutMs: number;
+  /** Longest a transaction waits to start (queued for a connection) before SERVICE_UNAVAILABLE (DB_TX_MAX_WAIT_MS). */
+  dbTxMaxWaitMs: number;
+  /** Longest a transaction may run before it is rolled back (DB_TX_TIMEOUT_MS). */
+  dbTxTimeoutMs: number;
 }
 
 /** Real-time tuning; every value has an environment variable (see README, "Real-time"). */
@@ -209,6 +224,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       wsMaxPayloadBytes: integer(env, 'WS_MAX_PAYLOAD_BYTES', 65_536, 1_024, 104_857_600),
       wsMaxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 4_194_304, 1_024, 1_073_741_824),
       subscriptionQueueLimit: integer(env, 'SUBSCRIPTION_QUEUE_LIMIT', 1_000, 1, 1_000_000),
+    },
+    faults: {
+      shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+      redisCommandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 1_000, 50, 60_000),
+      dbAcquireTimeoutMs: integer(env, 'DB_ACQUIRE_TIMEOUT_MS', 10_000, 100, 600_000),
+      dbTxMaxWaitMs: integer(env, 'DB_TX_MAX_WAIT_MS', 10_000, 100, 600_000),
+      dbTxTimeoutMs: integer(env, 'DB_TX_TIMEOUT_MS', 15_000, 100, 600_000),
     },
     exposure: exposureConfig(env, nodeEnv),
   };

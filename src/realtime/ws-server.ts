@@ -71,7 +71,7 @@ export function attachWsServer(options: {
   verifyOrigin?: (request: IncomingMessage) => boolean;
   /** Told of each operation's outcome: its first result, or the errors that refused it. */
   observe?: { operation(args: ExecutionArgs, result: unknown): void; refused(errors: readonly GraphQLError[]): void };
-}): { dispose(): Promise<void>; stats(): { sockets: number; subscriptions: number } } {
+}): { dispose(deadline?: number): Promise<void>; stats(): { sockets: number; subscriptions: number } } {
   const { deps, config, logger } = options;
   const wsServer = new WebSocketServer({
     server: options.httpServer,
@@ -94,6 +94,9 @@ export function attachWsServer(options: {
   // Open authenticated sockets, so revoked credentials close theirs at once.
   const authenticated = new Map<WebSocket, SocketState>();
   const documents = createDocumentCache();
+  // Queries and mutations executing now: shutdown lets them answer before
+  // closing their sockets.
+  const executing = new Set<Promise<unknown>>();
 
   const close = (socket: WebSocket, code: number, reason: string) => {
     if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason);
@@ -173,7 +176,15 @@ export function attachWsServer(options: {
         // Same parse/validation/variable errors (and codes) as on HTTP.
         return prepareWsOperation(options.schema, payload, documents);
       },
-      execute: (args) => inScope(args, () => execute(args)),
+      // Operations still executing at shutdown are tracked so their answers go out before the 1001 close.
+      execute: (args) =>
+        inScope(args, () => {
+          const result = Promise.resolve(execute(args));
+          const tracked = result.catch(() => {});
+          executing.add(tracked);
+          void tracked.finally(() => executing.delete(tracked));
+          return result;
+        }),
       subscribe: (args) => inScope(args, () => sharedSubscribe(args)),
       onOperation: (_ctx, _id, _payload, args, result) => void options.observe?.operation(args, result),
       onError: (_ctx, _id, _payload, errors) => {
@@ -228,7 +239,14 @@ export function attachWsServer(options: {
       }
       return { sockets: wsServer.clients.size, subscriptions };
     },
-    async dispose() {
+    async dispose(deadline = Infinity) {
+      // Answers of operations still executing are sent before the 1001 close
+      // (graphql-ws sends a result right after execute settles, before the next task).
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, Math.min(deadline - Date.now(), MAX_TIMER_MS)))));
+      await Promise.race([Promise.all([...executing]), late]);
+      clearTimeout(timer);
+      await new Promise((resolve) => setImmediate(resolve));
       await revocations.return?.();
       for (const client of wsServer.clients) close(client, CLOSE_CODES.GOING_AWAY, 'Server shutting down');
       await cleanup.dispose();
