@@ -14,7 +14,8 @@ import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from './
 import { migrate } from './db/migrate.ts';
 import { createDatabase, type Database } from './db/prisma.ts';
 import { seedDemoData } from './db/seed.ts';
-import { formatError, isUnexpected } from './graphql/errors.ts';
+import { createErrorFormatter, isUnexpected } from './graphql/errors.ts';
+import { apolloOperationRules, createOperationRules } from './graphql/operation-rules.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { createGraphQLHandler } from './http/graphql-handler.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
@@ -84,6 +85,9 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     };
     const appDeps = deps;
     const schema = buildSchema();
+    // One rule set for HTTP and WebSocket (README, "Operation limits").
+    const operationRules = createOperationRules(config.operationLimits);
+    const formatError = createErrorFormatter(operationRules);
     httpServer = createServer();
 
     // WebSocket: graphql-ws on the same port and path (src/realtime/ws-server.ts).
@@ -94,7 +98,8 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       deps: appDeps,
       config: config.realtime,
       logger,
-      formatResult: (result) => formatResult(result, logger),
+      formatResult: (result) => formatResult(result, logger, formatError),
+      operationRules,
     });
     stopWs = () => ws.dispose();
 
@@ -102,6 +107,11 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       schema,
       formatError,
       includeStacktraceInErrorResponses: false,
+      parseOptions: operationRules.parseOptions,
+      validationRules: [...operationRules.validationRules],
+      validationOptions: operationRules.validationOptions,
+      // Apollo's own switch stays on: introspection is refused (or not) by the
+      // shared rule list above, the same rule as on WebSocket.
       introspection: true,
       plugins: [
         // Agora sets no cache hints; the default cache-control plugin would
@@ -109,6 +119,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
         ApolloServerPluginCacheControlDisabled(),
         ApolloServerPluginDrainHttpServer({ httpServer }),
         ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+        apolloOperationRules(operationRules),
         {
           async requestDidStart() {
             return {
@@ -136,8 +147,11 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     });
     await apollo.start();
 
-    const handleGraphQL = createGraphQLHandler(apollo, async (req: IncomingMessage, sqlStats) =>
-      createContext(appDeps, await appDeps.credentials.resolve(req.headers.authorization), requestInfo(req), sqlStats),
+    const handleGraphQL = createGraphQLHandler(
+      apollo,
+      async (req: IncomingMessage, sqlStats) =>
+        createContext(appDeps, await appDeps.credentials.resolve(req.headers.authorization), requestInfo(req), sqlStats),
+      operationRules,
     );
 
     httpServer.on('request', (req, res) => {
@@ -201,7 +215,7 @@ function requestInfo(req: IncomingMessage): RequestInfo {
 }
 
 /** WebSocket results get the same error shaping as HTTP ones. */
-function formatResult(result: ExecutionResult, logger: Logger): ExecutionResult {
+function formatResult(result: ExecutionResult, logger: Logger, formatError: ReturnType<typeof createErrorFormatter>): ExecutionResult {
   if (!result.errors?.length) return result;
   const errors = result.errors.map((error) => {
     if (isUnexpected(error)) logger.error('unexpected error', { error: String(error.originalError?.stack ?? error) });

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../context.ts';
 import { sqlStatsStorage, type SqlStats } from '../db/prisma.ts';
+import type { OperationRules } from '../graphql/operation-rules.ts';
 
 // Large enough for any real operation (and for a password-policy check to
 // refuse a 1 MB password itself); larger bodies are refused unread.
@@ -40,6 +41,7 @@ function sendError(res: ServerResponse, status: number, message: string): void {
 export function createGraphQLHandler(
   apollo: ApolloServer<GraphQLContext>,
   makeContext: (req: IncomingMessage, sqlStats: SqlStats) => Promise<GraphQLContext>,
+  operationRules?: OperationRules,
 ) {
   return async (req: IncomingMessage, res: ServerResponse, search: string): Promise<void> => {
     const headers = new HeaderMap();
@@ -64,6 +66,15 @@ export function createGraphQLHandler(
       } else {
         body = raw;
       }
+    }
+
+    // The document size limit holds before Apollo parses (it has no hook there).
+    const query = req.method === 'POST' ? (body as { query?: unknown } | null)?.query : new URLSearchParams(search).get('query');
+    const tooLarge = typeof query === 'string' ? operationRules?.checkSize(query) : undefined;
+    if (tooLarge) {
+      res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ errors: [{ message: tooLarge.message, extensions: tooLarge.extensions }] }));
+      return;
     }
 
     const sqlStats: SqlStats = { statements: 0 };

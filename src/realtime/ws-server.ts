@@ -6,6 +6,7 @@ import type { RealtimeConfig } from '../config.ts';
 import { createContext, type GraphQLContext } from '../context.ts';
 import { createDocumentCache } from '../graphql/document-cache.ts';
 import { formatError } from '../graphql/errors.ts';
+import type { OperationRules } from '../graphql/operation-rules.ts';
 import { prepareWsOperation } from '../graphql/ws-operation.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { AppDeps, RequestInfo, Viewer } from '../services/deps.ts';
@@ -65,13 +66,14 @@ export function attachWsServer(options: {
   config: RealtimeConfig;
   logger: Logger;
   formatResult: (result: ExecutionResult) => ExecutionResult;
+  operationRules: OperationRules;
 }): { dispose(): Promise<void> } {
   const { deps, config, logger } = options;
   const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: config.wsMaxPayloadBytes });
   const socketsPerUser = new Map<string, number>();
   // Open authenticated sockets, so revoked credentials close theirs at once.
   const authenticated = new Map<WebSocket, SocketState>();
-  const documents = createDocumentCache();
+  const documents = createDocumentCache(options.operationRules);
 
   const close = (socket: WebSocket, code: number, reason: string) => {
     if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason);
