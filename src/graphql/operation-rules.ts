@@ -22,13 +22,18 @@ import { coerceVariables } from './variables.ts';
 
 /**
  * The ONE set of static operation rules, applied by both transports:
- * - HTTP: Apollo Server gets `parseOptions`, `validationRules` and
- *   `apolloPlugin()` (src/app.ts); the byte limit is checked on the request
- *   body before Apollo parses (src/http/graphql-handler.ts);
+ * - HTTP: Apollo Server gets `parseOptions`, `validationRules`,
+ *   `validationOptions` and the `apolloOperationRules()` plugin (src/app.ts);
+ *   the byte limit is checked on the request body before Apollo parses
+ *   (src/http/graphql-handler.ts), and src/graphql/errors.ts gives Apollo's
+ *   re-coded parse/validation errors their OPERATION_TOO_COMPLEX code back;
  * - WebSocket: src/graphql/document-cache.ts and src/graphql/ws-operation.ts
  *   run `checkSize`, `parse(…, parseOptions)`, `validationRules` and
  *   `checkBeforeExecution` themselves (graphql-ws would otherwise apply only
  *   graphql-js's specified rules).
+ * "Did you mean …" suggestions are left out by graphql-js itself
+ * (`hideSuggestions` in validation and variable coercion), not by editing
+ * messages.
  *
  * Where a new check plugs in:
  * - a check of the document alone: a validation rule in `validationRules`;
