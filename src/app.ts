@@ -14,7 +14,8 @@ import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from './
 import { migrate } from './db/migrate.ts';
 import { createDatabase, type Database } from './db/prisma.ts';
 import { seedDemoData } from './db/seed.ts';
-import { formatError, isUnexpected } from './graphql/errors.ts';
+import { createErrorFormatter, isUnexpected } from './graphql/errors.ts';
+import { apolloOperationRules, createOperationRules } from './graphql/operation-rules.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { createOriginPolicy, handleCors } from './http/cors.ts';
 import { createGraphQLHandler } from './http/graphql-handler.ts';
@@ -96,6 +97,9 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     };
     const appDeps = deps;
     const schema = buildSchema();
+    // One rule set for HTTP and WebSocket (README, "Operation limits").
+    const operationRules = createOperationRules(config.operationLimits);
+    const formatError = createErrorFormatter(operationRules);
     httpServer = createServer();
     requests = trackRequests(httpServer);
     const origins = createOriginPolicy(config.exposure);
@@ -109,7 +113,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       deps: appDeps,
       config: config.realtime,
       logger,
-      formatResult: (result, args) => formatResult(result, logger, metrics, args),
+      formatResult: (result, args) => formatResult(result, logger, metrics, formatError, args),
       verifyOrigin: (request) => origins.check(request) !== 'denied',
       observe: {
         operation: (args, result) => metrics.operation('ws', operationNameOf(args), (result as ExecutionResult).errors),
@@ -118,6 +122,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
           metrics.errors('ws', errors);
         },
       },
+      operationRules,
     });
     metrics.sources.ws = () => ws.stats();
     stopWs = (deadline?: number) => ws.dispose(deadline);
@@ -126,6 +131,11 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       schema,
       formatError,
       includeStacktraceInErrorResponses: false,
+      parseOptions: operationRules.parseOptions,
+      validationRules: [...operationRules.validationRules],
+      validationOptions: operationRules.validationOptions,
+      // Apollo's own switch stays on: introspection is refused (or not) by the
+      // shared rule list above, the same rule as on WebSocket.
       introspection: true,
       // main.ts owns SIGINT/SIGTERM and drains in order; Apollo's own
       // handlers would re-raise the signal after stopping.
@@ -136,6 +146,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
         ApolloServerPluginCacheControlDisabled(),
         // Production serves no IDE page (and nothing from a CDN).
         config.nodeEnv === 'production' ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+        apolloOperationRules(operationRules),
         {
           async requestDidStart() {
             return {
@@ -180,6 +191,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     const handleGraphQL = createGraphQLHandler(apollo, async (req: IncomingMessage, sqlStats, requestId) =>
       createContext(appDeps, await appDeps.credentials.resolve(req.headers.authorization), requestInfo(req), sqlStats, requestId),
       logger,
+      operationRules,
     );
 
     httpServer.on('request', (req, res) => {
@@ -307,7 +319,13 @@ function requestInfo(req: IncomingMessage): RequestInfo {
 }
 
 /** WebSocket results get the same error shaping (and logging, with the operation's request id) as HTTP ones. */
-function formatResult(result: ExecutionResult, logger: Logger, metrics: Metrics, args?: ExecutionArgs): ExecutionResult {
+function formatResult(
+  result: ExecutionResult,
+  logger: Logger,
+  metrics: Metrics,
+  formatError: ReturnType<typeof createErrorFormatter>,
+  args?: ExecutionArgs,
+): ExecutionResult {
   if (!result.errors?.length) return result;
   const requestId = (args?.contextValue as GraphQLContext | undefined)?.requestId;
   const errors = result.errors.map((error) => {

@@ -26,6 +26,7 @@ export interface AppConfig {
   exposeSqlStats: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   realtime: RealtimeConfig;
+  operationLimits: OperationLimitsConfig;
   faults: FaultConfig;
   /** What the server exposes beyond GraphQL itself: CORS, security headers, /metrics (README, "Security model"). */
   exposure: ExposureConfig;
@@ -60,6 +61,29 @@ export interface FaultConfig {
   dbTxMaxWaitMs: number;
   /** Longest a transaction may run before it is rolled back (DB_TX_TIMEOUT_MS). */
   dbTxTimeoutMs: number;
+}
+
+/**
+ * Static limits every operation must pass before it runs, on HTTP and
+ * WebSocket alike (README, "Security model" > "Operation limits").
+ */
+export interface OperationLimitsConfig {
+  /** Largest query document in bytes, checked before parsing (GRAPHQL_MAX_BYTES). */
+  maxBytes: number;
+  /** Parsing stops after this many tokens (GRAPHQL_MAX_TOKENS, graphql-js `maxTokens`). */
+  maxTokens: number;
+  /** Nested fields per operation; fragments add no depth of their own (GRAPHQL_MAX_DEPTH). */
+  maxDepth: number;
+  /** Aliased fields per operation (GRAPHQL_MAX_ALIASES). */
+  maxAliases: number;
+  /** Top-level fields per operation (GRAPHQL_MAX_ROOT_FIELDS). */
+  maxRootFields: number;
+  /** Directives per operation (GRAPHQL_MAX_DIRECTIVES). */
+  maxDirectives: number;
+  /** Schema introspection (`__schema`, `__type`) allowed (GRAPHQL_INTROSPECTION; off in production by default). */
+  introspection: boolean;
+  /** "Did you mean …" hints naming schema members in error messages (GRAPHQL_SUGGESTIONS; follows introspection by default). */
+  suggestions: boolean;
 }
 
 /** Real-time tuning; every value has an environment variable (see README, "Real-time"). */
@@ -233,6 +257,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       dbTxTimeoutMs: integer(env, 'DB_TX_TIMEOUT_MS', 15_000, 100, 600_000),
     },
     exposure: exposureConfig(env, nodeEnv),
+    operationLimits: operationLimitsConfig(env, nodeEnv),
   };
 }
 
@@ -268,5 +293,19 @@ function exposureConfig(env: Env, nodeEnv: string): ExposureConfig {
     hstsMaxAgeSeconds: integer(env, 'HSTS_MAX_AGE_SECONDS', 15_552_000, 0, 63_072_000),
     metricsEnabled: oneOf(env, 'METRICS_ENABLED', ['0', '1'], metricsDefault) === '1',
     metricsToken,
+  };
+}
+
+function operationLimitsConfig(env: Env, nodeEnv: string): OperationLimitsConfig {
+  const introspection = oneOf(env, 'GRAPHQL_INTROSPECTION', ['on', 'off'], nodeEnv === 'production' ? 'off' : 'on') === 'on';
+  return {
+    maxBytes: integer(env, 'GRAPHQL_MAX_BYTES', 32_768, 256, 2_097_152),
+    maxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', 5_000, 100, 1_000_000),
+    maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 10, 2, 1_000),
+    maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 10_000),
+    maxRootFields: integer(env, 'GRAPHQL_MAX_ROOT_FIELDS', 20, 1, 10_000),
+    maxDirectives: integer(env, 'GRAPHQL_MAX_DIRECTIVES', 20, 0, 10_000),
+    introspection,
+    suggestions: oneOf(env, 'GRAPHQL_SUGGESTIONS', ['on', 'off'], introspection ? 'on' : 'off') === 'on',
   };
 }

@@ -2,6 +2,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ERROR_CODES } from '../lib/errors.ts';
 import { isInfrastructureError, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE } from '../lib/infra-errors.ts';
+import { OperationTooComplexError, type OperationRules } from './operation-rules.ts';
 
 // Codes whose messages are safe to show: ours (lib/errors.ts) and the ones
 // Apollo Server raises for bad requests.
@@ -20,33 +21,45 @@ export function isUnexpected(error: unknown): boolean {
   return true;
 }
 
-// graphql-js reports bad variables as: Variable "$input" got invalid value 5 at "input.title"; ...
-const VARIABLE_PATH = /Variable "\$([^"]+)" got invalid value .*? at "([^"]+)"/;
-const VARIABLE_NAME = /Variable "\$([^"]+)"/;
-// ...; Field "body" of required type "String!" was not provided. / Field "x" is not defined by type "T".
-const INPUT_FIELD = /; Field "([^"]+)" (?:of required type "[^"]+" was not provided|is not defined by type "[^"]+")\.[^;]*$/;
-
 /**
- * Shapes every error for clients: a documented `extensions.code`, the
- * offending field for input errors, and nothing internal (no stack traces,
- * no database messages) for unexpected ones.
+ * Shapes every error for clients: a documented `extensions.code`, and nothing
+ * internal (no stack traces, no database messages) for unexpected ones. With
+ * the operation rules (HTTP), it also gives Apollo's parse and validation
+ * errors the code of the limit behind them: Apollo Server re-codes them all as
+ * GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED. On WebSocket they are
+ * coded when prepared (src/graphql/ws-operation.ts).
+ * Offending variable paths (`extensions.field`) come from the variable
+ * coercion in src/graphql/variables.ts, never from parsing messages.
  */
-export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  if (isInfrastructureError(error)) return unavailable(formatted);
-  if (isUnexpected(error)) {
-    return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
-  }
-  const { stacktrace: _omit, ...extensions } = formatted.extensions ?? {};
-  if (extensions.code === 'BAD_USER_INPUT' && extensions.field === undefined) {
-    const match = VARIABLE_PATH.exec(formatted.message) ?? VARIABLE_NAME.exec(formatted.message);
-    if (match) {
-      const inner = INPUT_FIELD.exec(formatted.message);
-      // graphql-js writes list indexes as `ids[1]`; our paths read `ids.1`.
-      const base = (match[2] ?? match[1]!).replace(/\[(\d+)\]/g, '.$1');
-      extensions.field = inner ? `${base}.${inner[1]}` : base;
+export function createErrorFormatter(rules?: OperationRules) {
+  return function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+    if (isInfrastructureError(error)) return unavailable(formatted);
+    if (isUnexpected(error)) {
+      return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
     }
+    const limit = limitBehind(error, rules);
+    if (limit) return { message: limit.message, locations: formatted.locations, extensions: clientExtensions(limit.extensions) };
+    return { ...formatted, extensions: clientExtensions(formatted.extensions) };
+  };
+}
+
+/** For errors already coded for clients (WebSocket subscribe errors, resolver errors). */
+export const formatError = createErrorFormatter();
+
+function clientExtensions(extensions: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
+  const { stacktrace: _stack, http: _http, ...rest } = extensions;
+  return rest;
+}
+
+/** The operation-limit refusal hidden behind an Apollo parse or validation error, if any. */
+function limitBehind(error: unknown, rules: OperationRules | undefined): OperationTooComplexError | undefined {
+  if (!(error instanceof GraphQLError)) return undefined;
+  if (error.originalError instanceof OperationTooComplexError) return error.originalError;
+  if (rules && error.extensions.code === 'GRAPHQL_PARSE_FAILED' && error.source) {
+    const refusal = rules.parseError(error, error.source.body);
+    if (refusal instanceof OperationTooComplexError) return refusal;
   }
-  return { ...formatted, extensions };
+  return undefined;
 }
 
 /** PostgreSQL or Redis failed: a retryable, documented answer instead of a masked 500. */

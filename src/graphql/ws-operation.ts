@@ -1,12 +1,6 @@
 import type { DocumentCache } from './document-cache.ts';
-import {
-  getOperationAST,
-  getVariableValues,
-  GraphQLError,
-  type DocumentNode,
-  type ExecutionArgs,
-  type GraphQLSchema,
-} from 'graphql';
+import { getOperationAST, GraphQLError, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { checkBeforeExecution } from './operation-rules.ts';
 
 /** The subscribe payload graphql-ws hands to `onSubscribe`. */
 export interface WsOperation {
@@ -15,41 +9,24 @@ export interface WsOperation {
   variables?: Record<string, unknown> | null;
 }
 
-function withCode(error: GraphQLError, code: string): GraphQLError {
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    originalError: error.originalError,
-    extensions: { ...error.extensions, code },
-  });
-}
-
 /**
- * Parses, validates and coerces variables the way Apollo Server does on HTTP,
- * with the same error codes, so a WebSocket client gets GRAPHQL_PARSE_FAILED,
- * GRAPHQL_VALIDATION_FAILED or BAD_USER_INPUT instead of uncoded or masked
- * errors (graphql-ws alone adds no codes).
+ * What Apollo Server does for HTTP, for a WebSocket subscribe message: the
+ * operation rules (size, tokens, depth, aliases, root fields, directives,
+ * introspection), validation and variable coercion, with the same error codes
+ * (OPERATION_TOO_COMPLEX, GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED,
+ * BAD_USER_INPUT with `extensions.field`); graphql-ws alone adds no codes.
  */
 export function prepareWsOperation(
   schema: GraphQLSchema,
   payload: WsOperation,
   documents: DocumentCache,
 ): ExecutionArgs | GraphQLError[] {
-  let document: DocumentNode;
-  try {
-    document = documents.parse(payload.query);
-  } catch (error) {
-    if (error instanceof GraphQLError) return [withCode(error, 'GRAPHQL_PARSE_FAILED')];
-    throw error;
-  }
-  const validationErrors = documents.validate(schema, document);
-  if (validationErrors.length > 0) return validationErrors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+  const document = documents.prepare(schema, payload.query);
+  if (Array.isArray(document)) return document;
   const operation = getOperationAST(document, payload.operationName);
   if (operation) {
-    const { errors } = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});
-    if (errors?.length) return errors.map((e) => withCode(e, 'BAD_USER_INPUT'));
+    const error = checkBeforeExecution(documents.rules, { schema, document, operation, variables: payload.variables });
+    if (error) return [error];
   }
   return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
 }

@@ -6,6 +6,7 @@ import { sqlStatsStorage, type SqlStats } from '../db/prisma.ts';
 import { isInfrastructureError, serviceUnavailable } from '../lib/infra-errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { useHtmlPolicyIfHtml } from './security-headers.ts';
+import type { OperationRules } from '../graphql/operation-rules.ts';
 
 // Large enough for any real operation (and for a password-policy check to
 // refuse a 1 MB password itself); larger bodies are refused unread.
@@ -47,6 +48,7 @@ export function createGraphQLHandler(
   apollo: ApolloServer<GraphQLContext>,
   makeContext: (req: IncomingMessage, sqlStats: SqlStats, requestId: RequestId) => Promise<GraphQLContext>,
   logger?: Logger,
+  operationRules?: OperationRules,
 ) {
   // Resolving credentials reads the database: when it is down, the answer
   // is SERVICE_UNAVAILABLE (503) rather than Apollo's "context creation failed" 500.
@@ -89,6 +91,15 @@ export function createGraphQLHandler(
       } else {
         body = raw;
       }
+    }
+
+    // The document size limit holds before Apollo parses (it has no hook there).
+    const query = req.method === 'POST' ? (body as { query?: unknown } | null)?.query : new URLSearchParams(search).get('query');
+    const tooLarge = typeof query === 'string' ? operationRules?.checkSize(query) : undefined;
+    if (tooLarge) {
+      res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ errors: [{ message: tooLarge.message, extensions: tooLarge.extensions }] }));
+      return;
     }
 
     const sqlStats: SqlStats = { statements: 0 };

@@ -6,6 +6,7 @@ import type { RealtimeConfig } from '../config.ts';
 import { createContext, type GraphQLContext } from '../context.ts';
 import { createDocumentCache } from '../graphql/document-cache.ts';
 import { formatError } from '../graphql/errors.ts';
+import type { OperationRules } from '../graphql/operation-rules.ts';
 import { prepareWsOperation } from '../graphql/ws-operation.ts';
 import { withRequestId, type Logger } from '../lib/logger.ts';
 import type { AppDeps, RequestInfo, Viewer } from '../services/deps.ts';
@@ -67,6 +68,7 @@ export function attachWsServer(options: {
   config: RealtimeConfig;
   logger: Logger;
   formatResult: (result: ExecutionResult, args?: ExecutionArgs) => ExecutionResult;
+  operationRules: OperationRules;
   /** False refuses the upgrade with 403 before the handshake (the CORS origin allow-list). */
   verifyOrigin?: (request: IncomingMessage) => boolean;
   /** Told of each operation's outcome: its first result, or the errors that refused it. */
@@ -93,7 +95,7 @@ export function attachWsServer(options: {
   const socketsPerUser = new Map<string, number>();
   // Open authenticated sockets, so revoked credentials close theirs at once.
   const authenticated = new Map<WebSocket, SocketState>();
-  const documents = createDocumentCache();
+  const documents = createDocumentCache(options.operationRules);
   // Queries and mutations executing now: shutdown lets them answer before
   // closing their sockets.
   const executing = new Set<Promise<unknown>>();
