@@ -29,7 +29,8 @@ const KNOWN_FINDINGS = new Set([
 describe('graphql-http server audits', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('hex') });
+    // The audits query `__type`: introspection (off by default in production) is switched on for them.
+    server = await startTestServer({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'on', JWT_SECRET: randomBytes(32).toString('hex') });
   });
   afterAll(() => server.stop());
 

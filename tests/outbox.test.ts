@@ -1,5 +1,7 @@
-import { createHmac } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TokenService } from '../src/auth/tokens.ts';
+import { loadConfig } from '../src/config.ts';
+import { createEventCursors } from '../src/realtime/event-cursors.ts';
 import { createGroup, MESSAGE_EVENTS, send } from './helpers/chat.ts';
 import { createTestDatabase, signUp, startTestServer, type TestServer } from './helpers/server.ts';
 import { eventually, sleep, wsClient } from './helpers/ws.ts';
@@ -7,11 +9,10 @@ import { eventually, sleep, wsClient } from './helpers/ws.ts';
 // Both incarnations of the instance must accept the same tokens.
 const SHARED_SECRET = 'outbox-test-secret-0123456789abcdefghij';
 
-/** A resume cursor as the server signs it (src/realtime/event-cursors.ts), for a position no event was delivered at. */
+/** A resume cursor signed with the server's own key and code, for a position no event was delivered at. */
 function signedCursor(jwtSecret: string, stream: string, seq: number): string {
-  const key = createHmac('sha256', jwtSecret).update('agora:event-cursor').digest();
-  const mac = createHmac('sha256', key).update(`${stream}\n${seq}`).digest().subarray(0, 16);
-  return `${Buffer.from(JSON.stringify([stream, seq])).toString('base64url')}.${mac.toString('base64url')}`;
+  const tokens = new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET: jwtSecret }).jwt);
+  return createEventCursors(tokens.deriveKey('event-cursor')).encode(stream, seq);
 }
 
 describe('transactional outbox', () => {
