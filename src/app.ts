@@ -22,6 +22,8 @@ import { startRealtime, type RealtimeRuntime } from './realtime/runtime.ts';
 import { attachWsServer } from './realtime/ws-server.ts';
 import { createMemoryCounterStore, createRedisCounterStore } from './security/counter-store.ts';
 import { LoginThrottle } from './security/login-throttle.ts';
+import { budgetPlugin } from './security/budget-plugin.ts';
+import { Budgets } from './security/budgets.ts';
 import type { AppDeps, RequestInfo } from './services/deps.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -84,6 +86,8 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     };
     const appDeps = deps;
     const schema = buildSchema();
+    // Point budgets shared through Redis when there is one (src/security/budgets.ts).
+    const budgets = new Budgets(config.budgets, realtime.redis, config.redisKeyPrefix, logger);
     httpServer = createServer();
 
     // WebSocket: graphql-ws on the same port and path (src/realtime/ws-server.ts).
@@ -95,6 +99,8 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       config: config.realtime,
       logger,
       formatResult: (result) => formatResult(result, logger),
+      budgets,
+      budgetConfig: config.budgets,
     });
     stopWs = () => ws.dispose();
 
@@ -109,6 +115,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
         ApolloServerPluginCacheControlDisabled(),
         ApolloServerPluginDrainHttpServer({ httpServer }),
         ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+        budgetPlugin(budgets, config.budgets.maxOperationCost),
         {
           async requestDidStart() {
             return {

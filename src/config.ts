@@ -25,6 +25,31 @@ export interface AppConfig {
   exposeSqlStats: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   realtime: RealtimeConfig;
+  budgets: BudgetConfig;
+}
+
+/**
+ * Static cost limit, point budgets and WebSocket bounds (README, "Security
+ * model", "Cost and budgets"). A budget of 0 points turns that budget off.
+ */
+export interface BudgetConfig {
+  /** Operations whose static cost exceeds this are refused before execution (MAX_OPERATION_COST). */
+  maxOperationCost: number;
+  /** Points each viewer (or anonymous client address) may spend per window (RATE_LIMIT_POINTS; 0 = off). */
+  points: number;
+  windowSeconds: number;
+  /** sendMessage/createPost/createComment calls per viewer per window (RATE_LIMIT_WRITES; 0 = off). */
+  writes: number;
+  writesWindowSeconds: number;
+  /** signUp calls per client address per window (RATE_LIMIT_SIGNUPS; 0 = off). */
+  signUps: number;
+  signUpsWindowSeconds: number;
+  /** Subscribe messages per second on one socket (WS_MAX_OPERATIONS_PER_SECOND; 0 = off). */
+  wsOperationsPerSecond: number;
+  /** Anonymous sockets per client address on this instance (0 = off). */
+  wsMaxAnonymousSocketsPerAddress: number;
+  /** Anonymous sockets on this instance (0 = off). */
+  wsMaxAnonymousSockets: number;
 }
 
 /** Real-time tuning; every value has an environment variable (see README, "Real-time"). */
@@ -187,6 +212,18 @@ export function loadConfig(env: Env = process.env): AppConfig {
       wsMaxPayloadBytes: integer(env, 'WS_MAX_PAYLOAD_BYTES', 65_536, 1_024, 104_857_600),
       wsMaxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 4_194_304, 1_024, 1_073_741_824),
       subscriptionQueueLimit: integer(env, 'SUBSCRIPTION_QUEUE_LIMIT', 1_000, 1, 1_000_000),
+    },
+    budgets: {
+      maxOperationCost: integer(env, 'MAX_OPERATION_COST', 5_000, 1, 100_000_000),
+      points: integer(env, 'RATE_LIMIT_POINTS', 100_000, 0, 1_000_000_000),
+      windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+      writes: integer(env, 'RATE_LIMIT_WRITES', 600, 0, 1_000_000),
+      writesWindowSeconds: integer(env, 'RATE_LIMIT_WRITES_WINDOW_SECONDS', 60, 1, 86_400),
+      signUps: integer(env, 'RATE_LIMIT_SIGNUPS', 1_000, 0, 1_000_000),
+      signUpsWindowSeconds: integer(env, 'RATE_LIMIT_SIGNUPS_WINDOW_SECONDS', 3_600, 1, 86_400),
+      wsOperationsPerSecond: integer(env, 'WS_MAX_OPERATIONS_PER_SECOND', 100, 0, 1_000_000),
+      wsMaxAnonymousSocketsPerAddress: integer(env, 'WS_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS', 64, 0, 1_000_000),
+      wsMaxAnonymousSockets: integer(env, 'WS_MAX_ANONYMOUS_SOCKETS', 10_000, 0, 10_000_000),
     },
   };
 }

@@ -1,8 +1,8 @@
 import type { IncomingMessage, Server } from 'node:http';
-import type { ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import type { ExecutionArgs, ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { RealtimeConfig } from '../config.ts';
+import type { BudgetConfig, RealtimeConfig } from '../config.ts';
 import { createContext, type GraphQLContext } from '../context.ts';
 import { createDocumentCache } from '../graphql/document-cache.ts';
 import { formatError } from '../graphql/errors.ts';
@@ -12,6 +12,8 @@ import type { AppDeps, RequestInfo, Viewer } from '../services/deps.ts';
 import { CLOSE_CODES } from './close-codes.ts';
 import { CREDENTIALS_REVOKED, type CredentialsRevoked } from './revocations.ts';
 import { createSharedSubscribe } from './shared-subscribe.ts';
+import type { Budgets } from '../security/budgets.ts';
+import { createSocketBounds, type SocketBoundsState } from './socket-bounds.ts';
 
 type SocketState = {
   viewer?: Viewer | null;
@@ -21,7 +23,7 @@ type SocketState = {
   /** Counted in per-user socket limits and presence. */
   registered?: boolean;
   bufferTimer?: NodeJS.Timeout;
-};
+} & SocketBoundsState;
 
 // graphql-ws waits for each send to flush before the next result of the same
 // subscription, so a stalled socket shows up as bytes stuck in its buffer
@@ -65,6 +67,8 @@ export function attachWsServer(options: {
   config: RealtimeConfig;
   logger: Logger;
   formatResult: (result: ExecutionResult) => ExecutionResult;
+  budgets: Budgets;
+  budgetConfig: BudgetConfig;
 }): { dispose(): Promise<void> } {
   const { deps, config, logger } = options;
   const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: config.wsMaxPayloadBytes });
@@ -72,6 +76,8 @@ export function attachWsServer(options: {
   // Open authenticated sockets, so revoked credentials close theirs at once.
   const authenticated = new Map<WebSocket, SocketState>();
   const documents = createDocumentCache();
+  // Anonymous socket caps, per-socket operation rate, cost and point budgets.
+  const bounds = createSocketBounds(options.schema, options.budgets, options.budgetConfig);
 
   const close = (socket: WebSocket, code: number, reason: string) => {
     if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason);
@@ -97,6 +103,11 @@ export function attachWsServer(options: {
         if (viewer === undefined) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.viewer = viewer;
         ctx.extra.expiresAt = viewer?.expiresAt ?? null;
+        const refused = viewer ? null : bounds.admitAnonymous(ctx.extra, requestInfo(ctx.extra.request).ip);
+        if (refused) {
+          close(socket, refused.code, refused.reason);
+          return false;
+        }
         if (viewer) {
           const open = socketsPerUser.get(viewer.id) ?? 0;
           if (open >= config.wsMaxSocketsPerUser) {
@@ -137,28 +148,36 @@ export function attachWsServer(options: {
         echo.reauthenticated = true;
         echo.expiresAt = viewer.expiresAt?.toISOString() ?? null;
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         if (Object.keys(ctx.subscriptions).length >= config.wsMaxSubscriptionsPerSocket) {
           close(ctx.extra.socket, CLOSE_CODES.TOO_MANY_SUBSCRIPTIONS, 'Too many subscriptions on this socket');
           return;
         }
+        const throttled = await bounds.throttle(ctx.extra, (code, reason) => close(ctx.extra.socket, code, reason));
+        if (throttled) return throttled;
         // Same parse/validation/variable errors (and codes) as on HTTP.
-        return prepareWsOperation(options.schema, payload, documents);
+        const prepared = prepareWsOperation(options.schema, payload, documents);
+        if (Array.isArray(prepared)) return prepared;
+        // Same cost limit and budgets as HTTP (400/429 there, errors here).
+        const refused = await bounds.spend(ctx.extra, id, prepared as ExecutionArgs, { viewerId: ctx.extra.viewer?.id ?? null, address: requestInfo(ctx.extra.request).ip });
+        return refused ?? prepared;
       },
       subscribe: createSharedSubscribe((context) => (context as GraphQLContext).viewer?.id ?? ''),
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON() as GraphQLFormattedError, error)),
-      context: (ctx) => {
+      context: (ctx, id) => {
         const context = createContext(deps, ctx.extra.viewer ?? null, requestInfo(ctx.extra.request));
         context.connection = { close: (code, reason) => close(ctx.extra.socket, code, reason) };
+        context.budget = bounds.takeBudget(ctx.extra, id);
         return context;
       },
       onNext: (ctx, _id, _payload, _args, result) => {
         if (ctx.extra.socket.bufferedAmount > config.wsMaxBufferedBytes) {
           close(ctx.extra.socket, CLOSE_CODES.SEND_BUFFER_OVERFLOW, 'Slow consumer: send buffer overflowed');
         }
-        return options.formatResult(result as ExecutionResult);
+        return bounds.withCost(options.formatResult(result as ExecutionResult), (_args.contextValue as GraphQLContext | undefined)?.budget);
       },
       onClose: (ctx) => {
+        bounds.release(ctx.extra);
         authenticated.delete(ctx.extra.socket);
         clearTimeout(ctx.extra.expiryTimer);
         clearInterval(ctx.extra.bufferTimer);
