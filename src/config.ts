@@ -44,6 +44,8 @@ export interface BudgetConfig {
   /** signUp calls per client address per window (RATE_LIMIT_SIGNUPS; 0 = off). */
   signUps: number;
   signUpsWindowSeconds: number;
+  /** A Redis budget check slower than this falls back to local counting (RATE_LIMIT_REDIS_TIMEOUT_MS). */
+  redisTimeoutMs: number;
   /** Subscribe messages per second on one socket (WS_MAX_OPERATIONS_PER_SECOND; 0 = off). */
   wsOperationsPerSecond: number;
   /** Anonymous sockets per client address on this instance (0 = off). */
@@ -221,6 +223,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       writesWindowSeconds: integer(env, 'RATE_LIMIT_WRITES_WINDOW_SECONDS', 60, 1, 86_400),
       signUps: integer(env, 'RATE_LIMIT_SIGNUPS', 1_000, 0, 1_000_000),
       signUpsWindowSeconds: integer(env, 'RATE_LIMIT_SIGNUPS_WINDOW_SECONDS', 3_600, 1, 86_400),
+      redisTimeoutMs: integer(env, 'RATE_LIMIT_REDIS_TIMEOUT_MS', 500, 10, 60_000),
       wsOperationsPerSecond: integer(env, 'WS_MAX_OPERATIONS_PER_SECOND', 100, 0, 1_000_000),
       wsMaxAnonymousSocketsPerAddress: integer(env, 'WS_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS', 64, 0, 1_000_000),
       wsMaxAnonymousSockets: integer(env, 'WS_MAX_ANONYMOUS_SOCKETS', 10_000, 0, 10_000_000),

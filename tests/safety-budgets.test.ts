@@ -1,4 +1,7 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTestDatabase, signUp, startTestServer, unique, type TestServer, type TestUser } from './helpers/server.ts';
@@ -371,5 +374,79 @@ describe.skipIf(!process.env.REDIS_URL)('point budgets shared through Redis', ()
     expect(refused.status).toBe(429);
     expect(refused.body.errors![0]!.extensions.code).toBe('RATE_LIMITED');
     await healthy(b);
+  });
+});
+
+const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
+
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as { port: number };
+  probe.close();
+  await once(probe, 'close');
+  return port;
+}
+
+/** A private redis-server on `port`, ready to accept connections. */
+async function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
+    child.stdout!.on('data', (chunk) => {
+      output += String(chunk);
+      if (output.includes('Ready to accept connections')) resolve();
+    });
+  });
+  return child;
+}
+
+// Starts and kills its own redis-server; skipped when the binary is missing.
+describe.skipIf(!hasRedisServer)('point budgets while Redis is down', () => {
+  let redis: ChildProcess;
+  let port: number;
+  let server: TestServer;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    port = await freePort();
+    redis = await startRedis(port);
+    server = await startTestServer({
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_KEY_PREFIX: `agora-test-${randomBytes(4).toString('hex')}:`,
+      RATE_LIMIT_POINTS: '30',
+      RATE_LIMIT_WINDOW_SECONDS: '3600',
+    });
+    user = await signUp(server, 'outage');
+  });
+  afterAll(async () => {
+    // Redis back first, so the server's clients close cleanly.
+    if (redis && (redis.exitCode !== null || redis.signalCode !== null)) redis = await startRedis(port);
+    await server?.stop();
+    redis.kill('SIGTERM');
+    await once(redis, 'exit');
+  });
+
+  it('counts locally instead of hanging or failing, and still refuses past the budget', async () => {
+    const before = await server.gql('{ posts(first: 9) { nodes { id } } }', undefined, user.token);
+    expect(before.body.extensions!.cost).toMatchObject({ requested: 10, limit: 30, remaining: 20 });
+
+    redis.kill('SIGKILL');
+    await once(redis, 'exit');
+
+    const started = Date.now();
+    const during = await server.gql('{ posts(first: 9) { nodes { id } } }', undefined, user.token);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(during.status).toBe(200);
+    expect(during.body.errors).toBeUndefined();
+    expect(during.body.extensions!.cost).toMatchObject({ requested: 10, limit: 30 });
+
+    // The local count holds too: 10 + 25 is over 30.
+    const refused = await server.gql('{ posts(first: 24) { nodes { id } } }', undefined, user.token);
+    expect(refused.status).toBe(429);
+    expect(refused.body.errors![0]!.extensions.code).toBe('RATE_LIMITED');
+    const health = await fetch(`${server.url}/health`);
+    expect(health.status).toBe(200);
   });
 });

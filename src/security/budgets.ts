@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
 import type { BudgetConfig } from '../config.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -72,15 +72,15 @@ export function rootFieldNames(document: DocumentNode, operation: OperationDefin
   return names;
 }
 
-type Limiter = RateLimiterAbstract | null;
+type Limiter = { consume(key: string, points: number): Promise<RateLimiterRes> } | null;
 
 /**
  * Point budgets (rate-limiter-flexible): every operation spends its static
  * cost from its payer's budget, and costly mutations also spend from a
  * writes budget (per viewer) or, for signUp, a per-address budget. With Redis
- * the counters are shared by every instance; when Redis is not ready or a
- * command fails, each instance counts locally (the insurance limiter) instead
- * of hanging or failing the request.
+ * the counters are shared by every instance; when Redis is not ready, a
+ * command fails or takes longer than `redisTimeoutMs`, each instance counts
+ * locally (the insurance limiter) instead of hanging or failing the request.
  */
 export class Budgets {
   private readonly points: Limiter;
@@ -97,7 +97,7 @@ export class Budgets {
       if (points === 0) return null;
       const insuranceLimiter = new RateLimiterMemory({ keyPrefix: name, points, duration });
       if (!redis) return insuranceLimiter;
-      return new RateLimiterRedis({
+      const shared = new RateLimiterRedis({
         storeClient: redis,
         keyPrefix: `${keyPrefix}budget:${name}`,
         points,
@@ -105,6 +105,7 @@ export class Budgets {
         rejectIfRedisNotReady: true,
         insuranceLimiter,
       });
+      return new RLWrapperTimeouts({ limiter: shared, timeoutMs: config.redisTimeoutMs, insuranceLimiter });
     };
     this.points = make('points', config.points, config.windowSeconds);
     this.writes = make('writes', config.writes, config.writesWindowSeconds);
