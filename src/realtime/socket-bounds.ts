@@ -91,7 +91,9 @@ export function createSocketBounds(schema: GraphQLSchema, budgets: Budgets, conf
       const operation = getOperationAST(args.document, args.operationName);
       try {
         const budget = await budgets.spend(payer, checked.cost, operation ? rootFieldNames(args.document, operation) : []);
-        (state.budgets ??= new Map()).set(id, budget);
+        // A subscription pays once, here; its events don't repeat the figures
+        // (they would add bytes to every event of every subscriber).
+        if (operation?.operation !== 'subscription') (state.budgets ??= new Map()).set(id, budget);
         return null;
       } catch (error) {
         if (error instanceof BudgetExceeded) return [error];

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import type { ExecutionArgs, ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import type { ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { BudgetConfig, RealtimeConfig } from '../config.ts';
@@ -56,7 +56,9 @@ function requestInfo(request: IncomingMessage): RequestInfo {
  *   and the pong's payload is `{ reauthenticated: true, expiresAt }`;
  * - limits: sockets per user (4290), subscriptions per socket (4291), client
  *   message size (1009), send buffer (4293); subscriptions close their socket
- *   with 4292 when their event queue overflows;
+ *   with 4292 when their event queue overflows; anonymous sockets per address
+ *   (4295) and per instance (1013), subscribe messages per second (4294), and
+ *   the same cost limit and point budgets as HTTP (src/realtime/socket-bounds.ts);
  * - presence: a user is online on this instance while one of their sockets is open.
  */
 export function attachWsServer(options: {
@@ -159,7 +161,7 @@ export function attachWsServer(options: {
         const prepared = prepareWsOperation(options.schema, payload, documents);
         if (Array.isArray(prepared)) return prepared;
         // Same cost limit and budgets as HTTP (400/429 there, errors here).
-        const refused = await bounds.spend(ctx.extra, id, prepared as ExecutionArgs, { viewerId: ctx.extra.viewer?.id ?? null, address: requestInfo(ctx.extra.request).ip });
+        const refused = await bounds.spend(ctx.extra, id, prepared, { viewerId: ctx.extra.viewer?.id ?? null, address: requestInfo(ctx.extra.request).ip });
         return refused ?? prepared;
       },
       subscribe: createSharedSubscribe((context) => (context as GraphQLContext).viewer?.id ?? ''),
@@ -170,11 +172,11 @@ export function attachWsServer(options: {
         context.budget = bounds.takeBudget(ctx.extra, id);
         return context;
       },
-      onNext: (ctx, _id, _payload, _args, result) => {
+      onNext: (ctx, _id, _payload, args, result) => {
         if (ctx.extra.socket.bufferedAmount > config.wsMaxBufferedBytes) {
           close(ctx.extra.socket, CLOSE_CODES.SEND_BUFFER_OVERFLOW, 'Slow consumer: send buffer overflowed');
         }
-        return bounds.withCost(options.formatResult(result as ExecutionResult), (_args.contextValue as GraphQLContext | undefined)?.budget);
+        return bounds.withCost(options.formatResult(result as ExecutionResult), (args.contextValue as GraphQLContext | undefined)?.budget);
       },
       onClose: (ctx) => {
         bounds.release(ctx.extra);
