@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { ConfigError, loadConfig } from '../src/config.ts';
 import { createTestDatabase, signUp, startTestServer, unique, type TestServer, type TestUser } from './helpers/server.ts';
 import { wsClient } from './helpers/ws.ts';
 
@@ -50,6 +51,27 @@ async function rawWs(httpUrl: string, init: Record<string, unknown> = {}, localA
   const first = await Promise.race([receive(), closed.then((c) => ({ type: 'closed', ...c }))]);
   return { socket, closed, send, receive, acked: first.type === 'connection_ack', first };
 }
+
+describe('configuration', () => {
+  it.each([
+    ['MAX_OPERATION_COST', '0'],
+    ['RATE_LIMIT_POINTS', '-1'],
+    ['RATE_LIMIT_WINDOW_SECONDS', 'soon'],
+    ['RATE_LIMIT_WRITES', '1.5'],
+    ['RATE_LIMIT_SIGNUPS', 'many'],
+    ['WS_MAX_OPERATIONS_PER_SECOND', 'x'],
+    ['WS_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS', '-2'],
+    ['WS_MAX_ANONYMOUS_SOCKETS', '1e3'],
+    ['RATE_LIMIT_REDIS_TIMEOUT_MS', '1'],
+  ])('refuses %s=%s naming the variable', (name, value) => {
+    expect(() => loadConfig({ NODE_ENV: 'test', [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: 'test', [name]: value })).toThrow(name);
+  });
+
+  it('defaults to a 5,000-point maximum and 100,000 points per minute', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).budgets).toMatchObject({ maxOperationCost: 5_000, points: 100_000, windowSeconds: 60 });
+  });
+});
 
 describe('static cost', () => {
   let server: TestServer;
@@ -275,6 +297,7 @@ describe('WebSocket bounds', () => {
 
   beforeAll(async () => {
     server = await startTestServer({
+      RATE_LIMIT_POINTS: '0',
       WS_MAX_OPERATIONS_PER_SECOND: '3',
       WS_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS: '2',
       WS_MAX_ANONYMOUS_SOCKETS: '3',
@@ -283,6 +306,12 @@ describe('WebSocket bounds', () => {
   });
   afterAll(async () => {
     await server?.stop();
+  });
+
+  it('reports point budgets as off when RATE_LIMIT_POINTS=0', async () => {
+    const res = await server.gql('{ rateLimit { limit cost remaining resetAt } }', undefined, user.token);
+    expect(res.body.data!.rateLimit).toEqual({ limit: null, cost: 1, remaining: null, resetAt: null });
+    expect(res.body.extensions!.cost).toEqual({ requested: 1, limit: null, remaining: null, resetAt: null });
   });
 
   it('answers RATE_LIMITED to subscribe messages over the per-socket rate, keeping the socket open', async () => {
