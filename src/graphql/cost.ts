@@ -80,6 +80,30 @@ export function tooComplex(max: number, actual: number): AppError {
   return new AppError('OPERATION_TOO_COMPLEX', `Operation cost ${actual} exceeds the maximum of ${max} points`, { limit: 'cost', max, actual });
 }
 
+// Costs of documents seen before (Apollo and the WebSocket document cache hand
+// back the same DocumentNode for the same text), per operation name and
+// variables: the walk is skipped for repeated operations.
+const MAX_CACHED_PER_DOCUMENT = 32;
+const MAX_CACHED_KEY_CHARS = 2_048;
+const costCache = new WeakMap<DocumentNode, Map<string, number | null>>();
+
+function cachedCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+): number | null {
+  const key = `${operationName ?? ''}\n${JSON.stringify(variables ?? {})}`;
+  if (key.length > MAX_CACHED_KEY_CHARS) return operationCost(schema, document, operationName, variables);
+  let byKey = costCache.get(document);
+  if (!byKey) costCache.set(document, (byKey = new Map()));
+  if (byKey.has(key)) return byKey.get(key)!;
+  const cost = operationCost(schema, document, operationName, variables);
+  if (byKey.size >= MAX_CACHED_PER_DOCUMENT) byKey.clear();
+  byKey.set(key, cost);
+  return cost;
+}
+
 /** The cost (at least 1), or the refusal when it exceeds `max`. */
 export function checkCost(
   schema: GraphQLSchema,
@@ -88,7 +112,7 @@ export function checkCost(
   variables: Record<string, unknown> | null | undefined,
   max: number,
 ): { cost: number } | { error: AppError } {
-  const cost = operationCost(schema, document, operationName, variables);
+  const cost = cachedCost(schema, document, operationName, variables);
   if (cost === null) return { cost: 1 };
   if (cost > max) return { error: tooComplex(max, cost) };
   // Every operation costs at least a point, so budgets also bound cheap floods.
