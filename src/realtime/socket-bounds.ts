@@ -1,4 +1,4 @@
-import { getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { getOperationAST, parse, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { BudgetConfig } from '../config.ts';
 import { checkCost } from '../graphql/cost.ts';
@@ -29,6 +29,9 @@ export function createSocketBounds(schema: GraphQLSchema, budgets: Budgets, conf
   const anonymousPerAddress = new Map<string, number>();
   let anonymous = 0;
   let sockets = 0;
+  // The first costing compiles the library's code paths: pay it at start,
+  // not on a client's first subscribe.
+  checkCost(schema, parse('{ __typename }'), null, null, config.maxOperationCost);
   const rate = config.wsOperationsPerSecond > 0 ? new RateLimiterMemory({ keyPrefix: 'ws-ops', points: config.wsOperationsPerSecond, duration: 1 }) : null;
 
   return {
