@@ -20,8 +20,7 @@ import { createGraphQLHandler } from './http/graphql-handler.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { startRealtime, type RealtimeRuntime } from './realtime/runtime.ts';
 import { attachWsServer } from './realtime/ws-server.ts';
-import { createMemoryCounterStore, createRedisCounterStore } from './security/counter-store.ts';
-import { LoginThrottle } from './security/login-throttle.ts';
+import { createMemoryLoginThrottle, createRedisLoginThrottle } from './security/login-throttle.ts';
 import { budgetPlugin } from './security/budget-plugin.ts';
 import { Budgets } from './security/budgets.ts';
 import type { AppDeps, RequestInfo } from './services/deps.ts';
@@ -72,13 +71,15 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     realtime = await startRealtime(config, database.pool, logger);
     // Login failures are counted in Redis when there is one, so every
     // instance sees the same count.
-    const counters = realtime.redis ? createRedisCounterStore(realtime.redis, config.redisKeyPrefix) : createMemoryCounterStore();
+    const loginThrottle = realtime.redis
+      ? createRedisLoginThrottle(realtime.redis, config.redisKeyPrefix, config.loginThrottle)
+      : createMemoryLoginThrottle(config.loginThrottle);
     const tokens = new TokenService(config.jwt);
     deps = {
       db: database.prisma,
       tokens,
       credentials: new CredentialResolver(database.prisma, tokens, config.oidc ? new OidcVerifier(config.oidc) : null, logger),
-      loginThrottle: new LoginThrottle(counters, config.loginThrottle),
+      loginThrottle,
       bus: realtime.bus,
       logger,
       sessionPolicy: config.session,

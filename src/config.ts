@@ -18,7 +18,8 @@ export interface AppConfig {
   session: { refreshTokenTtlSeconds: number; refreshOverlapSeconds: number };
   /** External OpenID Connect provider whose access tokens are accepted (resource-server mode). */
   oidc: { issuer: string; audience: string; jwksUrl: string } | null;
-  loginThrottle: { maxFailuresPerLogin: number; maxFailuresPerIp: number; windowSeconds: number };
+  /** See README, "Security model": per account+address (strict), per address, per account (high). */
+  loginThrottle: { maxFailuresPerLogin: number; maxFailuresPerIp: number; windowSeconds: number; maxFailuresPerAccount: number; redisTimeoutMs: number };
   /** Prefix of every Redis key and channel (REDIS_KEY_PREFIX): instances of one deployment share it, others don't collide. */
   redisKeyPrefix: string;
   /** Adds `extensions.sqlStatements` to responses (tests and benchmarks). */
@@ -199,6 +200,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxFailuresPerLogin: integer(env, 'LOGIN_MAX_FAILURES', 5, 1, 1000),
       maxFailuresPerIp: integer(env, 'LOGIN_MAX_FAILURES_PER_IP', 50, 1, 100_000),
       windowSeconds: integer(env, 'LOGIN_LOCKOUT_SECONDS', 900, 1, 86_400),
+      maxFailuresPerAccount: integer(env, 'LOGIN_MAX_FAILURES_PER_ACCOUNT', 100, 1, 1_000_000),
+      redisTimeoutMs: integer(env, 'LOGIN_THROTTLE_REDIS_TIMEOUT_MS', 500, 10, 60_000),
     },
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'agora:',
     exposeSqlStats: oneOf(env, 'SQL_STATS', ['0', '1'], '0') === '1',

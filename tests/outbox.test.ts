@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createGroup, MESSAGE_EVENTS, send } from './helpers/chat.ts';
 import { createTestDatabase, signUp, startTestServer, type TestServer } from './helpers/server.ts';
@@ -5,6 +6,13 @@ import { eventually, sleep, wsClient } from './helpers/ws.ts';
 
 // Both incarnations of the instance must accept the same tokens.
 const SHARED_SECRET = 'outbox-test-secret-0123456789abcdefghij';
+
+/** A resume cursor as the server signs it (src/realtime/event-cursors.ts), for a position no event was delivered at. */
+function signedCursor(jwtSecret: string, stream: string, seq: number): string {
+  const key = createHmac('sha256', jwtSecret).update('agora:event-cursor').digest();
+  const mac = createHmac('sha256', key).update(`${stream}\n${seq}`).digest().subarray(0, 16);
+  return `${Buffer.from(JSON.stringify([stream, seq])).toString('base64url')}.${mac.toString('base64url')}`;
+}
 
 describe('transactional outbox', () => {
   const servers: TestServer[] = [];
@@ -49,7 +57,7 @@ describe('transactional outbox', () => {
     await eventually(async () => (await b.db.event.count({ where: { publishedAt: null } })) === 0);
 
     // The subscriber resumes from the cursor it had before the message (seq of creation, i.e. stream start).
-    const cursor = Buffer.from(JSON.stringify([`conversation:${Buffer.from(id, 'base64url').toString('utf8').split(':')[1]}`, 0])).toString('base64url');
+    const cursor = signedCursor(SHARED_SECRET, `conversation:${Buffer.from(id, 'base64url').toString('utf8').split(':')[1]}`, 0);
     const resumed = wsClient(b.url, bob.token);
     const again = resumed.subscribe(MESSAGE_EVENTS, { conversationId: id, after: cursor });
     const event = (await again.next()).data!.messageEvents;

@@ -76,6 +76,7 @@ export class CredentialResolver {
       role: row.role,
       credential: 'apiKey',
       sessionId: null,
+      apiKeyId: row.id,
       scopes: new Set(row.scopes),
       expiresAt: row.expiresAt,
     };

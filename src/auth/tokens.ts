@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { JwtConfig } from '../config.ts';
 
@@ -18,9 +18,15 @@ export interface AccessClaims {
   expiresAt: Date;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Length first, so the pattern only ever sees 36 characters. */
+const isUuid = (value: unknown): value is string => typeof value === 'string' && value.length === 36 && UUID.test(value);
+
 export class TokenService {
   private readonly signingKey: string;
   private readonly verifyKey: string;
+  /** Derives refresh-token successors; a key of its own, taken from the signing key. */
+  private readonly successorKey: Buffer;
 
   constructor(private readonly options: JwtConfig) {
     if (options.algorithm === 'HS256') {
@@ -30,6 +36,19 @@ export class TokenService {
       this.signingKey = options.privateKey;
       this.verifyKey = options.publicKey;
     }
+    this.successorKey = this.deriveKey('refresh-token successor');
+  }
+
+  /**
+   * The refresh token that replaces `token` when it is rotated. Deriving it
+   * (instead of drawing a random one) makes every rotation of one token give
+   * the same successor, so concurrent refreshes, and a retry within the
+   * overlap window, continue one chain instead of forking the session. Only
+   * the server can derive it: the key never leaves it, and the database
+   * holds hashes only.
+   */
+  successorRefreshToken(token: string): string {
+    return `${REFRESH_TOKEN_PREFIX}${createHmac('sha256', this.successorKey).update(token).digest('base64url')}`;
   }
 
   issueAccessToken(userId: string, sessionId: string): AccessToken {
@@ -55,7 +74,8 @@ export class TokenService {
       });
       if (typeof payload === 'string') return null;
       const { typ, sub, sid, exp, iat } = payload as Record<string, unknown>;
-      if (typ !== ACCESS_TOKEN_TYPE || typeof sub !== 'string' || typeof sid !== 'string') return null;
+      // The ids go into SQL as uuids: anything else is a bad token, not a database error.
+      if (typ !== ACCESS_TOKEN_TYPE || !isUuid(sub) || !isUuid(sid)) return null;
       if (typeof exp !== 'number' || typeof iat !== 'number') return null;
       return { userId: sub, sessionId: sid, expiresAt: new Date(exp * 1000) };
     } catch {
@@ -67,6 +87,14 @@ export class TokenService {
   isOwnIssuer(token: string): boolean {
     const decoded = jwt.decode(token);
     return typeof decoded === 'object' && decoded !== null && decoded.iss === this.options.issuer;
+  }
+
+  /**
+   * A MAC key for one purpose (e.g. event cursors), derived from the signing
+   * key: every instance of a deployment agrees on it, and no new secret is needed.
+   */
+  deriveKey(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.signingKey, '', `agora ${purpose}`, 32));
   }
 }
 

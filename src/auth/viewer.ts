@@ -11,6 +11,8 @@ export interface Viewer {
   credential: CredentialKind;
   /** The session of a session access token; null for API keys and external tokens. */
   sessionId: string | null;
+  /** The API key of an API-key credential (so its revocation can close the sockets opened with it). */
+  apiKeyId?: string;
   /** What the credential may do: API keys carry their scopes, other credentials all. */
   scopes: ReadonlySet<ApiScope>;
   /** When the credential stops being valid, if it expires. */

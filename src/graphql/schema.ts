@@ -3,11 +3,13 @@ import path from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { applyAuthDirectives } from '../auth/directives.ts';
+import { rejectNulInArguments } from '../security/input-guard.ts';
 import { resolvers } from './resolvers/index.ts';
 
 export const SCHEMA_PATH = path.resolve(import.meta.dirname, '../../schema.graphql');
 
 /** The executable schema: the SDL contract, our resolvers, and its auth directives enforced. */
 export function buildSchema(): GraphQLSchema {
-  return applyAuthDirectives(makeExecutableSchema({ typeDefs: readFileSync(SCHEMA_PATH, 'utf8'), resolvers: resolvers as never }));
+  const schema = applyAuthDirectives(makeExecutableSchema({ typeDefs: readFileSync(SCHEMA_PATH, 'utf8'), resolvers: resolvers as never }));
+  return rejectNulInArguments(schema);
 }

@@ -14,6 +14,15 @@ const NODE_TYPES: ReadonlySet<string> = new Set<NodeType>([
   'Notification',
 ]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// Ids inside global ids and cursors go into SQL as uuids: only the lower-case
+// form PostgreSQL returns is accepted, and the pattern only ever sees 36 characters.
+const UUID_LENGTH = 36;
+// Longest global id we issue is well under this; longer input is not decoded at all.
+const MAX_GLOBAL_ID_LENGTH = 200;
+
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && value.length === UUID_LENGTH && UUID.test(value);
+}
 
 /** Opaque global ids: base64url of `Type:uuid`. Clients must not parse them. */
 export function toGlobalId(type: NodeType, id: string): string {
@@ -21,12 +30,13 @@ export function toGlobalId(type: NodeType, id: string): string {
 }
 
 export function parseGlobalId(globalId: string): { type: NodeType; id: string } | null {
+  if (globalId.length > MAX_GLOBAL_ID_LENGTH) return null;
   const decoded = Buffer.from(globalId, 'base64url').toString('utf8');
   const sep = decoded.indexOf(':');
   if (sep < 0) return null;
   const type = decoded.slice(0, sep);
   const id = decoded.slice(sep + 1);
-  if (!NODE_TYPES.has(type) || !UUID.test(id)) return null;
+  if (!NODE_TYPES.has(type) || !isUuid(id)) return null;
   return { type: type as NodeType, id };
 }
 

@@ -1,4 +1,5 @@
 import { ValidationError, type FieldError } from './errors.ts';
+import { isUuid } from './global-id.ts';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -64,7 +65,24 @@ export function encodeCursor(sort: Sort, position: CursorPosition): string {
   return Buffer.from(JSON.stringify([sort.name, key, position.id])).toString('base64url');
 }
 
+// Cursors are ours, but a client can forge any bytes: everything decoded is
+// checked to be a value the database accepts (a uuid, a representable
+// timestamp, text without NUL), so a forged cursor is a BAD_USER_INPUT and
+// never a failed statement.
+const MAX_CURSOR_LENGTH = 2_048;
+const MAX_STRING_KEY_LENGTH = 1_000;
+
+/** A timestamp exactly as `encodeCursor` writes it (ISO 8601, years 1 to 9999). */
+function cursorDate(key: string): Date | null {
+  const date = new Date(key);
+  if (Number.isNaN(date.getTime())) return null;
+  const year = date.getUTCFullYear();
+  if (year < 1 || year > 9999 || date.toISOString() !== key) return null;
+  return date;
+}
+
 function decodeCursor(cursor: string, sort: Sort): CursorPosition | null {
+  if (cursor.length > MAX_CURSOR_LENGTH) return null;
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -73,12 +91,12 @@ function decodeCursor(cursor: string, sort: Sort): CursorPosition | null {
   }
   if (!Array.isArray(parsed) || parsed.length !== 3) return null;
   const [name, key, id] = parsed as unknown[];
-  if (name !== sort.name || typeof key !== 'string' || typeof id !== 'string') return null;
-  if (!/^[0-9a-f-]{36}$/.test(id)) return null;
+  if (name !== sort.name || typeof key !== 'string' || !isUuid(id)) return null;
   if (sort.keyType === 'date') {
-    const date = new Date(key);
-    return Number.isNaN(date.getTime()) ? null : { key: date, id };
+    const date = cursorDate(key);
+    return date ? { key: date, id } : null;
   }
+  if (key.length > MAX_STRING_KEY_LENGTH || key.includes('\u0000')) return null;
   return { key, id };
 }
 

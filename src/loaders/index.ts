@@ -130,10 +130,13 @@ const makeLoaders = lazyFactory({
         return listsBy(rows, (r) => r.postId, (r) => r.name);
       }, () => [] as string[]),
 
-    commentCount: ({ db }: LoaderDeps) =>
+    // Counts what the viewer may see of the comments: hidden ones are not hinted at.
+    commentCount: ({ db, viewer }: LoaderDeps) =>
       grouped(async (ids) => {
-        const rows = await db.comment.groupBy({ by: ['postId'], where: { postId: { in: ids } }, _count: { _all: true } });
-        return new Map(rows.map((r) => [r.postId, r._count._all]));
+        const rows = await db.$queryRaw<{ postId: string; count: number }[]>`
+          SELECT c."postId", count(*)::int AS count FROM "Comment" c
+          WHERE c."postId" = ANY(${ids}::uuid[]) AND ${commentVisibleSql(viewer)} GROUP BY c."postId"`;
+        return new Map(rows.map((r) => [r.postId, r.count]));
       }, () => 0),
 
     reactionCounts: ({ db }: LoaderDeps) =>

@@ -10,13 +10,15 @@ import { prepareWsOperation } from '../graphql/ws-operation.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { AppDeps, RequestInfo, Viewer } from '../services/deps.ts';
 import { CLOSE_CODES } from './close-codes.ts';
-import { CREDENTIALS_REVOKED, type CredentialsRevoked } from './revocations.ts';
+import { CREDENTIALS_REVOKED, recheckViewer, revokes, type CredentialsRevoked } from './revocations.ts';
 import { createSharedSubscribe } from './shared-subscribe.ts';
 import type { Budgets } from '../security/budgets.ts';
 import { createSocketBounds, type SocketBoundsState } from './socket-bounds.ts';
 
 type SocketState = {
   viewer?: Viewer | null;
+  /** The credential the viewer came from, resolved again for every operation. */
+  authorization?: unknown;
   /** When the current access token expires (null: anonymous). */
   expiresAt?: Date | null;
   expiryTimer?: NodeJS.Timeout;
@@ -104,6 +106,7 @@ export function attachWsServer(options: {
         const viewer = await viewerOf(deps, ctx.connectionParams?.authorization);
         if (viewer === undefined) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.viewer = viewer;
+        ctx.extra.authorization = ctx.connectionParams?.authorization;
         ctx.extra.expiresAt = viewer?.expiresAt ?? null;
         const refused = viewer ? null : bounds.admitAnonymous(ctx.extra, requestInfo(ctx.extra.request).ip);
         if (refused) {
@@ -141,6 +144,7 @@ export function attachWsServer(options: {
         }
         // The new credential's session and role apply from now on.
         ctx.extra.viewer = viewer;
+        ctx.extra.authorization = authorization;
         ctx.extra.expiresAt = viewer.expiresAt;
         armExpiry(socket, ctx.extra);
         // graphql-ws echoes the ping payload in its pong: answer with the
@@ -157,14 +161,20 @@ export function attachWsServer(options: {
         }
         const throttled = await bounds.throttle(ctx.extra, (code, reason) => close(ctx.extra.socket, code, reason));
         if (throttled) return throttled;
+        // A revoked credential: the operation gets UNAUTHENTICATED, then the socket closes (4403).
+        const refused = await recheckViewer(deps, ctx.extra, () => setImmediate(() => close(ctx.extra.socket, CLOSE_CODES.FORBIDDEN, 'Credentials revoked')));
+        if (refused) return refused;
         // Same parse/validation/variable errors (and codes) as on HTTP.
         const prepared = prepareWsOperation(options.schema, payload, documents);
         if (Array.isArray(prepared)) return prepared;
         // Same cost limit and budgets as HTTP (400/429 there, errors here).
-        const refused = await bounds.spend(ctx.extra, id, prepared, { viewerId: ctx.extra.viewer?.id ?? null, address: requestInfo(ctx.extra.request).ip });
-        return refused ?? prepared;
+        const overBudget = await bounds.spend(ctx.extra, id, prepared, { viewerId: ctx.extra.viewer?.id ?? null, address: requestInfo(ctx.extra.request).ip });
+        return overBudget ?? prepared;
       },
-      subscribe: createSharedSubscribe((context) => (context as GraphQLContext).viewer?.id ?? ''),
+      subscribe: createSharedSubscribe((context) => {
+        const viewer = (context as GraphQLContext).viewer;
+        return viewer ? `${viewer.id}:${viewer.role}` : '';
+      }),
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON() as GraphQLFormattedError, error)),
       context: (ctx, id) => {
         const context = createContext(deps, ctx.extra.viewer ?? null, requestInfo(ctx.extra.request));
@@ -201,11 +211,7 @@ export function attachWsServer(options: {
     for await (const event of revocations) {
       if (typeof event === 'symbol') continue; // a resync: nothing to replay
       for (const [socket, state] of authenticated) {
-        const viewer = state.viewer;
-        if (!viewer || viewer.id !== event.userId) continue;
-        if (event.wholeAccount || (viewer.sessionId && event.sessionIds?.includes(viewer.sessionId))) {
-          close(socket, CLOSE_CODES.FORBIDDEN, 'Credentials revoked');
-        }
+        if (state.viewer && revokes(event, state.viewer)) close(socket, CLOSE_CODES.FORBIDDEN, 'Credentials revoked');
       }
     }
   })().catch((error) => logger.warn('revocation listener stopped', { error: String(error) }));

@@ -1,47 +1,142 @@
 import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { AppConfig } from '../config.ts';
 import { AppError } from '../lib/errors.ts';
-import type { CounterStore } from './counter-store.ts';
+
+export type LoginThrottlePolicy = AppConfig['loginThrottle'];
 
 /**
- * Slows password guessing: after too many failures for one login name, or
- * from one address, further attempts are refused until the window ends.
- * Counting by the login as typed (not by account) keeps locked and unknown
- * accounts indistinguishable.
+ * Who a login attempt is about: the account's id when the login names one,
+ * the normalized login otherwise, so `alice`, `ALICE` and alice's email
+ * share one count and unknown logins are counted exactly like known ones.
+ */
+export type LoginSubject = { userId: string } | { login: string };
+
+/**
+ * One login attempt's reservations: the address slot is taken first (before
+ * the account is even looked up, so a blocked address costs no query), then
+ * the account slots; `succeeded()` gives them back after a correct password.
+ */
+export interface LoginAttempt {
+  /** Reserves the per-account+address and per-account slots, or throws RATE_LIMITED. */
+  forAccount(subject: LoginSubject): Promise<void>;
+  succeeded(): Promise<void>;
+}
+
+interface Limiters {
+  /** Consecutive failures of one account from one address: the strict limit. */
+  byAccountAndIp: RateLimiterAbstract;
+  /** Failures from one address, whatever the account (credential stuffing). */
+  byIp: RateLimiterAbstract;
+  /** Failures of one account from every address: high, so one address cannot lock the owner out. */
+  byAccount: RateLimiterAbstract;
+}
+
+const hashed = (value: string) => createHash('sha256').update(value).digest('hex');
+
+function subjectKey(subject: LoginSubject): string {
+  return 'userId' in subject ? `user:${subject.userId}` : `login:${hashed(subject.login.trim().toLowerCase())}`;
+}
+
+function rateLimited(rejection: RateLimiterRes): AppError {
+  const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+  return new AppError('RATE_LIMITED', 'Too many failed logins; try again later', { retryAfterSeconds });
+}
+
+/**
+ * Slows password guessing (rate-limiter-flexible's login-protection recipe,
+ * with the counters taken before the password is checked).
+ *
+ * Every attempt reserves a point in each limiter before the password is
+ * verified, each `consume` being one atomic increment, so a burst of
+ * parallel attempts cannot all pass a check made before any was counted. A
+ * correct password gives the points back and clears the account+address
+ * count. The limiters are consumed one after another (address, then
+ * account+address, then account) and the first refusal stops: attempts
+ * refused at the account+address limit never reach the per-account count,
+ * so one address cannot spend the budget that protects the owner's logins
+ * from elsewhere.
  */
 export class LoginThrottle {
-  constructor(
-    private readonly store: CounterStore,
-    private readonly policy: AppConfig['loginThrottle'],
-  ) {}
+  constructor(private readonly limiters: Limiters) {}
 
-  private keys(login: string, ip: string | null) {
-    const loginKey = `login:${createHash('sha256').update(login.trim().toLowerCase()).digest('hex')}`;
-    return { loginKey, ipKey: ip ? `login-ip:${ip}` : null };
+  /** Reserves the address's slot for one attempt, or throws RATE_LIMITED with `retryAfterSeconds`. */
+  async begin(ip: string | null): Promise<LoginAttempt> {
+    const { byIp, byAccountAndIp, byAccount } = this.limiters;
+    const address = ip ?? 'unknown';
+    await consume(byIp, address);
+    let account: string | null = null;
+    return {
+      async forAccount(subject) {
+        const key = subjectKey(subject);
+        await consume(byAccountAndIp, `${key}|${address}`);
+        await consume(byAccount, key);
+        account = key;
+      },
+      async succeeded() {
+        await Promise.all([
+          byIp.reward(address),
+          account && byAccountAndIp.delete(`${account}|${address}`),
+          account && byAccount.reward(account),
+        ]);
+      },
+    };
   }
+}
 
-  async assertAllowed(login: string, ip: string | null): Promise<void> {
-    const { loginKey, ipKey } = this.keys(login, ip);
-    const [byLogin, byIp] = await Promise.all([this.store.peek(loginKey), ipKey ? this.store.peek(ipKey) : null]);
-    const blocked = [
-      byLogin.count >= this.policy.maxFailuresPerLogin ? byLogin.ttlSeconds : 0,
-      byIp && byIp.count >= this.policy.maxFailuresPerIp ? byIp.ttlSeconds : 0,
-    ];
-    const retryAfterSeconds = Math.max(...blocked);
-    if (retryAfterSeconds > 0) {
-      throw new AppError('RATE_LIMITED', 'Too many failed logins; try again later', { retryAfterSeconds });
-    }
+async function consume(limiter: RateLimiterAbstract, key: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (error) {
+    if (error instanceof RateLimiterRes) throw rateLimited(error);
+    throw error;
   }
+}
 
-  async recordFailure(login: string, ip: string | null): Promise<void> {
-    const { loginKey, ipKey } = this.keys(login, ip);
-    await Promise.all([
-      this.store.increment(loginKey, this.policy.windowSeconds),
-      ipKey ? this.store.increment(ipKey, this.policy.windowSeconds) : null,
-    ]);
-  }
+function limiterOptions(policy: LoginThrottlePolicy) {
+  const window = { duration: policy.windowSeconds, blockDuration: policy.windowSeconds };
+  return {
+    byAccountAndIp: { ...window, keyPrefix: 'login-fail-account-ip', points: policy.maxFailuresPerLogin },
+    byIp: { ...window, keyPrefix: 'login-fail-ip', points: policy.maxFailuresPerIp },
+    byAccount: { ...window, keyPrefix: 'login-fail-account', points: policy.maxFailuresPerAccount },
+  };
+}
 
-  async recordSuccess(login: string): Promise<void> {
-    await this.store.reset(this.keys(login, null).loginKey);
-  }
+/** Counters in this process: right for a single instance. */
+export function createMemoryLoginThrottle(policy: LoginThrottlePolicy): LoginThrottle {
+  const options = limiterOptions(policy);
+  return new LoginThrottle({
+    byAccountAndIp: new RateLimiterMemory(options.byAccountAndIp),
+    byIp: new RateLimiterMemory(options.byIp),
+    byAccount: new RateLimiterMemory(options.byAccount),
+  });
+}
+
+/**
+ * Counters in Redis, shared by every instance. When Redis is not connected,
+ * or does not answer within `redisTimeoutMs`, each limiter falls back to an
+ * in-process one (its insurance), so an outage degrades to per-instance
+ * counting instead of hanging or refusing every login.
+ */
+export function createRedisLoginThrottle(redis: Redis, prefix: string, policy: LoginThrottlePolicy): LoginThrottle {
+  const options = limiterOptions(policy);
+  const shared = (opts: (typeof options)[keyof typeof options]) =>
+    new RLWrapperTimeouts({
+      limiter: new RateLimiterRedis({
+        ...opts,
+        keyPrefix: `${prefix}${opts.keyPrefix}`,
+        storeClient: redis,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory(opts),
+      }),
+      timeoutMs: policy.redisTimeoutMs,
+      // The wrapper hands its own blockDuration to the insurance it adopts.
+      blockDuration: opts.blockDuration,
+    });
+  return new LoginThrottle({
+    byAccountAndIp: shared(options.byAccountAndIp),
+    byIp: shared(options.byIp),
+    byAccount: shared(options.byAccount),
+  });
 }

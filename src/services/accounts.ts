@@ -96,26 +96,36 @@ export function createAccountService(scope: RequestScope) {
 
     /**
      * Same error and the same work (one hash verification) whether the
-     * account is unknown or the password wrong: nothing tells them apart.
+     * account is unknown, the password wrong or the account suspended:
+     * nothing tells them apart, not even a correct password on a suspended
+     * account. The attempt is counted before the password is checked.
      */
     async logIn(input: { login: string; password: string; deviceLabel?: string | null }): Promise<AuthResult> {
+      const login = input.login.trim().toLowerCase();
+      let user: User | null = null;
+      let attempt;
       try {
-        await loginThrottle.assertAllowed(input.login, request.ip);
+        attempt = await loginThrottle.begin(request.ip);
+        user = login.length > 254 ? null : await db.user.findUnique({ where: login.includes('@') ? { email: login } : { username: login } });
+        await attempt.forAccount(user ? { userId: user.id } : { login });
       } catch (error) {
-        await recordAudit(db, scope, { type: 'LOGIN_THROTTLED', data: { login: input.login.slice(0, 100) } });
+        if (error instanceof AppError && error.extensions.code === 'RATE_LIMITED') {
+          await recordAudit(db, scope, { type: 'LOGIN_THROTTLED', targetUserId: user?.id ?? null, data: { login: login.slice(0, 100) } });
+        }
         throw error;
       }
-      if (input.password.length > PASSWORD_MAX_LENGTH) throw wrongCredentials();
-      const login = input.login.trim().toLowerCase();
-      const user = await db.user.findUnique({ where: login.includes('@') ? { email: login } : { username: login } });
-      const ok = user?.passwordHash ? await verifyPassword(user.passwordHash, input.password) : await verifyAgainstDummy(input.password);
-      if (!user || !ok) {
-        await loginThrottle.recordFailure(input.login, request.ip);
-        await recordAudit(db, scope, { type: 'LOGIN_FAILED', targetUserId: user?.id ?? null, data: { login: login.slice(0, 100) } });
+      const ok =
+        input.password.length <= PASSWORD_MAX_LENGTH &&
+        (user?.passwordHash ? await verifyPassword(user.passwordHash, input.password) : await verifyAgainstDummy(input.password));
+      if (!user || !ok || user.suspendedAt) {
+        await recordAudit(db, scope, {
+          type: 'LOGIN_FAILED',
+          targetUserId: user?.id ?? null,
+          data: { login: login.slice(0, 100), ...(ok && user?.suspendedAt ? { reason: 'suspended' } : {}) },
+        });
         throw wrongCredentials();
       }
-      if (user.suspendedAt) throw new AppError('FORBIDDEN', 'This account is suspended');
-      await loginThrottle.recordSuccess(input.login);
+      await attempt.succeeded();
       await recordAudit(db, scope, { type: 'LOGIN_SUCCEEDED', actorId: user.id, targetUserId: user.id });
       return sessions.start(user, input.deviceLabel);
     },

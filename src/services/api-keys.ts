@@ -3,6 +3,7 @@ import type { ApiKey, ApiScope } from '../db/generated/client.ts';
 import { InputChecker, notFound } from '../lib/errors.ts';
 import { expectGlobalId } from '../lib/global-id.ts';
 import { text } from '../lib/validation.ts';
+import { announceRevoked } from '../realtime/revocations.ts';
 import { recordAudit } from './audit.ts';
 import type { RequestScope } from './deps.ts';
 import { requireSession } from './viewer.ts';
@@ -47,6 +48,8 @@ export function createApiKeyService(scope: RequestScope) {
       if (!key) throw notFound('API key', 'input.id');
       const revoked = key.revokedAt ? key : await db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
       await recordAudit(db, scope, { type: 'API_KEY_REVOKED', actorId: viewer.id, targetUserId: viewer.id, data: { apiKeyId: id } });
+      // Sockets opened with the key close on every instance.
+      announceRevoked(scope.bus, scope.logger, { userId: viewer.id, apiKeyIds: [id] });
       return revoked;
     },
 

@@ -5,7 +5,7 @@ import * as validate from '../lib/validation.ts';
 import { Outbox, streams } from '../realtime/outbox.ts';
 import type { RequestScope } from './deps.ts';
 import type { createPostService } from './posts.ts';
-import { canSeeComment, canSeePost } from './visibility.ts';
+import { visibleCommentById } from './visibility.ts';
 import { notify } from './notifications.ts';
 import { requireViewer } from './viewer.ts';
 
@@ -14,9 +14,8 @@ export function createCommentService(scope: RequestScope, posts: ReturnType<type
 
   /** A comment is visible exactly when its post is. */
   async function visibleComment(globalId: string, field: string): Promise<Comment> {
-    const comment = await loaders.comment.load(expectGlobalId(globalId, 'Comment', field));
-    const post = comment && (await loaders.post.load(comment.postId));
-    if (!comment || !post || !canSeePost(viewer, post) || !canSeeComment(viewer, comment)) throw notFound('Comment', field);
+    const comment = await visibleCommentById(loaders, viewer, expectGlobalId(globalId, 'Comment', field));
+    if (!comment) throw notFound('Comment', field);
     return comment;
   }
 
@@ -47,7 +46,8 @@ export function createCommentService(scope: RequestScope, posts: ReturnType<type
       let parentId: string | null = null;
       let parentAuthorId: string | null = null;
       if (input.parentId != null) {
-        const parent = await loaders.comment.load(expectGlobalId(input.parentId, 'Comment', 'input.parentId'));
+        // A parent the viewer may not see is answered exactly like a missing one.
+        const parent = await visibleCommentById(loaders, viewer, expectGlobalId(input.parentId, 'Comment', 'input.parentId'));
         if (!parent || parent.postId !== post.id) throw notFound('Comment', 'input.parentId');
         if (parent.parentId !== null) throw badInput('input.parentId', 'Replies are one level deep: reply to the top-level comment');
         parentId = parent.id;

@@ -3,17 +3,34 @@ import { expectGlobalId } from '../lib/global-id.ts';
 import { AsyncQueue } from '../realtime/async-queue.ts';
 import { durableStream } from '../realtime/durable-stream.ts';
 import { RESYNC, SubscriberOverflowError } from '../realtime/event-bus.ts';
-import { assertResumable, decodeEventCursor, encodeEventCursor, streams, type StreamEvent } from '../realtime/outbox.ts';
+import type { TokenService } from '../auth/tokens.ts';
+import type { Post } from '../db/generated/client.ts';
+import { createEventCursors, type EventCursors } from '../realtime/event-cursors.ts';
+import { assertResumable, streams, type StreamEvent } from '../realtime/outbox.ts';
 import { presenceTopic, type PresenceState } from '../realtime/presence.ts';
 import { TYPING_TTL_MS, typingTopic } from '../realtime/typing.ts';
 import { CONVERSATION_EVENT, MessageEventType, type createChatService } from './chat.ts';
 import type { RequestScope } from './deps.ts';
 import { NOTIFICATION_EVENT } from './notifications.ts';
 import type { createPostService } from './posts.ts';
-import { canSeePost } from './visibility.ts';
+import { canSeePost, readVisibleComment } from './visibility.ts';
 import { requireViewer } from './viewer.ts';
 
 export const MAX_PRESENCE_USERS = 100;
+
+export interface PublishedPost {
+  postId: string;
+  post?: Post;
+}
+
+const cursorCodecs = new WeakMap<TokenService, EventCursors>();
+
+/** One cursor codec per deployment key (deriving it costs an HMAC). */
+function eventCursorsOf(tokens: TokenService): EventCursors {
+  let codec = cursorCodecs.get(tokens);
+  if (!codec) cursorCodecs.set(tokens, (codec = createEventCursors(tokens.deriveKey('event-cursor'))));
+  return codec;
+}
 
 export interface TypingSignal {
   conversationId: string;
@@ -35,10 +52,11 @@ const MESSAGE_KINDS: Record<string, 'CREATED' | 'EDITED' | 'DELETED'> = {
   [MessageEventType.DELETED]: 'DELETED',
 };
 
-async function* mapEvents<T>(source: AsyncGenerator<StreamEvent>, map: (event: StreamEvent) => T | null): AsyncGenerator<T> {
+/** Maps a stream's events; null skips one (not of this subscription's kind, or not visible to its viewer). */
+async function* mapEvents<T>(source: AsyncGenerator<StreamEvent>, map: (event: StreamEvent) => T | null | Promise<T | null>): AsyncGenerator<T> {
   try {
     for await (const event of source) {
-      const mapped = map(event);
+      const mapped = await map(event);
       if (mapped !== null) yield mapped;
     }
   } finally {
@@ -53,10 +71,11 @@ export function createLiveService(
   posts: ReturnType<typeof createPostService>,
 ) {
   const { db, bus, realtime } = scope;
-  const cursor = (event: StreamEvent) => encodeEventCursor(event.stream, event.seq);
+  const cursors = eventCursorsOf(scope.tokens);
+  const cursor = (event: StreamEvent) => cursors.encode(event.stream, event.seq);
   const resumeFrom = async (stream: string, after: string | null | undefined): Promise<number | null> => {
     if (after == null) return null;
-    const seq = decodeEventCursor(after, stream);
+    const seq = cursors.decode(after, stream);
     await assertResumable(db, stream, seq);
     return seq;
   };
@@ -104,7 +123,30 @@ export function createLiveService(
         return fresh !== null && canSeePost(scope.viewer, fresh);
       };
       const source = durableStream({ bus, db, stream, afterSeq, onOverflow: hooks.onOverflow, authorize: stillVisible });
-      return mapEvents(source, (e) => (e.type === 'COMMENT_ADDED' ? { cursor: cursor(e), commentId: String(e.data.commentId) } : null));
+      // Replayed and live events pass the same rule: a comment hidden since is skipped.
+      return mapEvents(source, async (e) => {
+        if (e.type !== 'COMMENT_ADDED') return null;
+        const comment = await readVisibleComment(db, scope.viewer, String(e.data.commentId));
+        return comment ? { cursor: cursor(e), commentId: comment.id, comment } : null;
+      });
+    },
+
+    /** Posts an author publishes, each only if the subscriber may see it (a hidden post republished is not announced to others). */
+    async postPublished(authorGlobalId: string): Promise<AsyncGenerator<PublishedPost>> {
+      const authorId = expectGlobalId(authorGlobalId, 'User', 'authorId');
+      const live = bus.subscribe<PublishedPost>(`postPublished:${authorId}`);
+      return (async function* () {
+        try {
+          for await (const event of live) {
+            if (event === RESYNC) continue; // ephemeral: nothing to replay
+            // The committed row travels with the event; its status and hiddenAt are what the rule needs.
+            const post = event.post ?? (await db.post.findUnique({ where: { id: event.postId } }));
+            if (post && canSeePost(scope.viewer, post)) yield event;
+          }
+        } finally {
+          await live.return?.();
+        }
+      })();
     },
 
     async typing(conversationGlobalId: string, hooks: LiveHooks = {}): Promise<AsyncGenerator<TypingSignal>> {

@@ -92,11 +92,14 @@ export function createModerationService(scope: RequestScope) {
       const me = requireViewer(scope);
       const user = await target(globalId);
       if (user.id === me.id) throw badInput('input.userId', 'You cannot change your own role');
-      return db.$transaction(async (tx) => {
+      const updated = await db.$transaction(async (tx) => {
         const updated = await tx.user.update({ where: { id: user.id }, data: { role } });
         await recordAudit(tx, scope, { type: 'ROLE_CHANGED', actorId: me.id, targetUserId: user.id, data: { from: user.role, to: role } });
         return updated;
       });
+      // Open sockets hold the old role: they close on every instance.
+      if (user.role !== role) announceRevoked(scope.bus, scope.logger, { userId: user.id, roleChanged: true });
+      return updated;
     },
   };
 }

@@ -14,7 +14,7 @@ import {
 import { sorts } from '../lib/sorts.ts';
 import * as validate from '../lib/validation.ts';
 import type { RequestScope } from './deps.ts';
-import { canSeePost, postVisibleSql } from './visibility.ts';
+import { postVisibleSql, visiblePostById } from './visibility.ts';
 import { hasRole } from '../auth/viewer.ts';
 import { requireViewer } from './viewer.ts';
 
@@ -58,8 +58,8 @@ export function createPostService(scope: RequestScope) {
 
   /** Loads a post the viewer may see, or throws NOT_FOUND naming `field`. */
   async function visiblePost(globalId: string, field: string): Promise<Post> {
-    const post = await loaders.post.load(expectGlobalId(globalId, 'Post', field));
-    if (!post || !canSeePost(viewer, post)) throw notFound('Post', field);
+    const post = await visiblePostById(loaders, viewer, expectGlobalId(globalId, 'Post', field));
+    if (!post) throw notFound('Post', field);
     return post;
   }
 
@@ -90,8 +90,7 @@ export function createPostService(scope: RequestScope) {
     visiblePost,
 
     async byId(globalId: string): Promise<Post | null> {
-      const post = await loaders.post.load(expectGlobalId(globalId, 'Post', 'id'));
-      return post && canSeePost(viewer, post) ? post : null;
+      return visiblePostById(loaders, viewer, expectGlobalId(globalId, 'Post', 'id'));
     },
 
     async list(options: PostListOptions): Promise<Connection<Post>> {

@@ -1,6 +1,7 @@
 import { hasRole } from '../../auth/viewer.ts';
 import type { GraphQLContext } from '../../context.ts';
 import { toGlobalId, type NodeType } from '../../lib/global-id.ts';
+import { visibleCommentById } from '../../services/visibility.ts';
 import type { Resolvers } from '../resolvers.generated.ts';
 
 export const nodeTypeResolvers: Resolvers = {
@@ -43,7 +44,8 @@ export const nodeTypeResolvers: Resolvers = {
     id: (comment) => toGlobalId('Comment', comment.id),
     author: async (comment, _, { loaders }) => (await loaders.user.load(comment.authorId))!,
     post: async (comment, _, { loaders }) => (await loaders.post.load(comment.postId))!,
-    parent: (comment, _, { loaders }) => (comment.parentId ? loaders.comment.load(comment.parentId) : null),
+    // A hidden parent reads as no parent, for whoever may not see it.
+    parent: (comment, _, { loaders, viewer }) => (comment.parentId ? visibleCommentById(loaders, viewer, comment.parentId) : null),
     replies: (comment, args, { services }) => services.pages.commentReplies(comment, args),
     isHidden: (comment) => comment.hiddenAt !== null,
   },

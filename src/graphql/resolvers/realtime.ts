@@ -1,9 +1,9 @@
 import { renewContext, type GraphQLContext } from '../../context.ts';
-import type { Message, Notification } from '../../db/generated/client.ts';
+import type { Comment, Message, Notification } from '../../db/generated/client.ts';
 import { toGlobalId } from '../../lib/global-id.ts';
 import { CLOSE_CODES } from '../../realtime/close-codes.ts';
 import type { LiveHooks } from '../../services/live.ts';
-import { canSeeComment, canSeePost } from '../../services/visibility.ts';
+import { visibleCommentById, visiblePostById } from '../../services/visibility.ts';
 import type { MutationResolvers, QueryResolvers, Resolvers, SubscriptionResolvers } from '../resolvers.generated.ts';
 
 // Chat, notifications, presence and subscriptions: thin, rules live in services.
@@ -79,13 +79,15 @@ export const realtimeSubscription: SubscriptionResolvers = {
       notification: await fresh(context, (c) => c.loaders.notification.load(event.notificationId), 'Notification'),
     }),
   }),
-  commentAdded: sub<{ cursor: string; commentId: string }>({
+  commentAdded: sub<{ cursor: string; commentId: string; comment: Comment }>({
     subscribe: (_: unknown, { postId, after }: { postId: string; after?: string | null }, context: GraphQLContext) =>
       context.services.live.commentAdded(postId, after, hooks(context)),
-    resolve: async (event, _args, context) => ({
-      cursor: event.cursor,
-      comment: await fresh(context, (c) => c.loaders.comment.load(event.commentId), 'Comment'),
-    }),
+    // The service read the comment under the visibility rule just now.
+    resolve: (event, _args, context) => {
+      renewContext(context);
+      context.loaders.comment.prime(event.commentId, event.comment);
+      return { cursor: event.cursor, comment: event.comment };
+    },
   }),
   typing: sub<{ conversationId: string; userId: string; typing: boolean; expiresAt: number | null }>({
     subscribe: (_: unknown, { conversationId }: { conversationId: string }, context: GraphQLContext) =>
@@ -146,15 +148,8 @@ export const realtimeTypeResolvers: Resolvers = {
   Notification: {
     id: (n) => toGlobalId('Notification', n.id),
     actor: (n, _, { loaders }) => (n.actorId ? loaders.user.load(n.actorId) : null),
-    post: async (n, _, { loaders, viewer }) => {
-      const post = n.postId ? await loaders.post.load(n.postId) : null;
-      return post && canSeePost(viewer, post) ? post : null;
-    },
-    comment: async (n, _, { loaders, viewer }) => {
-      const comment = n.commentId ? await loaders.comment.load(n.commentId) : null;
-      const post = comment && (await loaders.post.load(comment.postId));
-      return comment && post && canSeePost(viewer, post) && canSeeComment(viewer, comment) ? comment : null;
-    },
+    post: (n, _, { loaders, viewer }) => (n.postId ? visiblePostById(loaders, viewer, n.postId) : null),
+    comment: (n, _, { loaders, viewer }) => (n.commentId ? visibleCommentById(loaders, viewer, n.commentId) : null),
     conversation: async (n, _, context) =>
       (await memberOf(context, n.conversationId)) ? context.loaders.conversation.load(n.conversationId!) : null,
     message: async (n, _, context) =>
