@@ -1,10 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
+import { getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { CredentialResolver } from './auth/credentials.ts';
 import { OidcVerifier } from './auth/oidc.ts';
 import { TokenService } from './auth/tokens.ts';
@@ -16,8 +16,14 @@ import { createDatabase, type Database } from './db/prisma.ts';
 import { seedDemoData } from './db/seed.ts';
 import { formatError, isUnexpected } from './graphql/errors.ts';
 import { buildSchema } from './graphql/schema.ts';
+import { createOriginPolicy, handleCors } from './http/cors.ts';
 import { createGraphQLHandler } from './http/graphql-handler.ts';
-import { createLogger, type Logger } from './lib/logger.ts';
+import { applySecurityHeaders } from './http/security-headers.ts';
+import { trackRequests, type RequestTracker } from './http/request-tracker.ts';
+import { readiness } from './http/readiness.ts';
+import { isInfrastructureError, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE } from './lib/infra-errors.ts';
+import { createLogger, withRequestId, type Logger } from './lib/logger.ts';
+import { createMetrics, serveMetrics, type Metrics } from './observability/metrics.ts';
 import { startRealtime, type RealtimeRuntime } from './realtime/runtime.ts';
 import { attachWsServer } from './realtime/ws-server.ts';
 import { createMemoryLoginThrottle, createRedisLoginThrottle } from './security/login-throttle.ts';
@@ -30,8 +36,8 @@ export const GRAPHQL_PATH = '/graphql';
 export interface App {
   /** Resolves when the server accepts connections. */
   start(): Promise<void>;
-  /** Stops accepting, drains in-flight work and closes every connection. */
-  stop(): Promise<void>;
+  /** Stops accepting, drains in-flight work and closes every connection (forced after `graceMs`, default SHUTDOWN_GRACE_MS). */
+  stop(graceMs?: number): Promise<void>;
   /** Base URL, e.g. http://127.0.0.1:4000 (after start). */
   readonly url: string;
   /** Set after start: whether demo data was seeded, and the database used. */
@@ -44,9 +50,10 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
   let database: Database | undefined;
   let embedded: EmbeddedDatabase | undefined;
   let apollo: ApolloServer<GraphQLContext> | undefined;
-  let stopWs: (() => Promise<void>) | undefined;
+  let stopWs: ((deadline?: number) => Promise<void>) | undefined;
   let deps: AppDeps | undefined;
   let realtime: RealtimeRuntime | undefined;
+  let requests: RequestTracker | undefined;
   let url = '';
   const info = { seeded: false, databaseUrl: null as string | null, embedded: false };
 
@@ -61,7 +68,11 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     const databaseUrl = await resolveDatabaseUrl();
     info.databaseUrl = databaseUrl;
     await migrate(databaseUrl, logger);
-    database = createDatabase(databaseUrl, config.dbPoolSize, logger);
+    database = createDatabase(databaseUrl, config.dbPoolSize, logger, {
+      acquireTimeoutMs: config.faults.dbAcquireTimeoutMs,
+      txMaxWaitMs: config.faults.dbTxMaxWaitMs,
+      txTimeoutMs: config.faults.dbTxTimeoutMs,
+    });
     const wantsSeed = config.seed === 'always' || (config.seed === 'auto' && info.embedded);
     if (wantsSeed && (await database.prisma.user.count()) === 0) {
       await seedDemoData(database.prisma, logger);
@@ -90,6 +101,9 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     // Point budgets shared through Redis when there is one (src/security/budgets.ts).
     const budgets = new Budgets(config.budgets, realtime.redis, config.redisKeyPrefix, logger);
     httpServer = createServer();
+    requests = trackRequests(httpServer);
+    const origins = createOriginPolicy(config.exposure);
+    const metrics = createMetrics({ pool: database.pool, redis: realtime.redis }, logger);
 
     // WebSocket: graphql-ws on the same port and path (src/realtime/ws-server.ts).
     const ws = attachWsServer({
@@ -99,37 +113,63 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       deps: appDeps,
       config: config.realtime,
       logger,
-      formatResult: (result) => formatResult(result, logger),
+      formatResult: (result, args) => formatResult(result, logger, metrics, args),
       budgets,
       budgetConfig: config.budgets,
+      verifyOrigin: (request) => origins.check(request) !== 'denied',
+      observe: {
+        operation: (args, result) => metrics.operation('ws', operationNameOf(args), (result as ExecutionResult).errors),
+        refused: (errors) => {
+          metrics.operation('ws', undefined, errors);
+          metrics.errors('ws', errors);
+        },
+      },
     });
-    stopWs = () => ws.dispose();
+    metrics.sources.ws = () => ws.stats();
+    stopWs = (deadline?: number) => ws.dispose(deadline);
 
     apollo = new ApolloServer<GraphQLContext>({
       schema,
       formatError,
       includeStacktraceInErrorResponses: false,
       introspection: true,
+      // main.ts owns SIGINT/SIGTERM and drains in order; Apollo's own
+      // handlers would re-raise the signal after stopping.
+      stopOnTerminationSignals: false,
       plugins: [
         // Agora sets no cache hints; the default cache-control plugin would
         // still wrap every field resolver to compute them.
         ApolloServerPluginCacheControlDisabled(),
-        ApolloServerPluginDrainHttpServer({ httpServer }),
-        ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+        // Production serves no IDE page (and nothing from a CDN).
+        config.nodeEnv === 'production' ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
         budgetPlugin(budgets, config.budgets.maxOperationCost),
         {
           async requestDidStart() {
             return {
               async didEncounterErrors({ errors, contextValue }) {
+                if (errors.some(isInfrastructureError)) {
+                  const cause = errors.find(isInfrastructureError);
+                  logger.warn('service unavailable', { requestId: contextValue?.requestId, error: String(cause?.originalError ?? cause) });
+                }
                 for (const error of errors) {
                   if (isUnexpected(error)) {
                     logger.error('unexpected error', { requestId: contextValue?.requestId, error: String(error.originalError?.stack ?? error) });
                   }
                 }
               },
-              async willSendResponse({ response, contextValue }) {
+              async willSendResponse({ response, contextValue, operationName, operation }) {
+                if (response.body.kind === 'single') {
+                  metrics.operation('http', operation ? operationName : undefined, response.body.singleResult.errors);
+                  metrics.errors('http', response.body.singleResult.errors);
+                }
                 if (!contextValue) return;
                 response.http.headers.set('x-request-id', contextValue.requestId);
+                // PostgreSQL or Redis failed: 503 + Retry-After, so clients and proxies retry.
+                const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+                if (errors?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) {
+                  response.http.status = 503;
+                  response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
+                }
                 if (config.exposeSqlStats && response.body.kind === 'single') {
                   response.body.singleResult.extensions = {
                     ...response.body.singleResult.extensions,
@@ -144,35 +184,67 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     });
     await apollo.start();
 
-    const handleGraphQL = createGraphQLHandler(apollo, async (req: IncomingMessage, sqlStats) =>
-      createContext(appDeps, await appDeps.credentials.resolve(req.headers.authorization), requestInfo(req), sqlStats),
+    const handleGraphQL = createGraphQLHandler(apollo, async (req: IncomingMessage, sqlStats, requestId) =>
+      createContext(appDeps, await appDeps.credentials.resolve(req.headers.authorization), requestInfo(req), sqlStats, requestId),
+      logger,
     );
 
     httpServer.on('request', (req, res) => {
-      const { pathname, search } = new URL(req.url ?? '/', 'http://localhost');
+      // Every response, answered by GraphQL or not, has an id (also in its log lines) and the security headers.
+      const requestId = randomUUID();
+      res.setHeader('x-request-id', requestId);
+      applySecurityHeaders(req, res, config.exposure);
+      withRequestId(requestId, () => route(req, res));
+    });
+
+    function route(req: IncomingMessage, res: import('node:http').ServerResponse): void {
+      let target: URL;
+      try {
+        target = new URL(req.url ?? '/', 'http://localhost');
+      } catch {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'Malformed request target' }));
+        return;
+      }
+      const { pathname, search } = target;
+      metrics.observeResponse(pathname === GRAPHQL_PATH || pathname === '/health' || pathname === '/ready' || pathname === '/metrics' ? pathname : 'other', res);
       if (pathname === GRAPHQL_PATH) {
+        if (handleCors(req, res, origins)) return;
         handleGraphQL(req, res, search).catch((error) => {
-          logger.error('request failed', { error: String(error) });
+          const requestId = String(res.getHeader('x-request-id') ?? '');
+          if (isInfrastructureError(error)) {
+            logger.warn('service unavailable', { requestId, error: String(error) });
+            if (!res.headersSent) res.writeHead(503, { 'content-type': 'application/json', 'retry-after': String(RETRY_AFTER_SECONDS) });
+            res.end(JSON.stringify({ errors: [{ message: SERVICE_UNAVAILABLE_MESSAGE, extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: RETRY_AFTER_SECONDS } }] }));
+            return;
+          }
+          logger.error('request failed', { requestId, error: String(error) });
           if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
         });
       } else if (pathname === '/health') {
-        void health(res);
+        // Liveness: the process answers. Dependencies are /ready's business.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'ok' }));
+      } else if (pathname === '/ready') {
+        void ready(res);
+      } else if (pathname === '/metrics') {
+        serveMetrics(req, res, metrics, config.exposure).catch((error) => {
+          logger.error('metrics failed', { error: String(error) });
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
+        });
       } else {
         res.writeHead(404, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: `Not found. GraphQL is served at ${GRAPHQL_PATH}` }));
       }
-    });
+    }
 
-    async function health(res: import('node:http').ServerResponse): Promise<void> {
-      try {
-        await database!.pool.query('SELECT 1');
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: 'ok', database: 'ok' }));
-      } catch {
-        res.writeHead(503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: 'unavailable', database: 'unreachable' }));
-      }
+    const checkReadiness = readiness({ pool: database.pool, redis: realtime.redis, timeoutMs: config.faults.redisCommandTimeoutMs, logger });
+    async function ready(res: import('node:http').ServerResponse): Promise<void> {
+      const report = await checkReadiness();
+      res.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json', ...(report.status === 'ok' ? {} : { 'retry-after': String(RETRY_AFTER_SECONDS) }) });
+      res.end(JSON.stringify(report));
     }
 
     await realtime.start();
@@ -185,13 +257,46 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     url = `http://${host}:${port}`;
   }
 
-  async function stop(): Promise<void> {
-    await stopWs?.();
-    await apollo?.stop(); // drains the HTTP server too
-    if (httpServer?.listening) await new Promise<void>((resolve) => httpServer!.close(() => resolve()));
-    await realtime?.stop();
-    await database?.close();
-    await embedded?.stop();
+  /**
+   * Drains in order: stop accepting, finish in-flight requests (bodies still
+   * uploading included), close sockets with 1001, flush the outbox, then
+   * close Redis, the pool and embedded PostgreSQL. Past `graceMs`, open
+   * connections are forced closed and the rest still runs.
+   */
+  async function stop(graceMs = config.faults.shutdownGraceMs): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    const step = (msg: string, data?: Record<string, unknown>) => logger.info(`shutdown: ${msg}`, data);
+    if (requests && httpServer) {
+      const inFlight = requests.inFlight;
+      const draining = requests.drain(deadline); // closes the listener synchronously
+      step('stopped accepting connections', { inFlight });
+      const drained = await draining;
+      if (drained) step('in-flight requests finished', { requests: inFlight });
+      else {
+        logger.warn('shutdown: grace period over, closing remaining requests', { remaining: requests.inFlight });
+        httpServer.closeAllConnections();
+      }
+    }
+    await stopWs?.(deadline);
+    if (stopWs) step('sockets closed');
+    await apollo?.stop();
+    if (realtime) {
+      await realtime.stop({ deadline, onStep: step });
+    }
+    if (database) {
+      await database.close();
+      step('database pool closed');
+    }
+    if (embedded) {
+      await embedded.stop();
+      step('embedded PostgreSQL stopped');
+    }
+    stopWs = undefined;
+    apollo = undefined;
+    realtime = undefined;
+    database = undefined;
+    embedded = undefined;
+    requests = undefined;
   }
 
   return {
@@ -208,12 +313,19 @@ function requestInfo(req: IncomingMessage): RequestInfo {
   return { ip: req.socket.remoteAddress ?? null, userAgent: String(req.headers['user-agent'] ?? '') };
 }
 
-/** WebSocket results get the same error shaping as HTTP ones. */
-function formatResult(result: ExecutionResult, logger: Logger): ExecutionResult {
+/** WebSocket results get the same error shaping (and logging, with the operation's request id) as HTTP ones. */
+function formatResult(result: ExecutionResult, logger: Logger, metrics: Metrics, args?: ExecutionArgs): ExecutionResult {
   if (!result.errors?.length) return result;
+  const requestId = (args?.contextValue as GraphQLContext | undefined)?.requestId;
   const errors = result.errors.map((error) => {
-    if (isUnexpected(error)) logger.error('unexpected error', { error: String(error.originalError?.stack ?? error) });
+    if (isUnexpected(error)) logger.error('unexpected error', { requestId, error: String(error.originalError?.stack ?? error) });
+    else if (isInfrastructureError(error)) logger.warn('service unavailable', { transport: 'ws', requestId, error: String(error.originalError ?? error) });
     return formatError(error.toJSON() as GraphQLFormattedError, error);
   });
+  metrics.errors('ws', errors);
   return { ...result, errors } as unknown as ExecutionResult;
+}
+
+function operationNameOf(args: ExecutionArgs): string | null | undefined {
+  return getOperationAST(args.document, args.operationName)?.name?.value ?? null;
 }

@@ -26,7 +26,41 @@ export interface AppConfig {
   exposeSqlStats: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   realtime: RealtimeConfig;
+  faults: FaultConfig;
+  /** What the server exposes beyond GraphQL itself: CORS, security headers, /metrics (README, "Security model"). */
+  exposure: ExposureConfig;
   budgets: BudgetConfig;
+}
+
+export interface ExposureConfig {
+  /** Exact browser origins allowed by CORS and the WebSocket Origin check (CORS_ORIGINS). */
+  corsOrigins: string[];
+  /** Any http://localhost / 127.0.0.1 / [::1] origin is allowed (the default outside production when CORS_ORIGINS is unset). */
+  corsAllowLoopback: boolean;
+  /** How long browsers may cache a preflight answer (CORS_MAX_AGE_SECONDS). */
+  corsMaxAgeSeconds: number;
+  /** TRUST_PROXY=1: X-Forwarded-Proto from the proxy in front is believed (for HSTS). */
+  trustProxy: boolean;
+  /** Strict-Transport-Security max-age on requests that arrived over TLS; 0 sends none (HSTS_MAX_AGE_SECONDS). */
+  hstsMaxAgeSeconds: number;
+  /** /metrics is served (METRICS_ENABLED; on outside production, or whenever METRICS_TOKEN is set). */
+  metricsEnabled: boolean;
+  /** When set, /metrics needs `Authorization: Bearer <token>` (METRICS_TOKEN). */
+  metricsToken: string | null;
+}
+
+/** Behaviour under infrastructure faults and at shutdown (see README, "Faults and shutdown"). */
+export interface FaultConfig {
+  /** SIGTERM/SIGINT: time to drain requests, sockets and the outbox before connections are forced closed (SHUTDOWN_GRACE_MS). */
+  shutdownGraceMs: number;
+  /** A Redis command unanswered this long fails, and the feature gives its degraded answer (REDIS_COMMAND_TIMEOUT_MS). */
+  redisCommandTimeoutMs: number;
+  /** Longest wait for a pooled PostgreSQL connection before SERVICE_UNAVAILABLE (DB_ACQUIRE_TIMEOUT_MS). */
+  dbAcquireTimeoutMs: number;
+  /** Longest a transaction waits to start (queued for a connection) before SERVICE_UNAVAILABLE (DB_TX_MAX_WAIT_MS). */
+  dbTxMaxWaitMs: number;
+  /** Longest a transaction may run before it is rolled back (DB_TX_TIMEOUT_MS). */
+  dbTxTimeoutMs: number;
 }
 
 /**
@@ -218,6 +252,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
       wsMaxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 4_194_304, 1_024, 1_073_741_824),
       subscriptionQueueLimit: integer(env, 'SUBSCRIPTION_QUEUE_LIMIT', 1_000, 1, 1_000_000),
     },
+    faults: {
+      shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+      redisCommandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 1_000, 50, 60_000),
+      dbAcquireTimeoutMs: integer(env, 'DB_ACQUIRE_TIMEOUT_MS', 10_000, 100, 600_000),
+      dbTxMaxWaitMs: integer(env, 'DB_TX_MAX_WAIT_MS', 10_000, 100, 600_000),
+      dbTxTimeoutMs: integer(env, 'DB_TX_TIMEOUT_MS', 15_000, 100, 600_000),
+    },
+    exposure: exposureConfig(env, nodeEnv),
     budgets: {
       maxOperationCost: integer(env, 'MAX_OPERATION_COST', 5_000, 1, 100_000_000),
       points: integer(env, 'RATE_LIMIT_POINTS', 100_000, 0, 1_000_000_000),
@@ -231,5 +273,40 @@ export function loadConfig(env: Env = process.env): AppConfig {
       wsMaxAnonymousSocketsPerAddress: integer(env, 'WS_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS', 64, 0, 1_000_000),
       wsMaxAnonymousSockets: integer(env, 'WS_MAX_ANONYMOUS_SOCKETS', 10_000, 0, 10_000_000),
     },
+  };
+}
+
+/** One browser origin as the Origin header carries it: scheme://host[:port], nothing more. */
+function corsOrigin(entry: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(entry);
+  } catch {
+    parsed = undefined;
+  }
+  if (entry === '*') {
+    throw new ConfigError('CORS_ORIGINS cannot be "*": credentials are allowed, so list each origin exactly (e.g. https://app.example.com)');
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== entry) {
+    const hint = parsed && parsed.origin !== 'null' ? ` (did you mean "${parsed.origin}"?)` : '';
+    throw new ConfigError(`CORS_ORIGINS entries must be origins like https://app.example.com, without path or trailing slash (got "${entry}")${hint}`);
+  }
+  return entry;
+}
+
+function exposureConfig(env: Env, nodeEnv: string): ExposureConfig {
+  const list = env.CORS_ORIGINS?.trim();
+  const corsOrigins = list ? list.split(',').map((entry) => corsOrigin(entry.trim())) : [];
+  const metricsToken = env.METRICS_TOKEN || null;
+  if (metricsToken !== null && metricsToken.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters');
+  const metricsDefault = metricsToken !== null || nodeEnv !== 'production' ? '1' : '0';
+  return {
+    corsOrigins,
+    corsAllowLoopback: !list && nodeEnv !== 'production',
+    corsMaxAgeSeconds: integer(env, 'CORS_MAX_AGE_SECONDS', 600, 0, 86_400),
+    trustProxy: oneOf(env, 'TRUST_PROXY', ['0', '1'], '0') === '1',
+    hstsMaxAgeSeconds: integer(env, 'HSTS_MAX_AGE_SECONDS', 15_552_000, 0, 63_072_000),
+    metricsEnabled: oneOf(env, 'METRICS_ENABLED', ['0', '1'], metricsDefault) === '1',
+    metricsToken,
   };
 }

@@ -17,13 +17,27 @@ try {
 const logger = createLogger(config.logLevel);
 const app = buildApp(config, logger);
 
+// Shutdown owns SIGINT/SIGTERM: the app drains in order (see App.stop), within
+// SHUTDOWN_GRACE_MS; a second signal, or the grace period running out with
+// something still stuck, forces the exit.
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
+  if (stopping) {
+    logger.warn('second signal: exiting now', { signal });
+    process.exit(1);
+  }
   stopping = true;
-  logger.info('shutting down', { signal });
+  logger.info('shutting down', { signal, graceMs: config.faults.shutdownGraceMs });
+  // Connections still open at the deadline are forced closed inside stop();
+  // this backstop covers a close that never returns.
+  const backstop = setTimeout(() => {
+    logger.error('shutdown did not finish in time: exiting now');
+    process.exit(1);
+  }, config.faults.shutdownGraceMs + 5_000);
+  backstop.unref();
   try {
     await app.stop();
+    logger.info('shutdown complete');
     process.exit(0);
   } catch (error) {
     logger.error('shutdown failed', { error: String(error) });

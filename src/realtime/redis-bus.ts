@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.ts';
 import { LocalFanout, MAX_QUEUED_EVENTS, type EventBus } from './event-bus.ts';
-import { connectionName, createRedis } from '../db/redis.ts';
+import { closeRedis, connectionName, createRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../db/redis.ts';
 
 /**
  * The event bus across instances: Redis pub/sub, one publishing and one
@@ -11,9 +11,17 @@ import { connectionName, createRedis } from '../db/redis.ts';
  * tells local subscriptions to resync, and durable ones catch up from
  * PostgreSQL by sequence number.
  */
-export async function createRedisBus(url: string, prefix: string, logger: Logger, maxQueued = MAX_QUEUED_EVENTS): Promise<EventBus> {
-  const pub: Redis = createRedis(url, connectionName(prefix, 'bus-pub'), logger);
-  const sub: Redis = createRedis(url, connectionName(prefix, 'bus-sub'), logger);
+export async function createRedisBus(
+  url: string,
+  prefix: string,
+  logger: Logger,
+  maxQueued = MAX_QUEUED_EVENTS,
+  commandTimeoutMs = DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+): Promise<EventBus> {
+  // Publishing fails fast while Redis is away (the outbox keeps the events
+  // and the dispatcher retries); SUBSCRIBEs wait for the reconnect instead.
+  const pub: Redis = createRedis(url, connectionName(prefix, 'bus-pub'), logger, { commandTimeoutMs });
+  const sub: Redis = createRedis(url, connectionName(prefix, 'bus-sub'), logger, null);
   const channel = (topic: string) => `${prefix}bus:${topic}`;
   const acks = new Map<string, Promise<void>>();
   const fanout = new LocalFanout(
@@ -71,7 +79,7 @@ export async function createRedisBus(url: string, prefix: string, logger: Logger
     async close() {
       closing = true;
       fanout.listeners.clear();
-      await Promise.allSettled([pub.quit(), sub.quit()]);
+      await Promise.all([closeRedis(pub, commandTimeoutMs), closeRedis(sub, commandTimeoutMs)]);
     },
   };
 }

@@ -6,7 +6,7 @@ import { createDispatcher, type Dispatcher } from './dispatcher.ts';
 import { createInMemoryBus, type EventBus } from './event-bus.ts';
 import { createInProcessPresence, createRedisPresence, type PresenceStore } from './presence.ts';
 import type { RealtimeDeps } from './realtime.ts';
-import { connectionName, createRedis } from '../db/redis.ts';
+import { closeRedis, connectionName, createRedis } from '../db/redis.ts';
 import { createRedisBus } from './redis-bus.ts';
 import { createInProcessTypingThrottle, createRedisTypingThrottle, type TypingThrottle } from './typing.ts';
 
@@ -17,7 +17,8 @@ export interface RealtimeRuntime {
   deps: RealtimeDeps;
   /** Publishes events left pending (e.g. by a crash), then keeps polling. */
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /** Flushes the outbox, then closes presence, Redis and the bus; `onStep` logs each stage. */
+  stop(options?: { deadline?: number; onStep?: (msg: string) => void }): Promise<void>;
 }
 
 /**
@@ -33,7 +34,8 @@ export async function startRealtime(config: AppConfig, pool: pg.Pool, logger: Lo
   const closers: (() => Promise<unknown>)[] = [];
   let redis: Redis | null = null;
   if (config.redisUrl) {
-    bus = await createRedisBus(config.redisUrl, config.redisKeyPrefix, logger, rt.subscriptionQueueLimit);
+    const commandTimeoutMs = config.faults.redisCommandTimeoutMs;
+    bus = await createRedisBus(config.redisUrl, config.redisKeyPrefix, logger, rt.subscriptionQueueLimit, commandTimeoutMs);
     presence = await createRedisPresence({
       url: config.redisUrl,
       prefix: config.redisKeyPrefix,
@@ -41,12 +43,14 @@ export async function startRealtime(config: AppConfig, pool: pg.Pool, logger: Lo
       logger,
       heartbeatMs: rt.presenceHeartbeatMs,
       ttlMs: rt.presenceTtlMs,
+      commandTimeoutMs,
     });
-    const commands = createRedis(config.redisUrl, connectionName(config.redisKeyPrefix, 'commands'), logger);
+    // Fail fast: login throttling and typing answer at once while Redis is away.
+    const commands = createRedis(config.redisUrl, connectionName(config.redisKeyPrefix, 'commands'), logger, { commandTimeoutMs });
     await commands.connect();
     typing = createRedisTypingThrottle(commands, config.redisKeyPrefix);
     redis = commands;
-    closers.push(() => commands.quit());
+    closers.push(() => closeRedis(commands, commandTimeoutMs));
   } else {
     bus = createInMemoryBus(rt.subscriptionQueueLimit);
     presence = createInProcessPresence(bus);
@@ -61,11 +65,16 @@ export async function startRealtime(config: AppConfig, pool: pg.Pool, logger: Lo
     async start() {
       await dispatcher?.start();
     },
-    async stop() {
-      await dispatcher?.stop();
+    async stop(options = {}) {
+      const step = options.onStep ?? (() => {});
+      if (dispatcher) {
+        await dispatcher.stop(options.deadline);
+        step('outbox dispatcher flushed');
+      }
       await presence.close().catch((e) => logger.warn('presence close failed', { error: String(e) }));
       for (const close of closers) await close().catch(() => {});
       await bus.close();
+      step(config.redisUrl ? 'redis closed' : 'event bus closed');
     },
   };
 }

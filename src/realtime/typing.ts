@@ -26,12 +26,16 @@ export function createInProcessTypingThrottle(): TypingThrottle {
   };
 }
 
-/** Shared across instances: SET NX PX is the throttle window. */
+/** Shared across instances: SET NX PX is the throttle window. Fails closed (signal dropped) when Redis is away. */
 export function createRedisTypingThrottle(redis: Redis, prefix: string): TypingThrottle {
   return {
     async allow(conversationId, userId) {
-      const ok = await redis.set(`${prefix}typing:${conversationId}:${userId}`, '1', 'PX', TYPING_THROTTLE_MS, 'NX');
-      return ok === 'OK';
+      try {
+        const ok = await redis.set(`${prefix}typing:${conversationId}:${userId}`, '1', 'PX', TYPING_THROTTLE_MS, 'NX');
+        return ok === 'OK';
+      } catch {
+        return false; // Redis unreachable: the typing signal is dropped, never waited for
+      }
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import type { ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { execute, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { BudgetConfig, RealtimeConfig } from '../config.ts';
@@ -7,7 +7,7 @@ import { createContext, type GraphQLContext } from '../context.ts';
 import { createDocumentCache } from '../graphql/document-cache.ts';
 import { formatError } from '../graphql/errors.ts';
 import { prepareWsOperation } from '../graphql/ws-operation.ts';
-import type { Logger } from '../lib/logger.ts';
+import { withRequestId, type Logger } from '../lib/logger.ts';
 import type { AppDeps, RequestInfo, Viewer } from '../services/deps.ts';
 import { CLOSE_CODES } from './close-codes.ts';
 import { CREDENTIALS_REVOKED, recheckViewer, revokes, type CredentialsRevoked } from './revocations.ts';
@@ -70,18 +70,41 @@ export function attachWsServer(options: {
   deps: AppDeps;
   config: RealtimeConfig;
   logger: Logger;
-  formatResult: (result: ExecutionResult) => ExecutionResult;
+  formatResult: (result: ExecutionResult, args?: ExecutionArgs) => ExecutionResult;
+  /** False refuses the upgrade with 403 before the handshake (the CORS origin allow-list). */
+  verifyOrigin?: (request: IncomingMessage) => boolean;
+  /** Told of each operation's outcome: its first result, or the errors that refused it. */
+  observe?: { operation(args: ExecutionArgs, result: unknown): void; refused(errors: readonly GraphQLError[]): void };
   budgets: Budgets;
   budgetConfig: BudgetConfig;
-}): { dispose(): Promise<void> } {
+}): { dispose(deadline?: number): Promise<void>; stats(): { sockets: number; subscriptions: number } } {
   const { deps, config, logger } = options;
-  const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: config.wsMaxPayloadBytes });
+  const wsServer = new WebSocketServer({
+    server: options.httpServer,
+    path: options.path,
+    maxPayload: config.wsMaxPayloadBytes,
+    // Cross-site WebSocket hijacking: a page from another site may not open a socket.
+    verifyClient: (info, done) => done(options.verifyOrigin?.(info.req) ?? true, 403, 'Origin not allowed'),
+  });
+  // Every open graphql-ws connection, for the metrics' socket and subscription counts.
+  const connections = new Set<{ subscriptions: Record<string, unknown> }>();
+  // Subscriptions share one execution per viewer and role: a role change must
+  // not let one socket see what its new role may not.
+  const sharedSubscribe = createSharedSubscribe((context) => {
+    const viewer = (context as GraphQLContext).viewer;
+    return viewer ? `${viewer.id}:${viewer.role}` : '';
+  });
+  // Log lines written while an operation runs carry its request id.
+  const inScope = <T>(args: ExecutionArgs, run: () => T): T => withRequestId((args.contextValue as GraphQLContext).requestId, run);
   const socketsPerUser = new Map<string, number>();
   // Open authenticated sockets, so revoked credentials close theirs at once.
   const authenticated = new Map<WebSocket, SocketState>();
   const documents = createDocumentCache();
   // Anonymous socket caps, per-socket operation rate, cost and point budgets.
   const bounds = createSocketBounds(options.schema, options.budgets, options.budgetConfig);
+  // Queries and mutations executing now: shutdown lets them answer before
+  // closing their sockets.
+  const executing = new Set<Promise<unknown>>();
 
   const close = (socket: WebSocket, code: number, reason: string) => {
     if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason);
@@ -103,6 +126,7 @@ export function attachWsServer(options: {
       schema: options.schema,
       onConnect: async (ctx) => {
         const { socket } = ctx.extra;
+        connections.add(ctx);
         const viewer = await viewerOf(deps, ctx.connectionParams?.authorization);
         if (viewer === undefined) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.viewer = viewer;
@@ -171,11 +195,21 @@ export function attachWsServer(options: {
         const overBudget = await bounds.spend(ctx.extra, id, prepared, { viewerId: ctx.extra.viewer?.id ?? null, address: requestInfo(ctx.extra.request).ip });
         return overBudget ?? prepared;
       },
-      subscribe: createSharedSubscribe((context) => {
-        const viewer = (context as GraphQLContext).viewer;
-        return viewer ? `${viewer.id}:${viewer.role}` : '';
-      }),
-      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON() as GraphQLFormattedError, error)),
+      // Operations still executing at shutdown are tracked so their answers go out before the 1001 close.
+      execute: (args) =>
+        inScope(args, () => {
+          const result = Promise.resolve(execute(args));
+          const tracked = result.catch(() => {});
+          executing.add(tracked);
+          void tracked.finally(() => executing.delete(tracked));
+          return result;
+        }),
+      subscribe: (args) => inScope(args, () => sharedSubscribe(args)),
+      onOperation: (_ctx, _id, _payload, args, result) => void options.observe?.operation(args, result),
+      onError: (_ctx, _id, _payload, errors) => {
+        options.observe?.refused(errors);
+        return errors.map((error) => formatError(error.toJSON() as GraphQLFormattedError, error));
+      },
       context: (ctx, id) => {
         const context = createContext(deps, ctx.extra.viewer ?? null, requestInfo(ctx.extra.request));
         context.connection = { close: (code, reason) => close(ctx.extra.socket, code, reason) };
@@ -186,10 +220,11 @@ export function attachWsServer(options: {
         if (ctx.extra.socket.bufferedAmount > config.wsMaxBufferedBytes) {
           close(ctx.extra.socket, CLOSE_CODES.SEND_BUFFER_OVERFLOW, 'Slow consumer: send buffer overflowed');
         }
-        return bounds.withCost(options.formatResult(result as ExecutionResult), (args.contextValue as GraphQLContext | undefined)?.budget);
+        return bounds.withCost(options.formatResult(result as ExecutionResult, args), (args.contextValue as GraphQLContext | undefined)?.budget);
       },
       onClose: (ctx) => {
         bounds.release(ctx.extra);
+        connections.delete(ctx);
         authenticated.delete(ctx.extra.socket);
         clearTimeout(ctx.extra.expiryTimer);
         clearInterval(ctx.extra.bufferTimer);
@@ -217,7 +252,22 @@ export function attachWsServer(options: {
   })().catch((error) => logger.warn('revocation listener stopped', { error: String(error) }));
 
   return {
-    async dispose() {
+    stats() {
+      let subscriptions = 0;
+      for (const connection of connections) {
+        // graphql-ws keeps a running subscription's iterator here (null while a query executes).
+        for (const id in connection.subscriptions) if (connection.subscriptions[id]) subscriptions += 1;
+      }
+      return { sockets: wsServer.clients.size, subscriptions };
+    },
+    async dispose(deadline = Infinity) {
+      // Answers of operations still executing are sent before the 1001 close
+      // (graphql-ws sends a result right after execute settles, before the next task).
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, Math.min(deadline - Date.now(), MAX_TIMER_MS)))));
+      await Promise.race([Promise.all([...executing]), late]);
+      clearTimeout(timer);
+      await new Promise((resolve) => setImmediate(resolve));
       await revocations.return?.();
       for (const client of wsServer.clients) close(client, CLOSE_CODES.GOING_AWAY, 'Server shutting down');
       await cleanup.dispose();

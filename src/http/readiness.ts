@@ -1,0 +1,73 @@
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { readMigrations } from '../db/migrate.ts';
+import type { Logger } from '../lib/logger.ts';
+
+type Check = 'ok' | 'down' | 'pending' | 'unknown' | 'not configured';
+
+export interface ReadinessReport {
+  status: 'ok' | 'unavailable';
+  /** Each dependency's state; anything but "ok"/"not configured" makes the instance unready. */
+  checks: { database: Check; migrations: Check; redis: Check };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timed out')), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Readiness (GET /ready), separate from liveness (GET /health): the database
+ * answers, every migration this build ships is applied, and Redis answers
+ * when one is configured. A load balancer takes an unready instance out of
+ * rotation; an orchestrator restarts only one that fails liveness.
+ */
+export function readiness(options: { pool: pg.Pool; redis: Redis | null; timeoutMs: number; logger: Logger }) {
+  const { pool, redis, timeoutMs } = options;
+  const shipped = readMigrations().then((all) => all.map((m) => m.name));
+  let migrationsApplied = false; // once true, stays true for this process
+
+  async function database(): Promise<{ database: Check; migrations: Check }> {
+    try {
+      if (migrationsApplied) {
+        await withTimeout(pool.query('SELECT 1'), Math.max(timeoutMs, 2_000));
+        return { database: 'ok', migrations: 'ok' };
+      }
+      const names = await shipped;
+      const { rows } = await withTimeout(
+        pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM "_prisma_migrations"
+           WHERE migration_name = ANY($1::text[]) AND finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+          [names],
+        ),
+        Math.max(timeoutMs, 2_000),
+      );
+      migrationsApplied = rows[0]!.n === names.length;
+      return { database: 'ok', migrations: migrationsApplied ? 'ok' : 'pending' };
+    } catch {
+      return { database: 'down', migrations: migrationsApplied ? 'ok' : 'unknown' };
+    }
+  }
+
+  async function cache(): Promise<Check> {
+    if (!redis) return 'not configured';
+    try {
+      await withTimeout(redis.ping(), timeoutMs);
+      return 'ok';
+    } catch {
+      return 'down';
+    }
+  }
+
+  return async function check(): Promise<ReadinessReport> {
+    const [db, redisState] = await Promise.all([database(), cache()]);
+    const checks = { ...db, redis: redisState };
+    const ok = checks.database === 'ok' && checks.migrations === 'ok' && checks.redis !== 'down';
+    return { status: ok ? 'ok' : 'unavailable', checks };
+  };
+}

@@ -1,0 +1,138 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+/**
+ * Redis and PostgreSQL servers private to one test file, on free ports, so
+ * fault tests can stop and restart them without touching shared services.
+ */
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** Resolves when `child` prints `marker` on stdout; rejects if it exits first. */
+function printed(child: ChildProcess, marker: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes(marker)) {
+        child.stdout!.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before "${marker}": ${out.slice(-500)}`)));
+  });
+}
+
+export const redisServerAvailable = (() => {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+export interface PrivateRedis {
+  url: string;
+  port: number;
+  /** Stops the server (the port stays reserved for `start()`). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, empty. */
+  start(): Promise<void>;
+}
+
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  async function start(): Promise<void> {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await printed(child, 'Ready to accept connections');
+  }
+  async function stop(): Promise<void> {
+    if (!child) return;
+    const c = child;
+    child = undefined;
+    c.kill('SIGKILL');
+    await exited(c);
+  }
+  await start();
+  return { url: `redis://127.0.0.1:${port}`, port, start, stop };
+}
+
+export const PG_BIN = '/usr/lib/postgresql/15/bin';
+export const postgresAvailable = existsSync(path.join(PG_BIN, 'pg_ctl'));
+
+export interface PrivatePostgres {
+  /** Admin URL (database `postgres`). */
+  adminUrl: string;
+  port: number;
+  /** Creates a database and returns its URL. */
+  createDatabase(name: string): Promise<string>;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops the server and deletes its data directory. */
+  destroy(): Promise<void>;
+}
+
+/** PostgreSQL 15 from the Debian binaries, as the `postgres` OS user when run as root. */
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'agora-fault-pg-'));
+  const data = path.join(dir, 'data');
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    chmodSync(dir, 0o755);
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+    chownSync(dir, uid, gid);
+  }
+  const run = (bin: string, args: string[]) => {
+    const argv = [path.join(PG_BIN, bin), ...args];
+    if (asRoot) execFileSync('su', ['postgres', '-c', argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')], { stdio: 'pipe' });
+    else execFileSync(argv[0]!, argv.slice(1), { stdio: 'pipe' });
+  };
+  run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50`;
+  const start = async () => run('pg_ctl', ['-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', 'start']);
+  const stop = async () => run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+  await start();
+  const adminUrl = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+  return {
+    adminUrl,
+    port,
+    async createDatabase(name) {
+      const admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE DATABASE "${name}"`);
+      } finally {
+        await admin.end();
+      }
+      return `postgresql://postgres@127.0.0.1:${port}/${name}`;
+    },
+    start,
+    stop,
+    async destroy() {
+      await stop().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
