@@ -28,6 +28,8 @@ import { createMetrics, serveMetrics, type Metrics } from './observability/metri
 import { startRealtime, type RealtimeRuntime } from './realtime/runtime.ts';
 import { attachWsServer } from './realtime/ws-server.ts';
 import { createMemoryLoginThrottle, createRedisLoginThrottle } from './security/login-throttle.ts';
+import { budgetPlugin } from './security/budget-plugin.ts';
+import { Budgets } from './security/budgets.ts';
 import type { AppDeps, RequestInfo } from './services/deps.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -100,6 +102,8 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     // One rule set for HTTP and WebSocket (README, "Operation limits").
     const operationRules = createOperationRules(config.operationLimits);
     const formatError = createErrorFormatter(operationRules);
+    // Point budgets shared through Redis when there is one (src/security/budgets.ts).
+    const budgets = new Budgets(config.budgets, realtime.redis, config.redisKeyPrefix, logger);
     httpServer = createServer();
     requests = trackRequests(httpServer);
     const origins = createOriginPolicy(config.exposure);
@@ -114,6 +118,8 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       config: config.realtime,
       logger,
       formatResult: (result, args) => formatResult(result, logger, metrics, formatError, args),
+      budgets,
+      budgetConfig: config.budgets,
       verifyOrigin: (request) => origins.check(request) !== 'denied',
       observe: {
         operation: (args, result) => metrics.operation('ws', operationNameOf(args), (result as ExecutionResult).errors),
@@ -147,6 +153,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
         // Production serves no IDE page (and nothing from a CDN).
         config.nodeEnv === 'production' ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
         apolloOperationRules(operationRules),
+        budgetPlugin(budgets, config.budgets.maxOperationCost),
         {
           async requestDidStart() {
             return {

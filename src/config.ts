@@ -30,6 +30,7 @@ export interface AppConfig {
   faults: FaultConfig;
   /** What the server exposes beyond GraphQL itself: CORS, security headers, /metrics (README, "Security model"). */
   exposure: ExposureConfig;
+  budgets: BudgetConfig;
 }
 
 export interface ExposureConfig {
@@ -84,6 +85,32 @@ export interface OperationLimitsConfig {
   introspection: boolean;
   /** "Did you mean …" hints naming schema members in error messages (GRAPHQL_SUGGESTIONS; follows introspection by default). */
   suggestions: boolean;
+}
+
+/**
+ * Static cost limit, point budgets and WebSocket bounds (README, "Security
+ * model", "Cost and budgets"). A budget of 0 points turns that budget off.
+ */
+export interface BudgetConfig {
+  /** Operations whose static cost exceeds this are refused before execution (MAX_OPERATION_COST). */
+  maxOperationCost: number;
+  /** Points each viewer (or anonymous client address) may spend per window (RATE_LIMIT_POINTS; 0 = off). */
+  points: number;
+  windowSeconds: number;
+  /** sendMessage/createPost/createComment calls per viewer per window (RATE_LIMIT_WRITES; 0 = off). */
+  writes: number;
+  writesWindowSeconds: number;
+  /** signUp calls per client address per window (RATE_LIMIT_SIGNUPS; 0 = off). */
+  signUps: number;
+  signUpsWindowSeconds: number;
+  /** A Redis budget check slower than this falls back to local counting (RATE_LIMIT_REDIS_TIMEOUT_MS). */
+  redisTimeoutMs: number;
+  /** Subscribe messages per second on one socket (WS_MAX_OPERATIONS_PER_SECOND; 0 = off). */
+  wsOperationsPerSecond: number;
+  /** Anonymous sockets per client address on this instance (0 = off). */
+  wsMaxAnonymousSocketsPerAddress: number;
+  /** Anonymous sockets on this instance (0 = off). */
+  wsMaxAnonymousSockets: number;
 }
 
 /** Real-time tuning; every value has an environment variable (see README, "Real-time"). */
@@ -258,6 +285,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     exposure: exposureConfig(env, nodeEnv),
     operationLimits: operationLimitsConfig(env, nodeEnv),
+    budgets: {
+      maxOperationCost: integer(env, 'MAX_OPERATION_COST', 5_000, 1, 100_000_000),
+      points: integer(env, 'RATE_LIMIT_POINTS', 100_000, 0, 1_000_000_000),
+      windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+      writes: integer(env, 'RATE_LIMIT_WRITES', 600, 0, 1_000_000),
+      writesWindowSeconds: integer(env, 'RATE_LIMIT_WRITES_WINDOW_SECONDS', 60, 1, 86_400),
+      signUps: integer(env, 'RATE_LIMIT_SIGNUPS', 1_000, 0, 1_000_000),
+      signUpsWindowSeconds: integer(env, 'RATE_LIMIT_SIGNUPS_WINDOW_SECONDS', 3_600, 1, 86_400),
+      redisTimeoutMs: integer(env, 'RATE_LIMIT_REDIS_TIMEOUT_MS', 500, 10, 60_000),
+      wsOperationsPerSecond: integer(env, 'WS_MAX_OPERATIONS_PER_SECOND', 100, 0, 1_000_000),
+      wsMaxAnonymousSocketsPerAddress: integer(env, 'WS_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS', 64, 0, 1_000_000),
+      wsMaxAnonymousSockets: integer(env, 'WS_MAX_ANONYMOUS_SOCKETS', 10_000, 0, 10_000_000),
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import type { EventBus } from './realtime/event-bus.ts';
 import { createLoaders, type Loaders } from './loaders/index.ts';
 import type { AppDeps, RequestInfo, Viewer } from './services/deps.ts';
 import { createServices, type Services } from './services/index.ts';
+import type { OperationBudget } from './security/budgets.ts';
 
 export interface GraphQLContext {
   requestId: string;
@@ -17,6 +18,8 @@ export interface GraphQLContext {
   services: Services;
   /** Set for WebSocket operations: lets a subscription close its socket (slow consumer, 4292). */
   connection?: { close(code: number, reason: string): void };
+  /** What this operation spent from its payer's point budget (src/security/budgets.ts). */
+  budget?: OperationBudget;
   /** Ends every bus subscription this operation made (called when a subscription completes). */
   dispose(): void;
 }

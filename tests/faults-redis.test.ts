@@ -102,12 +102,12 @@ describe.skipIf(!redisServerAvailable)('Redis outage (private redis-server)', ()
     // Presence: unknown, answered as offline, without waiting for Redis.
     const presence = await timed(server.gql(`query ($id: ID!) { node(id: $id) { ... on User { presence { online lastSeenAt } } } }`, { id: bob.id }, alice.token));
     expect(presence.ms).toBeLessThan(2_000);
-    expect(presence.value.body).toEqual({ data: { node: { presence: { online: false, lastSeenAt: null } } } });
+    expect(presence.value.body).toEqual({ data: { node: { presence: { online: false, lastSeenAt: null } } }, extensions: { cost: expect.any(Object) } });
 
     // Typing: the signal is dropped.
     const typing = await timed(server.gql(`mutation ($input: SetTypingInput!) { setTyping(input: $input) { accepted } }`, { input: { conversationId, typing: true } }, alice.token));
     expect(typing.ms).toBeLessThan(2_000);
-    expect(typing.value.body).toEqual({ data: { setTyping: { accepted: false } } });
+    expect(typing.value.body).toEqual({ data: { setTyping: { accepted: false } }, extensions: { cost: expect.any(Object) } });
 
     // logIn answers at once: signed in (local fallback) or a retryable 503, never a hang or a 500.
     const login = await timed(server.gql(LOG_IN, { input: { login: alice.login, password: 'correct horse battery' } }));
@@ -157,7 +157,7 @@ describe.skipIf(!redisServerAvailable)('Redis outage (private redis-server)', ()
 
     await eventually(async () => (await fetch(`${server.url}/ready`)).status === 200, 10_000);
     const typingAgain = await server.gql(`mutation ($input: SetTypingInput!) { setTyping(input: $input) { accepted } }`, { input: { conversationId, typing: true } }, alice.token);
-    expect(typingAgain.body).toEqual({ data: { setTyping: { accepted: true } } });
+    expect(typingAgain.body).toEqual({ data: { setTyping: { accepted: true } }, extensions: { cost: expect.any(Object) } });
     expect(server.logs.filter((l) => l.msg === 'unexpected error')).toEqual([]);
 
     await wsA.dispose();

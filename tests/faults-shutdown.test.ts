@@ -192,9 +192,9 @@ describe('shutdown drains (SIGTERM/SIGINT on the real process)', () => {
     await blocker.end();
     for (const [i, res] of responses.entries()) {
       expect(res.status).toBe(200);
-      expect(JSON.parse(res.body)).toEqual({ data: { sendMessage: { message: { id: expect.any(String), seq: expect.any(Number), body: `in flight ${i}` } } } });
+      expect(JSON.parse(res.body)).toEqual({ data: { sendMessage: { message: { id: expect.any(String), seq: expect.any(Number), body: `in flight ${i}` } } }, extensions: { cost: expect.any(Object) } });
     }
-    expect(await wsMutation.next()).toEqual({ data: { sendMessage: { message: { id: expect.any(String), seq: expect.any(Number), body: 'over the socket' } } } });
+    expect(await wsMutation.next()).toEqual({ data: { sendMessage: { message: { id: expect.any(String), seq: expect.any(Number), body: 'over the socket' } } }, extensions: { cost: expect.any(Object) } });
     expect((await aliceWs.closed).code).toBe(1001);
     expect((await ws.closed).code).toBe(1001);
 
@@ -264,7 +264,7 @@ describe('shutdown drains (SIGTERM/SIGINT on the real process)', () => {
       post.finish();
       const res = await post.response;
       expect(res.status).toBe(200);
-      expect(JSON.parse(res.body)).toEqual({ data: { me: { username: DEMO_LOGIN.username } } });
+      expect(JSON.parse(res.body)).toEqual({ data: { me: { username: DEMO_LOGIN.username } }, extensions: { cost: expect.any(Object) } });
       expect(await server.exit).toEqual({ code: 0, signal: null });
       const order = server.logs.map((l) => l.msg).filter((m) => m.startsWith('shutdown'));
       expect(order.slice(-3)).toEqual(['shutdown: database pool closed', 'shutdown: embedded PostgreSQL stopped', 'shutdown complete']);

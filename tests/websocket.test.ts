@@ -42,11 +42,11 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
 
   it('runs a query as the viewer of connectionParams.authorization', async () => {
     const results = await run(client(`Bearer ${alice.token}`), '{ me { id username email } }');
-    expect(results).toEqual([{ data: { me: { id: alice.id, username: alice.username, email: alice.email } } }]);
+    expect(results).toEqual([{ data: { me: { id: alice.id, username: alice.username, email: alice.email } }, extensions: { cost: expect.objectContaining({ requested: 1 }) } }]);
   });
 
   it('runs anonymously without credentials', async () => {
-    expect(await run(client(), '{ me { id } }')).toEqual([{ data: { me: null } }]);
+    expect(await run(client(), '{ me { id } }')).toEqual([{ data: { me: null }, extensions: { cost: expect.objectContaining({ requested: 1 }) } }]);
   });
 
   it('delivers postPublished for the subscribed author after a createPost over HTTP', async () => {
@@ -123,7 +123,7 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
     expect(http.body.errors![0]!.extensions.code).toBe(code);
     expect(http.body.errors![0]!.extensions.field).toBe(field);
     // The socket survives a bad operation.
-    expect(await run(c, '{ me { id } }')).toEqual([{ data: { me: { id: alice.id } } }]);
+    expect(await run(c, '{ me { id } }')).toEqual([{ data: { me: { id: alice.id } }, extensions: { cost: expect.objectContaining({ requested: 1 }) } }]);
   });
 
   it('holds the HTTP body cap on WebSocket messages too', async () => {

@@ -14,6 +14,12 @@ const config = loadConfig({
   SEED: 'never',
   LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
   HOST: '127.0.0.1',
+  // The bench drives thousands of requests and sockets from one address:
+  // budgets and anonymous socket caps off unless a run sets them.
+  RATE_LIMIT_POINTS: process.env.RATE_LIMIT_POINTS || '0',
+  RATE_LIMIT_WRITES: process.env.RATE_LIMIT_WRITES || '0',
+  WS_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS: process.env.WS_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS || '0',
+  WS_MAX_ANONYMOUS_SOCKETS: process.env.WS_MAX_ANONYMOUS_SOCKETS || '0',
 });
 const app = buildApp(config, createLogger(config.logLevel));
 await app.start();

@@ -1204,6 +1204,8 @@ export type Query = {
   post: Maybe<Post>;
   /** Posts, published ones by default. */
   posts: PostConnection;
+  /** The caller's point budget as of this operation, including what this operation cost. */
+  rateLimit: RateLimit;
   /** How many of the viewer's notifications are unread. Needs a viewer. */
   unreadNotificationCount: Scalars['Int']['output'];
   /** A user by global id or by username (exactly one of the two). */
@@ -1290,6 +1292,24 @@ export type QueryUsersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   last?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<UserOrder>;
+};
+
+/**
+ * The caller's point budget: every operation spends its static cost (see the
+ * README, "Cost and budgets") from the budget of the signed-in user, or of the
+ * client address when anonymous. The same figures come with every response as
+ * `extensions.cost`.
+ */
+export type RateLimit = {
+  __typename?: 'RateLimit';
+  /** Static cost of the current operation, in points (at least 1). */
+  cost: Scalars['Int']['output'];
+  /** Points per window; null when point budgets are off. */
+  limit: Maybe<Scalars['Int']['output']>;
+  /** Points left in the current window after this operation; null when point budgets are off. */
+  remaining: Maybe<Scalars['Int']['output']>;
+  /** When the current window ends and the budget is full again; null when point budgets are off. */
+  resetAt: Maybe<Scalars['DateTime']['output']>;
 };
 
 /** How many users reacted to a post with one kind. */
@@ -1887,6 +1907,7 @@ export type ResolversTypes = {
   PostStatus: PostStatus;
   Presence: ResolverTypeWrapper<PresenceMapperModel>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RateLimit: ResolverTypeWrapper<RateLimit>;
   ReactionCount: ResolverTypeWrapper<ReactionCountMapperModel>;
   ReactionInput: ReactionInput;
   ReactionKind: ReactionKind;
@@ -1997,6 +2018,7 @@ export type ResolversParentTypes = {
   PostPayload: Omit<PostPayload, 'post'> & { post: ResolversParentTypes['Post'] };
   Presence: PresenceMapperModel;
   Query: Record<PropertyKey, never>;
+  RateLimit: RateLimit;
   ReactionCount: ReactionCountMapperModel;
   ReactionInput: ReactionInput;
   ReactionPayload: Omit<ReactionPayload, 'post'> & { post: ResolversParentTypes['Post'] };
@@ -2396,9 +2418,17 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   notifications?: Resolver<ResolversTypes['NotificationConnection'], ParentType, ContextType, Partial<QueryNotificationsArgs>>;
   post?: Resolver<Maybe<ResolversTypes['Post']>, ParentType, ContextType, RequireFields<QueryPostArgs, 'id'>>;
   posts?: Resolver<ResolversTypes['PostConnection'], ParentType, ContextType, Partial<QueryPostsArgs>>;
+  rateLimit?: Resolver<ResolversTypes['RateLimit'], ParentType, ContextType>;
   unreadNotificationCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, Partial<QueryUserArgs>>;
   users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, Partial<QueryUsersArgs>>;
+};
+
+export type RateLimitResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RateLimit'] = ResolversParentTypes['RateLimit']> = {
+  cost?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  limit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  remaining?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  resetAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type ReactionCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ReactionCount'] = ResolversParentTypes['ReactionCount']> = {
@@ -2546,6 +2576,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   PostPayload?: PostPayloadResolvers<ContextType>;
   Presence?: PresenceResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RateLimit?: RateLimitResolvers<ContextType>;
   ReactionCount?: ReactionCountResolvers<ContextType>;
   ReactionPayload?: ReactionPayloadResolvers<ContextType>;
   RevokeApiKeyPayload?: RevokeApiKeyPayloadResolvers<ContextType>;

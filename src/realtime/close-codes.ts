@@ -17,6 +17,12 @@ export const CLOSE_CODES = {
   SUBSCRIPTION_QUEUE_OVERFLOW: 4292,
   /** The socket's send buffer (bufferedAmount) overflowed (slow consumer). */
   SEND_BUFFER_OVERFLOW: 4293,
+  /** Subscribe messages on this socket kept coming at over twice WS_MAX_OPERATIONS_PER_SECOND. */
+  TOO_MANY_OPERATIONS: 4294,
+  /** Too many anonymous sockets from this client address on this instance (WS_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS). */
+  TOO_MANY_ANONYMOUS_SOCKETS: 4295,
+  /** This instance holds its maximum of anonymous sockets (WS_MAX_ANONYMOUS_SOCKETS): 1013 Try Again Later. */
+  ANONYMOUS_CAPACITY: 1013,
   /** ws closes with 1009 when a client message exceeds maxPayload. */
   MESSAGE_TOO_BIG: 1009,
   /** Server shutting down. */

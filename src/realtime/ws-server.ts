@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { execute, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { RealtimeConfig } from '../config.ts';
+import type { BudgetConfig, RealtimeConfig } from '../config.ts';
 import { createContext, type GraphQLContext } from '../context.ts';
 import { createDocumentCache } from '../graphql/document-cache.ts';
 import { formatError } from '../graphql/errors.ts';
@@ -13,6 +13,8 @@ import type { AppDeps, RequestInfo, Viewer } from '../services/deps.ts';
 import { CLOSE_CODES } from './close-codes.ts';
 import { CREDENTIALS_REVOKED, recheckViewer, revokes, type CredentialsRevoked } from './revocations.ts';
 import { createSharedSubscribe } from './shared-subscribe.ts';
+import type { Budgets } from '../security/budgets.ts';
+import { createSocketBounds, type SocketBoundsState } from './socket-bounds.ts';
 
 type SocketState = {
   viewer?: Viewer | null;
@@ -24,7 +26,7 @@ type SocketState = {
   /** Counted in per-user socket limits and presence. */
   registered?: boolean;
   bufferTimer?: NodeJS.Timeout;
-};
+} & SocketBoundsState;
 
 // graphql-ws waits for each send to flush before the next result of the same
 // subscription, so a stalled socket shows up as bytes stuck in its buffer
@@ -57,7 +59,9 @@ function requestInfo(request: IncomingMessage): RequestInfo {
  *   and the pong's payload is `{ reauthenticated: true, expiresAt }`;
  * - limits: sockets per user (4290), subscriptions per socket (4291), client
  *   message size (1009), send buffer (4293); subscriptions close their socket
- *   with 4292 when their event queue overflows;
+ *   with 4292 when their event queue overflows; anonymous sockets per address
+ *   (4295) and per instance (1013), subscribe messages per second (4294), and
+ *   the same cost limit and point budgets as HTTP (src/realtime/socket-bounds.ts);
  * - presence: a user is online on this instance while one of their sockets is open.
  */
 export function attachWsServer(options: {
@@ -73,6 +77,8 @@ export function attachWsServer(options: {
   verifyOrigin?: (request: IncomingMessage) => boolean;
   /** Told of each operation's outcome: its first result, or the errors that refused it. */
   observe?: { operation(args: ExecutionArgs, result: unknown): void; refused(errors: readonly GraphQLError[]): void };
+  budgets: Budgets;
+  budgetConfig: BudgetConfig;
 }): { dispose(deadline?: number): Promise<void>; stats(): { sockets: number; subscriptions: number } } {
   const { deps, config, logger } = options;
   const wsServer = new WebSocketServer({
@@ -96,6 +102,8 @@ export function attachWsServer(options: {
   // Open authenticated sockets, so revoked credentials close theirs at once.
   const authenticated = new Map<WebSocket, SocketState>();
   const documents = createDocumentCache(options.operationRules);
+  // Anonymous socket caps, per-socket operation rate, cost and point budgets.
+  const bounds = createSocketBounds(options.schema, options.budgets, options.budgetConfig);
   // Queries and mutations executing now: shutdown lets them answer before
   // closing their sockets.
   const executing = new Set<Promise<unknown>>();
@@ -126,6 +134,11 @@ export function attachWsServer(options: {
         ctx.extra.viewer = viewer;
         ctx.extra.authorization = ctx.connectionParams?.authorization;
         ctx.extra.expiresAt = viewer?.expiresAt ?? null;
+        const refused = viewer ? null : bounds.admitAnonymous(ctx.extra, requestInfo(ctx.extra.request).ip);
+        if (refused) {
+          close(socket, refused.code, refused.reason);
+          return false;
+        }
         if (viewer) {
           const open = socketsPerUser.get(viewer.id) ?? 0;
           if (open >= config.wsMaxSocketsPerUser) {
@@ -167,16 +180,22 @@ export function attachWsServer(options: {
         echo.reauthenticated = true;
         echo.expiresAt = viewer.expiresAt?.toISOString() ?? null;
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         if (Object.keys(ctx.subscriptions).length >= config.wsMaxSubscriptionsPerSocket) {
           close(ctx.extra.socket, CLOSE_CODES.TOO_MANY_SUBSCRIPTIONS, 'Too many subscriptions on this socket');
           return;
         }
+        const throttled = await bounds.throttle(ctx.extra, (code, reason) => close(ctx.extra.socket, code, reason));
+        if (throttled) return throttled;
         // A revoked credential: the operation gets UNAUTHENTICATED, then the socket closes (4403).
         const refused = await recheckViewer(deps, ctx.extra, () => setImmediate(() => close(ctx.extra.socket, CLOSE_CODES.FORBIDDEN, 'Credentials revoked')));
         if (refused) return refused;
         // Same parse/validation/variable errors (and codes) as on HTTP.
-        return prepareWsOperation(options.schema, payload, documents);
+        const prepared = prepareWsOperation(options.schema, payload, documents);
+        if (Array.isArray(prepared)) return prepared;
+        // Same cost limit and budgets as HTTP (400/429 there, errors here).
+        const overBudget = await bounds.spend(ctx.extra, id, prepared, { viewerId: ctx.extra.viewer?.id ?? null, address: requestInfo(ctx.extra.request).ip });
+        return overBudget ?? prepared;
       },
       // Operations still executing at shutdown are tracked so their answers go out before the 1001 close.
       execute: (args) =>
@@ -193,18 +212,20 @@ export function attachWsServer(options: {
         options.observe?.refused(errors);
         return errors.map((error) => formatError(error.toJSON() as GraphQLFormattedError, error));
       },
-      context: (ctx) => {
+      context: (ctx, id) => {
         const context = createContext(deps, ctx.extra.viewer ?? null, requestInfo(ctx.extra.request));
         context.connection = { close: (code, reason) => close(ctx.extra.socket, code, reason) };
+        context.budget = bounds.takeBudget(ctx.extra, id);
         return context;
       },
       onNext: (ctx, _id, _payload, args, result) => {
         if (ctx.extra.socket.bufferedAmount > config.wsMaxBufferedBytes) {
           close(ctx.extra.socket, CLOSE_CODES.SEND_BUFFER_OVERFLOW, 'Slow consumer: send buffer overflowed');
         }
-        return options.formatResult(result as ExecutionResult, args);
+        return bounds.withCost(options.formatResult(result as ExecutionResult, args), (args.contextValue as GraphQLContext | undefined)?.budget);
       },
       onClose: (ctx) => {
+        bounds.release(ctx.extra);
         connections.delete(ctx);
         authenticated.delete(ctx.extra.socket);
         clearTimeout(ctx.extra.expiryTimer);
