@@ -153,7 +153,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
         // Production serves no IDE page (and nothing from a CDN).
         config.nodeEnv === 'production' ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
         apolloOperationRules(operationRules),
-        budgetPlugin(budgets, config.budgets.maxOperationCost),
+        budgetPlugin(budgets, config.budgets.maxOperationCost, operationRules),
         {
           async requestDidStart() {
             return {

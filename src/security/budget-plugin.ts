@@ -2,6 +2,7 @@ import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { GraphQLContext } from '../context.ts';
 import { checkCost } from '../graphql/cost.ts';
+import { checkBeforeExecution, type OperationRules } from '../graphql/operation-rules.ts';
 import { BudgetExceeded, costExtension, rootFieldNames, type Budgets } from './budgets.ts';
 
 /** The same error with an HTTP status (and headers) for Apollo Server to answer with. */
@@ -16,11 +17,15 @@ function withHttp(error: GraphQLError, status: number, headers?: HeaderMap): Gra
  * (429 RATE_LIMITED with Retry-After). Every response then carries
  * `extensions.cost`. The WebSocket side does the same in src/realtime/ws-server.ts.
  */
-export function budgetPlugin(budgets: Budgets, maxCost: number): ApolloServerPlugin<GraphQLContext> {
+export function budgetPlugin(budgets: Budgets, maxCost: number, rules: OperationRules): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, operationName, request, contextValue }) {
+          // Apollo runs every plugin's hook at once: an operation the shared
+          // rules refuse (bad variables, limits) is answered by their plugin,
+          // and is neither costed (its variables may be anything) nor charged.
+          if (!operation || checkBeforeExecution(rules, { schema, document, operation, variables: request.variables })) return;
           const checked = checkCost(schema, document, operationName, request.variables, maxCost);
           if ('error' in checked) throw withHttp(checked.error, 400);
           try {
