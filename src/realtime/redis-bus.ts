@@ -68,6 +68,10 @@ export async function createRedisBus(url: string, prefix: string, logger: Logger
     subscribed: async (topic) => {
       await acks.get(topic);
     },
+    async whenSubscribed(topic, subscribers) {
+      await fanout.whenPulling(topic, subscribers);
+      await acks.get(topic);
+    },
     async close() {
       closing = true;
       fanout.listeners.clear();

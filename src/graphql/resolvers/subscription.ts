@@ -2,6 +2,7 @@ import type { Post } from '../../db/generated/client.ts';
 import { expectGlobalId } from '../../lib/global-id.ts';
 import { renewContext, type GraphQLContext } from '../../context.ts';
 import { RESYNC } from '../../realtime/event-bus.ts';
+import { postPublishedTopic } from '../../realtime/topics.ts';
 import type { SubscriptionResolvers } from '../resolvers.generated.ts';
 
 /** Ephemeral events: a bus resync has nothing to replay. */
@@ -17,7 +18,7 @@ export const Subscription: SubscriptionResolvers = {
   postPublished: {
     subscribe: (_, { authorId }, { services }) => {
       const id = expectGlobalId(authorId, 'User', 'authorId');
-      return filterResync(services.subscriptions.events<{ postId: string }>(`postPublished:${id}`));
+      return filterResync(services.subscriptions.events<{ postId: string }>(postPublishedTopic(id)));
     },
     // Each event resolves under fresh loaders, so it never sees data cached
     // for an earlier event.
