@@ -1,12 +1,43 @@
 import { expect } from 'vitest';
-import { toGlobalId } from '../../src/lib/global-id.ts';
+import { parseGlobalId, toGlobalId } from '../../src/lib/global-id.ts';
+import { encodeEventCursor, streams, streamTopic } from '../../src/realtime/outbox.ts';
+import { presenceTopic } from '../../src/realtime/presence.ts';
+import { postPublishedTopic } from '../../src/realtime/topics.ts';
+import { typingTopic } from '../../src/realtime/typing.ts';
 import { unique, type GraphQLResponse, type TestServer, type TestUser } from './server.ts';
 
-/** The database id behind a global id (tests arrange and assert rows with it). */
+/**
+ * The one id helper: the database id behind a global id (tests arrange and
+ * assert rows with it). Throws on anything that is not a valid global id.
+ */
 export function rawId(globalId: string): string {
-  const decoded = Buffer.from(globalId, 'base64url').toString('utf8');
-  return decoded.slice(decoded.indexOf(':') + 1);
+  const parsed = parseGlobalId(globalId);
+  if (!parsed) throw new Error(`not a global id: ${globalId}`);
+  return parsed.id;
 }
+
+/** The outbox stream of a conversation, a user or a post, from its global id. */
+export const streamOf = {
+  conversation: (globalId: string) => streams.conversation(rawId(globalId)),
+  user: (globalId: string) => streams.user(rawId(globalId)),
+  post: (globalId: string) => streams.post(rawId(globalId)),
+};
+
+/** Bus topics, named by the server's own functions, from global ids (for `server.whenSubscribed`). */
+export const topics = {
+  /** messageEvents */
+  conversation: (globalId: string) => streamTopic(streamOf.conversation(globalId)),
+  /** conversationEvents and notificationAdded */
+  user: (globalId: string) => streamTopic(streamOf.user(globalId)),
+  /** commentAdded */
+  post: (globalId: string) => streamTopic(streamOf.post(globalId)),
+  typing: (conversationGlobalId: string) => typingTopic(rawId(conversationGlobalId)),
+  presence: (userGlobalId: string) => presenceTopic(rawId(userGlobalId)),
+  postPublished: (authorGlobalId: string) => postPublishedTopic(rawId(authorGlobalId)),
+};
+
+/** A subscription cursor (`after`) at `seq` of a stream. */
+export const eventCursor = encodeEventCursor;
 
 export const userGid = (id: string) => toGlobalId('User', id);
 export const postGid = (id: string) => toGlobalId('Post', id);
