@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createGroup, send } from './helpers/chat.ts';
 import { signUp, startTestServer, type TestServer } from './helpers/server.ts';
-import { rawSocket, sleep } from './helpers/ws.ts';
+import { topics } from './helpers/fixtures.ts';
+import { rawSocket, serverCloses } from './helpers/ws.ts';
 
 // Each event carries ~800 kB (the 4000-character body, 200 times), so a client
 // that stops reading fills the kernel's socket buffers after a few events.
@@ -17,7 +18,7 @@ async function stalledSubscriber(env: Record<string, string>, servers: TestServe
   s.send({ type: 'connection_init', payload: { authorization: `Bearer ${bob.token}` } });
   expect(await s.receive()).toEqual({ type: 'connection_ack' });
   s.send({ id: '1', type: 'subscribe', payload: { query: BIG, variables: { id } } });
-  await sleep(200);
+  await server.whenSubscribed(topics.conversation(id));
   // The client stops reading from its TCP socket.
   (s.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
   return { server, alice, id, s };
@@ -31,8 +32,10 @@ describe('slow consumers are cut off with documented close codes', () => {
 
   it('closes with 4293 when the socket send buffer overflows', async () => {
     const { server, alice, id, s } = await stalledSubscriber({ WS_MAX_BUFFERED_BYTES: '65536' }, servers);
+    const cutOff = serverCloses(4293);
     for (let i = 0; i < 40; i++) await send(server, alice, id, `${BODY}${i}`);
-    await sleep(1_500); // the per-socket buffer check runs every second
+    // The per-socket buffer check (every second) decides while the client is stalled.
+    await cutOff;
     (s.socket as unknown as { _socket: { resume(): void } })._socket.resume();
     expect((await s.closed).code).toBe(4293);
   });

@@ -1,6 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { topics } from './helpers/fixtures.ts';
 import { signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
 
 // Fan-out executes each event once per (document, variables, viewer) and
@@ -44,7 +45,7 @@ describe('postPublished fan-out', () => {
     const anonymous = [subscribe(null, author.id), subscribe(null, author.id), subscribe(null, author.id)];
     const asReader = [subscribe(reader.token, author.id), subscribe(reader.token, author.id)];
     const asAuthor = subscribe(author.token, author.id);
-    await new Promise((r) => setTimeout(r, 300));
+    await server.whenSubscribed(topics.postPublished(author.id), 6);
 
     const created = await server.gql(CREATE, { input: { title: 'Fan-out', body: 'Hello', publish: true } }, author.token);
     expect(created.body.errors).toBeUndefined();

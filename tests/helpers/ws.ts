@@ -157,6 +157,25 @@ export async function rawSocket(httpUrl: string) {
   };
 }
 
+/**
+ * Resolves when the server decides to close a WebSocket with `code`, before
+ * the client can see it (e.g. while the client has stopped reading). Test and
+ * server share the `ws` module, so this observes the server's own call to
+ * `close` (and still makes it); rejects after `timeoutMs` (a failure bound).
+ */
+export function serverCloses(code: number, timeoutMs = 10_000): Promise<void> {
+  const original = WebSocket.prototype.close;
+  let seen!: () => void;
+  const closing = new Promise<void>((resolve) => (seen = resolve));
+  WebSocket.prototype.close = function (this: WebSocket, ...args: Parameters<WebSocket['close']>) {
+    if (args[0] === code) seen();
+    return original.apply(this, args);
+  };
+  return within(closing, timeoutMs, `no close with ${code}`).finally(() => {
+    WebSocket.prototype.close = original;
+  });
+}
+
 /** Until `check` returns truthy (polls), or fails after `timeoutMs`. */
 export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5_000, stepMs = 50): Promise<T> {
   const until = Date.now() + timeoutMs;
