@@ -138,7 +138,8 @@ export function attachWsServer(options: {
         echo.expiresAt = viewer.expiresAt?.toISOString() ?? null;
       },
       onSubscribe: (ctx, _id, payload) => {
-        if (Object.keys(ctx.subscriptions).length >= config.wsMaxSubscriptionsPerSocket) {
+        // graphql-ws has already reserved this operation's id in ctx.subscriptions.
+        if (Object.keys(ctx.subscriptions).length > config.wsMaxSubscriptionsPerSocket) {
           close(ctx.extra.socket, CLOSE_CODES.TOO_MANY_SUBSCRIPTIONS, 'Too many subscriptions on this socket');
           return;
         }
