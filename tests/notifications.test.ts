@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGroup, ok, send } from './helpers/chat.ts';
 import { onlyError, signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
-import { topics } from './helpers/fixtures.ts';
+import { fixtures, topics } from './helpers/fixtures.ts';
 import { wsClient } from './helpers/ws.ts';
 
 const LIST = `{ unreadNotificationCount notifications(first: 20) { totalCount nodes { id kind count read actor { username } post { title } comment { body } conversation { title } message { body } } } }`;
@@ -26,11 +26,11 @@ describe('notifications', () => {
     await ok(server, `mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`, { input: { userId: author.id } }, fan.token);
     // Following again is idempotent: no second notification.
     await ok(server, `mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`, { input: { userId: author.id } }, fan.token);
-    const post = (await ok(server, `mutation { createPost(input: { title: "Mine", body: "B", publish: true }) { post { id } } }`, {}, author.token)).createPost.post.id;
-    const COMMENT = `mutation ($input: CreateCommentInput!) { createComment(input: $input) { comment { id } } }`;
-    const mine = (await ok(server, COMMENT, { input: { postId: post, body: 'my own comment' } }, author.token)).createComment.comment.id;
-    await ok(server, COMMENT, { input: { postId: post, body: 'great post' } }, fan.token);
-    await ok(server, COMMENT, { input: { postId: post, body: 'a reply', parentId: mine } }, other.token);
+    const make = fixtures(server);
+    const post = (await make.post(author, { title: 'Mine' })).id;
+    const mine = (await make.comment(author, post, 'my own comment')).id;
+    await make.comment(fan, post, 'great post');
+    await make.comment(other, post, 'a reply', mine);
     const REACT = `mutation ($input: ReactionInput!) { addReaction(input: $input) { post { id } } }`;
     await ok(server, REACT, { input: { postId: post, kind: 'LIKE' } }, fan.token);
     await ok(server, REACT, { input: { postId: post, kind: 'LOVE' } }, fan.token);

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createGroup, MESSAGE_EVENTS, send } from './helpers/chat.ts';
-import { createTestDatabase, signUp, startTestServer, type TestServer } from './helpers/server.ts';
-import { eventCursor, rawId, streamOf, topics } from './helpers/fixtures.ts';
+import { MESSAGE_EVENTS, send } from './helpers/chat.ts';
+import { createTestDatabase, startTestServer, type TestServer } from './helpers/server.ts';
+import { eventCursor, fixtures, rawId, streamOf, topics } from './helpers/fixtures.ts';
 import { eventually, wsClient } from './helpers/ws.ts';
 
 // Both incarnations of the instance must accept the same tokens.
@@ -16,8 +16,7 @@ describe('transactional outbox', () => {
   it('writes events in the same transaction as the data, and publishes them after commit', async () => {
     const server = await startTestServer();
     servers.push(server);
-    const [alice, bob] = await Promise.all([signUp(server, 'alice'), signUp(server, 'bob')]);
-    const id = await createGroup(server, alice, [bob]);
+    const { alice, bob, id } = await fixtures(server).chat();
     const message = await send(server, alice, id, 'hi');
     const events = await server.db.event.findMany({ where: { stream: streamOf.conversation(id) }, orderBy: { seq: 'asc' } });
     expect(events.map((e) => [e.type, e.seq])).toEqual([['MESSAGE_CREATED', message.seq]]);
@@ -29,8 +28,7 @@ describe('transactional outbox', () => {
     // Instance A commits but never publishes (as if it died right after commit).
     const a = await startTestServer({ OUTBOX_DISPATCH: 'off', JWT_SECRET: SHARED_SECRET }, databaseUrl);
     servers.push(a);
-    const [alice, bob] = await Promise.all([signUp(a, 'alice'), signUp(a, 'bob')]);
-    const id = await createGroup(a, alice, [bob]);
+    const { alice, bob, id } = await fixtures(a).chat();
 
     const first = wsClient(a.url, bob.token);
     first.subscribe(MESSAGE_EVENTS, { conversationId: id, after: null });
@@ -65,8 +63,7 @@ describe('transactional outbox', () => {
   it('a live subscriber repairs a gap from the table when a later event is published first', async () => {
     const server = await startTestServer();
     servers.push(server);
-    const [alice, bob] = await Promise.all([signUp(server, 'alice'), signUp(server, 'bob')]);
-    const id = await createGroup(server, alice, [bob]);
+    const { alice, bob, id } = await fixtures(server).chat();
     const c = wsClient(server.url, bob.token);
     const sub = c.subscribe(MESSAGE_EVENTS, { conversationId: id });
     // Without `after`, the subscription starts at the stream head it reads
@@ -103,8 +100,7 @@ describe('transactional outbox', () => {
   it('refuses to resume from a cursor older than the retention', async () => {
     const server = await startTestServer();
     servers.push(server);
-    const [alice, bob] = await Promise.all([signUp(server, 'alice'), signUp(server, 'bob')]);
-    const id = await createGroup(server, alice, [bob]);
+    const { alice, bob, id } = await fixtures(server).chat();
     const c = wsClient(server.url, bob.token);
     const sub = c.subscribe(MESSAGE_EVENTS, { conversationId: id });
     await server.whenSubscribed(topics.conversation(id));

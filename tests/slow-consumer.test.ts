@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createGroup, send } from './helpers/chat.ts';
-import { signUp, startTestServer, type TestServer } from './helpers/server.ts';
-import { topics } from './helpers/fixtures.ts';
+import { send } from './helpers/chat.ts';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+import { fixtures, topics } from './helpers/fixtures.ts';
 import { rawSocket, serverCloses } from './helpers/ws.ts';
 
 // Each event carries ~800 kB (the 4000-character body, 200 times), so a client
@@ -12,8 +12,7 @@ const BODY = 'x'.repeat(3_990);
 async function stalledSubscriber(env: Record<string, string>, servers: TestServer[]) {
   const server = await startTestServer(env);
   servers.push(server);
-  const [alice, bob] = await Promise.all([signUp(server, 'alice'), signUp(server, 'bob')]);
-  const id = await createGroup(server, alice, [bob]);
+  const { alice, bob, id } = await fixtures(server).chat();
   const s = await rawSocket(server.url);
   s.send({ type: 'connection_init', payload: { authorization: `Bearer ${bob.token}` } });
   expect(await s.receive()).toEqual({ type: 'connection_ack' });

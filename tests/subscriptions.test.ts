@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGroup, MESSAGE_EVENTS, ok, send } from './helpers/chat.ts';
 import { signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
-import { topics } from './helpers/fixtures.ts';
+import { fixtures, topics } from './helpers/fixtures.ts';
 import { eventually, wsClient, type WsClient } from './helpers/ws.ts';
 
 describe('subscriptions over graphql-ws (single instance, in-process bus)', () => {
@@ -137,11 +137,11 @@ describe('subscriptions over graphql-ws (single instance, in-process bus)', () =
   });
 
   it('commentAdded delivers new comments of a post', async () => {
-    const post = await ok(server, `mutation { createPost(input: { title: "T", body: "B", publish: true }) { post { id } } }`, {}, alice.token);
-    const postId = post.createPost.post.id;
+    const make = fixtures(server);
+    const postId = (await make.post(alice, { title: 'T', body: 'B' })).id;
     const sub = client().subscribe(`subscription ($postId: ID!) { commentAdded(postId: $postId) { cursor comment { body author { username } } } }`, { postId });
     await server.whenSubscribed(topics.post(postId));
-    await ok(server, `mutation ($input: CreateCommentInput!) { createComment(input: $input) { comment { id } } }`, { input: { postId, body: 'Nice' } }, bob.token);
+    await make.comment(bob, postId, 'Nice');
     expect((await sub.next()).data!.commentAdded.comment).toEqual({ body: 'Nice', author: { username: bob.username } });
   });
 

@@ -4,7 +4,8 @@ import { encodeEventCursor, streams, streamTopic } from '../../src/realtime/outb
 import { presenceTopic } from '../../src/realtime/presence.ts';
 import { postPublishedTopic } from '../../src/realtime/topics.ts';
 import { typingTopic } from '../../src/realtime/typing.ts';
-import { unique, type GraphQLResponse, type TestServer, type TestUser } from './server.ts';
+import { createGroup, send } from './chat.ts';
+import { signUp, unique, type GraphQLResponse, type TestServer, type TestUser } from './server.ts';
 
 /**
  * The one id helper: the database id behind a global id (tests arrange and
@@ -152,4 +153,31 @@ export async function walk<T>(
   }
   const nodes = direction === 'forward' ? pages.flatMap((p) => p.edges.map((e) => e.node)) : pages.reverse().flatMap((p) => p.edges.map((e) => e.node));
   return { nodes, pages };
+}
+
+const CREATE_COMMENT = `mutation ($input: CreateCommentInput!) { createComment(input: $input) { comment { id body } } }`;
+
+/**
+ * Builds the usual test data over GraphQL, the way clients make it: users,
+ * posts, comments, conversations with members, messages. Each call returns
+ * what the server answered (global ids; `rawId` gives database ids).
+ */
+export function fixtures(server: TestServer) {
+  return {
+    user: (prefix = 'user') => signUp(server, prefix),
+    users: (...prefixes: string[]) => Promise.all(prefixes.map((prefix) => signUp(server, prefix))),
+    post: (author: TestUser, input: Parameters<typeof createPost>[2] = {}) => createPost(server, author, { publish: true, ...input }),
+    async comment(author: TestUser, postId: string, body = 'A comment', parentId?: string): Promise<{ id: string; body: string }> {
+      return ok(await server.gql(CREATE_COMMENT, { input: { postId, body, parentId } }, author.token)).createComment.comment;
+    },
+    /** A group conversation of `owner` and `members`; returns its global id. */
+    conversation: (owner: TestUser, members: TestUser[], title = 'Group') => createGroup(server, owner, members, title),
+    message: (sender: TestUser, conversationId: string, body: string) => send(server, sender, conversationId, body),
+    /** Alice and Bob in a fresh group conversation (the common chat setup). */
+    async chat(title = 'Group') {
+      const [alice, bob] = await Promise.all([signUp(server, 'alice'), signUp(server, 'bob')]);
+      const id = await createGroup(server, alice, [bob], title);
+      return { alice, bob, id };
+    },
+  };
 }
