@@ -72,7 +72,6 @@ export class LocalFanout {
 
   private markPulling(topic: string, listener: Listener): void {
     let set = this.pulling.get(topic);
-    if (set?.has(listener)) return;
     if (!set) this.pulling.set(topic, (set = new Set()));
     set.add(listener);
     for (const waiter of this.pullWaiters) {
@@ -121,7 +120,12 @@ export class LocalFanout {
     }
     this.listeners.get(topic)!.add(listener);
 
-    const pulled = () => this.markPulling(topic, listener);
+    let counted = false;
+    const pulled = () => {
+      if (counted) return;
+      counted = true;
+      this.markPulling(topic, listener);
+    };
     const iterator: AsyncIterableIterator<T | typeof RESYNC> = {
       next() {
         if (!done) pulled();
