@@ -43,6 +43,13 @@ export interface App {
   readonly url: string;
   /** Set after start: whether demo data was seeded, and the database used. */
   readonly info: { seeded: boolean; databaseUrl: string | null; embedded: boolean };
+  /**
+   * Readiness signal (after start): resolves once `subscribers` subscriptions
+   * of a bus topic are in force, so what is published next reaches them
+   * (see EventBus.whenSubscribed). Lets tests and probes wait for a
+   * subscription instead of guessing a delay.
+   */
+  whenSubscribed(topic: string, subscribers?: number): Promise<void>;
 }
 
 /** Wires the whole server from a validated config; nothing connects before start(). */
@@ -318,6 +325,10 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       return url;
     },
     info,
+    whenSubscribed(topic, subscribers) {
+      if (!realtime) return Promise.reject(new Error('whenSubscribed: the app is not started'));
+      return realtime.bus.whenSubscribed(topic, subscribers);
+    },
   };
 }
 

@@ -34,6 +34,7 @@ function trackingBus(bus: EventBus, subscriptions: Set<AsyncIterator<unknown>>):
   return {
     publish: (topic, payload) => bus.publish(topic, payload),
     subscribed: (topic) => bus.subscribed(topic),
+    whenSubscribed: (topic, subscribers) => bus.whenSubscribed(topic, subscribers),
     close: () => bus.close(),
     subscribe<T>(topic: string) {
       const iterator = bus.subscribe<T>(topic);

@@ -6,7 +6,8 @@ import { Kind, OperationTypeNode } from 'graphql';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
-import { eventually, sleep } from './helpers/ws.ts';
+import { topics } from './helpers/fixtures.ts';
+import { eventually } from './helpers/ws.ts';
 
 /** What a browser app does: HTTP for queries and mutations, WebSocket for subscriptions. */
 function apolloFor(server: TestServer, user: TestUser) {
@@ -84,7 +85,7 @@ describe('end-to-end chat with Apollo Client (HttpLink + GraphQLWsLink)', () => 
           return { ...data, conversation: { ...data.conversation, messages: { ...data.conversation.messages, edges } } };
         });
       });
-      await sleep(300);
+      await server.whenSubscribed(topics.conversation(id));
 
       const sent = await a.client.mutate<any>({ mutation: SEND, variables: { input: { conversationId: id, body: 'Hello Bob', idempotencyKey: 'apollo-1' } } });
       await a.client.mutate({ mutation: SEND, variables: { input: { conversationId: id, body: 'Second', idempotencyKey: 'apollo-2' } } });

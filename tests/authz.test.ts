@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commentGid, createPost, expectError, ok, rawId } from './helpers/fixtures.ts';
+import { commentGid, createPost, expectError, ok, postGid, rawId } from './helpers/fixtures.ts';
 import { signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
 
 const SECRET = 'authz-test-secret-0123456789abcdef0123456789';
@@ -214,5 +214,5 @@ describe('authorization', () => {
 });
 
 function fakePostId(): string {
-  return Buffer.from('Post:00000000-0000-4000-8000-000000000000').toString('base64url');
+  return postGid('00000000-0000-4000-8000-000000000000');
 }

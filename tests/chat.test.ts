@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGroup, ok, send } from './helpers/chat.ts';
+import { rawId } from './helpers/fixtures.ts';
 import { onlyError, signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
 
 const DIRECT = `mutation ($input: CreateDirectConversationInput!) { createDirectConversation(input: $input) { conversation { id kind members { user { username } isAdmin } } } }`;
@@ -77,7 +78,7 @@ describe('chat', () => {
     const c = await ok(server, SEND, { input }, alice.token);
     expect(b.sendMessage.message.id).toBe(a.sendMessage.message.id);
     expect(c.sendMessage.message.id).toBe(a.sendMessage.message.id);
-    expect(await server.db.message.count({ where: { conversationId: idOf(id) } })).toBe(1);
+    expect(await server.db.message.count({ where: { conversationId: rawId(id) } })).toBe(1);
 
     const reused = onlyError(await server.gql(SEND, { input: { ...input, body: 'different' } }, alice.token));
     expect(reused.extensions).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', field: 'input.idempotencyKey' });
@@ -173,7 +174,3 @@ describe('chat', () => {
     return page.conversation.messages.nodes[0].id;
   }
 });
-
-function idOf(globalId: string): string {
-  return Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1]!;
-}

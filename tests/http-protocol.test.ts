@@ -141,10 +141,14 @@ describe('GraphQL over HTTP', () => {
     expect(res.status).toBe(405);
   });
 
-  it('refuses bodies over the cap with 413', async () => {
+  it('refuses bodies over the cap (MAX_BODY_BYTES) with 413 BAD_REQUEST and stays healthy', async () => {
     const res = await postJson({ query: '{ me { id } }', variables: { pad: 'x'.repeat(MAX_BODY_BYTES) } });
     expect(res.status).toBe(413);
     onlyCode(res.json, 'BAD_REQUEST');
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    const after = await postJson({ query: '{ me { id } }' });
+    expect(after.status).toBe(200);
+    expect(after.json.data).toEqual({ me: null });
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPost, expectError, ok } from './helpers/fixtures.ts';
+import { commentGid, createPost, expectError, ok, postGid, rawId, userGid } from './helpers/fixtures.ts';
 import { signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
 
 const NODE = `query ($id: ID!) {
@@ -41,9 +41,9 @@ describe('object identification (node, nodes)', () => {
 
   it('answers unknown and garbage ids with null', async () => {
     const unknown = [
-      Buffer.from('User:00000000-0000-4000-8000-000000000000').toString('base64url'),
-      Buffer.from('Post:00000000-0000-4000-8000-000000000000').toString('base64url'),
-      Buffer.from('Comment:00000000-0000-4000-8000-000000000000').toString('base64url'),
+      userGid('00000000-0000-4000-8000-000000000000'),
+      postGid('00000000-0000-4000-8000-000000000000'),
+      commentGid('00000000-0000-4000-8000-000000000000'),
       Buffer.from('Tag:00000000-0000-4000-8000-000000000000').toString('base64url'),
       Buffer.from('User:not-a-uuid').toString('base64url'),
       'garbage',
@@ -72,9 +72,9 @@ describe('object identification (node, nodes)', () => {
 
   it('hides comments of drafts via node', async () => {
     const row = await server.db.comment.create({
-      data: { postId: rawOf(draft.id), authorId: rawOf(alice.id), body: 'on a draft' },
+      data: { postId: rawId(draft.id), authorId: rawId(alice.id), body: 'on a draft' },
     });
-    const id = Buffer.from(`Comment:${row.id}`).toString('base64url');
+    const id = commentGid(row.id);
     expect(ok(await server.gql(NODE, { id }, alice.token)).node).toMatchObject({ __typename: 'Comment', body: 'on a draft' });
     expect(ok(await server.gql(NODE, { id }, bob.token)).node).toBeNull();
     expect(ok(await server.gql(NODE, { id })).node).toBeNull();
@@ -119,8 +119,3 @@ describe('object identification (node, nodes)', () => {
     expectError(await server.gql(`query ($id: ID!) { post(id: $id) { id } }`, { id: 'garbage' }), 'BAD_USER_INPUT', 'id');
   });
 });
-
-function rawOf(globalId: string): string {
-  const decoded = Buffer.from(globalId, 'base64url').toString('utf8');
-  return decoded.slice(decoded.indexOf(':') + 1);
-}

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGroup, ok, send } from './helpers/chat.ts';
 import { onlyError, signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
-import { sleep, wsClient } from './helpers/ws.ts';
+import { fixtures, topics } from './helpers/fixtures.ts';
+import { wsClient } from './helpers/ws.ts';
 
 const LIST = `{ unreadNotificationCount notifications(first: 20) { totalCount nodes { id kind count read actor { username } post { title } comment { body } conversation { title } message { body } } } }`;
 
@@ -20,16 +21,16 @@ describe('notifications', () => {
   it('are created for follows, comments, replies, aggregated reactions, mentions and being added to a conversation', async () => {
     const live = wsClient(server.url, author.token);
     const sub = live.subscribe(`subscription { notificationAdded { cursor notification { kind count } } }`);
-    await sleep(200);
+    await server.whenSubscribed(topics.user(author.id));
 
     await ok(server, `mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`, { input: { userId: author.id } }, fan.token);
     // Following again is idempotent: no second notification.
     await ok(server, `mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`, { input: { userId: author.id } }, fan.token);
-    const post = (await ok(server, `mutation { createPost(input: { title: "Mine", body: "B", publish: true }) { post { id } } }`, {}, author.token)).createPost.post.id;
-    const COMMENT = `mutation ($input: CreateCommentInput!) { createComment(input: $input) { comment { id } } }`;
-    const mine = (await ok(server, COMMENT, { input: { postId: post, body: 'my own comment' } }, author.token)).createComment.comment.id;
-    await ok(server, COMMENT, { input: { postId: post, body: 'great post' } }, fan.token);
-    await ok(server, COMMENT, { input: { postId: post, body: 'a reply', parentId: mine } }, other.token);
+    const make = fixtures(server);
+    const post = (await make.post(author, { title: 'Mine' })).id;
+    const mine = (await make.comment(author, post, 'my own comment')).id;
+    await make.comment(fan, post, 'great post');
+    await make.comment(other, post, 'a reply', mine);
     const REACT = `mutation ($input: ReactionInput!) { addReaction(input: $input) { post { id } } }`;
     await ok(server, REACT, { input: { postId: post, kind: 'LIKE' } }, fan.token);
     await ok(server, REACT, { input: { postId: post, kind: 'LOVE' } }, fan.token);
@@ -53,7 +54,9 @@ describe('notifications', () => {
     const live8 = [];
     for (let i = 0; i < 8; i++) live8.push((await sub.next()).data!.notificationAdded.notification.kind);
     expect(live8.filter((k) => k === 'REACTIONS_ON_POST')).toHaveLength(3);
-    await sub.expectSilence(200);
+    // Exactly eight: the next event is the one a fourth reaction causes (the aggregate at 4).
+    await ok(server, REACT, { input: { postId: post, kind: 'LOVE' } }, other.token);
+    expect((await sub.next()).data!.notificationAdded.notification).toEqual({ kind: 'REACTIONS_ON_POST', count: 4 });
     await live.dispose();
 
     // Read: one, then all; a reaction after reading re-opens the aggregate at 1.

@@ -1,19 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { TokenService } from '../src/auth/tokens.ts';
-import { loadConfig } from '../src/config.ts';
-import { createEventCursors } from '../src/realtime/event-cursors.ts';
-import { createGroup, MESSAGE_EVENTS, send } from './helpers/chat.ts';
-import { createTestDatabase, signUp, startTestServer, type TestServer } from './helpers/server.ts';
-import { eventually, sleep, wsClient } from './helpers/ws.ts';
+import { MESSAGE_EVENTS, send } from './helpers/chat.ts';
+import { createTestDatabase, startTestServer, type TestServer } from './helpers/server.ts';
+import { eventCursor, fixtures, rawId, streamOf, topics } from './helpers/fixtures.ts';
+import { eventually, wsClient } from './helpers/ws.ts';
 
 // Both incarnations of the instance must accept the same tokens.
 const SHARED_SECRET = 'outbox-test-secret-0123456789abcdefghij';
-
-/** A resume cursor signed with the server's own key and code, for a position no event was delivered at. */
-function signedCursor(jwtSecret: string, stream: string, seq: number): string {
-  const tokens = new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET: jwtSecret }).jwt);
-  return createEventCursors(tokens.deriveKey('event-cursor')).encode(stream, seq);
-}
 
 describe('transactional outbox', () => {
   const servers: TestServer[] = [];
@@ -24,11 +16,9 @@ describe('transactional outbox', () => {
   it('writes events in the same transaction as the data, and publishes them after commit', async () => {
     const server = await startTestServer();
     servers.push(server);
-    const [alice, bob] = await Promise.all([signUp(server, 'alice'), signUp(server, 'bob')]);
-    const id = await createGroup(server, alice, [bob]);
+    const { alice, bob, id } = await fixtures(server).chat();
     const message = await send(server, alice, id, 'hi');
-    const uuid = Buffer.from(id, 'base64url').toString('utf8').split(':')[1];
-    const events = await server.db.event.findMany({ where: { stream: `conversation:${uuid}` }, orderBy: { seq: 'asc' } });
+    const events = await server.db.event.findMany({ where: { stream: streamOf.conversation(id) }, orderBy: { seq: 'asc' } });
     expect(events.map((e) => [e.type, e.seq])).toEqual([['MESSAGE_CREATED', message.seq]]);
     await eventually(async () => (await server.db.event.count({ where: { publishedAt: null } })) === 0);
   });
@@ -38,16 +28,14 @@ describe('transactional outbox', () => {
     // Instance A commits but never publishes (as if it died right after commit).
     const a = await startTestServer({ OUTBOX_DISPATCH: 'off', JWT_SECRET: SHARED_SECRET }, databaseUrl);
     servers.push(a);
-    const [alice, bob] = await Promise.all([signUp(a, 'alice'), signUp(a, 'bob')]);
-    const id = await createGroup(a, alice, [bob]);
+    const { alice, bob, id } = await fixtures(a).chat();
 
     const first = wsClient(a.url, bob.token);
-    const sub = first.subscribe(MESSAGE_EVENTS, { conversationId: id, after: null });
-    await sleep(200);
-    // Nothing is published, so nothing arrives.
+    first.subscribe(MESSAGE_EVENTS, { conversationId: id, after: null });
+    await a.whenSubscribed(topics.conversation(id));
+    // Nothing is published (the event stays pending), so nothing arrives.
     const sent = await send(a, alice, id, 'committed, never published');
-    await sub.expectSilence(400);
-    expect(await a.db.event.count({ where: { publishedAt: null } })).toBeGreaterThan(0);
+    expect(await a.db.event.count({ where: { stream: streamOf.conversation(id), seq: sent.seq, publishedAt: null } })).toBe(1);
     await first.dispose();
     await a.stop();
     servers.pop();
@@ -58,70 +46,73 @@ describe('transactional outbox', () => {
     await eventually(async () => (await b.db.event.count({ where: { publishedAt: null } })) === 0);
 
     // The subscriber resumes from the cursor it had before the message (seq of creation, i.e. stream start).
-    const cursor = signedCursor(SHARED_SECRET, `conversation:${Buffer.from(id, 'base64url').toString('utf8').split(':')[1]}`, 0);
+    const cursor = eventCursor(SHARED_SECRET, streamOf.conversation(id), 0);
     const resumed = wsClient(b.url, bob.token);
     const again = resumed.subscribe(MESSAGE_EVENTS, { conversationId: id, after: cursor });
     const event = (await again.next()).data!.messageEvents;
     expect(event.message).toMatchObject({ id: sent.id, body: 'committed, never published' });
-    await again.expectSilence(400);
-    // And live delivery continues after the replayed event.
+    // And live delivery continues after the replayed event, which came once:
+    // the next result is the next message, then a marker proves no duplicate.
     await send(b, alice, id, 'next');
     expect((await again.next()).data!.messageEvents.message.body).toBe('next');
-    await again.expectSilence(300);
+    await send(b, alice, id, 'marker');
+    expect((await again.next()).data!.messageEvents.message.body).toBe('marker');
     await resumed.dispose();
   });
 
   it('a live subscriber repairs a gap from the table when a later event is published first', async () => {
     const server = await startTestServer();
     servers.push(server);
-    const [alice, bob] = await Promise.all([signUp(server, 'alice'), signUp(server, 'bob')]);
-    const id = await createGroup(server, alice, [bob]);
+    const { alice, bob, id } = await fixtures(server).chat();
     const c = wsClient(server.url, bob.token);
     const sub = c.subscribe(MESSAGE_EVENTS, { conversationId: id });
-    await sleep(200);
-    const uuid = Buffer.from(id, 'base64url').toString('utf8').split(':')[1]!;
+    // Without `after`, the subscription starts at the stream head it reads
+    // after subscribing to the bus: only once that read is done may we send.
+    await server.whenSubscribed(topics.conversation(id));
+    const uuid = rawId(id);
+    const first = await send(server, alice, id, 'published normally');
+    const delivered = (await sub.next()).data!.messageEvents.message;
+    expect(delivered).toMatchObject({ id: first.id, seq: first.seq, body: 'published normally' });
     // Hold back the next event by marking it published without publishing it
     // (as if its publisher died after the mark), then send another.
-    const hidden = await send(server, alice, id, 'lost on the bus');
-    const received = [(await sub.next()).data!.messageEvents.message.body];
-    expect(received).toEqual(['lost on the bus']);
     await server.db.$executeRawUnsafe(
       `INSERT INTO "Message" (id, "conversationId", seq, "senderId", body) SELECT gen_random_uuid(), $1::uuid, s."lastSeq" + 1, $2::uuid, 'inserted behind the bus' FROM "EventStream" s WHERE s.stream = $3`,
       uuid,
-      Buffer.from(alice.id, 'base64url').toString('utf8').split(':')[1],
-      `conversation:${uuid}`,
+      rawId(alice.id),
+      streamOf.conversation(id),
     );
     await server.db.$executeRawUnsafe(
       `WITH s AS (UPDATE "EventStream" SET "lastSeq" = "lastSeq" + 1 WHERE stream = $1 RETURNING "lastSeq")
        INSERT INTO "Event" (stream, seq, type, payload, "publishedAt")
        SELECT $1, s."lastSeq", 'MESSAGE_CREATED', jsonb_build_object('messageId', (SELECT id FROM "Message" WHERE "conversationId" = $2::uuid AND seq = s."lastSeq")), now() FROM s`,
-      `conversation:${uuid}`,
+      streamOf.conversation(id),
       uuid,
     );
-    await send(server, alice, id, 'after the gap');
-    expect((await sub.next()).data!.messageEvents.message.body).toBe('inserted behind the bus');
-    expect((await sub.next()).data!.messageEvents.message.body).toBe('after the gap');
-    expect(hidden.body).toBe('lost on the bus');
+    const after = await send(server, alice, id, 'after the gap');
+    expect(after.seq).toBe(first.seq + 2);
+    // Delivered: the held-back event, read from the table, then the live one.
+    const repaired = (await sub.next()).data!.messageEvents.message;
+    expect(repaired).toMatchObject({ seq: first.seq + 1, body: 'inserted behind the bus' });
+    expect((await sub.next()).data!.messageEvents.message).toMatchObject({ id: after.id, seq: after.seq, body: 'after the gap' });
     await c.dispose();
   });
 
   it('refuses to resume from a cursor older than the retention', async () => {
     const server = await startTestServer();
     servers.push(server);
-    const [alice, bob] = await Promise.all([signUp(server, 'alice'), signUp(server, 'bob')]);
-    const id = await createGroup(server, alice, [bob]);
+    const { alice, bob, id } = await fixtures(server).chat();
     const c = wsClient(server.url, bob.token);
     const sub = c.subscribe(MESSAGE_EVENTS, { conversationId: id });
-    await sleep(200);
+    await server.whenSubscribed(topics.conversation(id));
     await send(server, alice, id, 'one');
     const cursor = (await sub.next()).data!.messageEvents.cursor;
     await send(server, alice, id, 'two');
     await send(server, alice, id, 'three');
     await eventually(async () => (await server.db.event.count({ where: { publishedAt: null } })) === 0);
     // What the retention does to old published events.
-    const uuid = Buffer.from(id, 'base64url').toString('utf8').split(':')[1]!;
-    const two = await server.db.event.findFirstOrThrow({ where: { stream: `conversation:${uuid}` }, orderBy: { seq: 'asc' }, skip: 1 });
-    await server.db.event.deleteMany({ where: { stream: `conversation:${uuid}`, seq: { lte: two.seq } } });
+    const stream = streamOf.conversation(id);
+    const two = await server.db.event.findFirstOrThrow({ where: { stream }, orderBy: { seq: 'asc' }, skip: 1 });
+    await server.db.event.deleteMany({ where: { stream, seq: { lte: two.seq } } });
     const resumed = c.subscribe(MESSAGE_EVENTS, { conversationId: id, after: cursor });
     expect((await resumed.next()).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     await c.dispose();

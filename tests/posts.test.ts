@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commentGid, createPost, expectError, insertPosts, insertUser, ok, postGid, rawId } from './helpers/fixtures.ts';
+import { commentGid, createPost, expectError, insertPosts, insertUser, ok, postGid, rawId, userGid } from './helpers/fixtures.ts';
 import { signUp, startTestServer, unique, type TestServer, type TestUser } from './helpers/server.ts';
 
 const POST_FIELDS = `id title body status tags publishedAt createdAt updatedAt author { id }
@@ -286,7 +286,7 @@ describe('posts, comments, reactions and follows', () => {
     it('refuses following yourself (BAD_USER_INPUT) and unknown users (NOT_FOUND)', async () => {
       const me = await signUp(server, 'selfie');
       expectError(await server.gql(FOLLOW, { input: { userId: me.id } }, me.token), 'BAD_USER_INPUT', 'input.userId');
-      const ghost = Buffer.from('User:00000000-0000-4000-8000-000000000000').toString('base64url');
+      const ghost = userGid('00000000-0000-4000-8000-000000000000');
       expectError(await server.gql(FOLLOW, { input: { userId: ghost } }, me.token), 'NOT_FOUND', 'input.userId');
       expect(await server.db.follow.count({ where: { followerId: rawId(me.id) } })).toBe(0);
     });

@@ -1,8 +1,8 @@
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { topics } from './helpers/fixtures.ts';
 import { signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
-import { eventually } from './helpers/ws.ts';
 
 // Fan-out executes each event once per (document, variables, viewer) and
 // shares the result: every subscriber must still get its own correct answer.
@@ -26,9 +26,7 @@ describe('postPublished fan-out', () => {
     await server.stop();
   });
 
-  /** Results are kept in order; `first(title)` resolves with the first one of that post title. */
-  function subscribe(token: string | null, authorId: string) {
-    const received: any[] = [];
+  function subscribe(token: string | null, authorId: string): Promise<any> {
     const client = createClient({
       url: `${server.url.replace(/^http/, 'ws')}/graphql`,
       webSocketImpl: WebSocket,
@@ -36,11 +34,9 @@ describe('postPublished fan-out', () => {
       lazy: false,
     });
     clients.push(client);
-    client.subscribe({ query: SUBSCRIPTION, variables: { authorId } }, { next: ({ data }) => received.push(data), error: (e) => received.push({ error: e }), complete: () => {} });
-    return {
-      received,
-      first: (title: string) => eventually(() => received.find((d) => d?.postPublished?.title === title)),
-    };
+    return new Promise((resolve, reject) => {
+      client.subscribe({ query: SUBSCRIPTION, variables: { authorId } }, { next: ({ data }) => resolve(data), error: reject, complete: () => {} });
+    });
   }
 
   it('delivers to every subscriber, each with its own viewer fields', async () => {
@@ -49,22 +45,15 @@ describe('postPublished fan-out', () => {
     const anonymous = [subscribe(null, author.id), subscribe(null, author.id), subscribe(null, author.id)];
     const asReader = [subscribe(reader.token, author.id), subscribe(reader.token, author.id)];
     const asAuthor = subscribe(author.token, author.id);
-    // Live once a probe post has reached every subscriber (each subscribe is authorized against the database first).
-    const all = [...anonymous, ...asReader, asAuthor];
-    await eventually(async () => {
-      const probe = await server.gql(CREATE, { input: { title: 'probe', body: 'probe', publish: true } }, author.token);
-      expect(probe.body.errors).toBeUndefined();
-      return all.every((s) => s.received.length > 0);
-    }, 10_000, 100);
+    await server.whenSubscribed(topics.postPublished(author.id), 6);
 
     const created = await server.gql(CREATE, { input: { title: 'Fan-out', body: 'Hello', publish: true } }, author.token);
     expect(created.body.errors).toBeUndefined();
     const postId = created.body.data!.createPost.post.id;
 
     const expected = (following: boolean) => ({ postPublished: { id: postId, title: 'Fan-out', author: { username: author.username, viewerIsFollowing: following } } });
-    for (const data of await Promise.all(anonymous.map((s) => s.first('Fan-out')))) expect(data).toEqual(expected(false));
-    for (const data of await Promise.all(asReader.map((s) => s.first('Fan-out')))) expect(data).toEqual(expected(true));
-    expect(await asAuthor.first('Fan-out')).toEqual(expected(false));
-    for (const s of all) expect(s.received.filter((d) => d.error || d.postPublished?.title !== 'probe')).toHaveLength(1);
+    for (const data of await Promise.all(anonymous)) expect(data).toEqual(expected(false));
+    for (const data of await Promise.all(asReader)) expect(data).toEqual(expected(true));
+    expect(await asAuthor).toEqual(expected(false));
   });
 });

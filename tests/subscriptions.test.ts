@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGroup, MESSAGE_EVENTS, ok, send } from './helpers/chat.ts';
 import { signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
-import { eventually, sleep, wsClient, type WsClient } from './helpers/ws.ts';
+import { fixtures, topics } from './helpers/fixtures.ts';
+import { eventually, wsClient, type WsClient } from './helpers/ws.ts';
 
 describe('subscriptions over graphql-ws (single instance, in-process bus)', () => {
   let server: TestServer;
@@ -27,7 +28,7 @@ describe('subscriptions over graphql-ws (single instance, in-process bus)', () =
   it('delivers created, edited and deleted messages live, in order, with cursors', async () => {
     const id = await createGroup(server, alice, [bob]);
     const sub = client(bob.token).subscribe(MESSAGE_EVENTS, { conversationId: id });
-    await sleep(200); // subscribed
+    await server.whenSubscribed(topics.conversation(id));
     const m1 = await send(server, alice, id, 'one');
     const m2 = await send(server, alice, id, 'two');
     await ok(server, `mutation ($input: EditMessageInput!) { editMessage(input: $input) { message { id } } }`, { input: { messageId: m1.id, body: 'one!' } }, alice.token);
@@ -49,7 +50,7 @@ describe('subscriptions over graphql-ws (single instance, in-process bus)', () =
     const id = await createGroup(server, alice, [bob]);
     const first = client(bob.token);
     const sub = first.subscribe(MESSAGE_EVENTS, { conversationId: id });
-    await sleep(200);
+    await server.whenSubscribed(topics.conversation(id));
     await send(server, alice, id, 'a1');
     const seen = (await sub.next()).data!.messageEvents;
     sub.unsubscribe();
@@ -64,7 +65,9 @@ describe('subscriptions over graphql-ws (single instance, in-process bus)', () =
     for (let i = 2; i <= 12; i++) bodies.push((await resumed.next()).data!.messageEvents.message.body);
     await racing;
     expect(bodies).toEqual(Array.from({ length: 11 }, (_, i) => `a${i + 2}`));
-    await resumed.expectSilence(300);
+    // No duplicate follows: the next event is the one sent after all of them.
+    await send(server, alice, id, 'marker');
+    expect((await resumed.next()).data!.messageEvents.message.body).toBe('marker');
   });
 
   it('refuses a bad cursor with BAD_USER_INPUT on `after`', async () => {
@@ -85,7 +88,7 @@ describe('subscriptions over graphql-ws (single instance, in-process bus)', () =
   it('a member removed mid-stream receives nothing after the removal', async () => {
     const id = await createGroup(server, alice, [bob, carol]);
     const sub = client(carol.token).subscribe(MESSAGE_EVENTS, { conversationId: id });
-    await sleep(200);
+    await server.whenSubscribed(topics.conversation(id));
     await send(server, alice, id, 'before');
     expect((await sub.next()).data!.messageEvents.message.body).toBe('before');
     await ok(
@@ -96,8 +99,10 @@ describe('subscriptions over graphql-ws (single instance, in-process bus)', () =
     );
     await send(server, alice, id, 'after');
     await send(server, bob, id, 'after 2');
-    await sub.expectSilence(500);
-    await eventually(() => sub.completed);
+    // The removal ends the subscription; nothing was delivered before the end.
+    await sub.ended();
+    expect(sub.completed).toBe(true);
+    expect(sub.pending).toEqual([]);
   });
 
   it('typing: throttled, shown to the other members only, and expires', async () => {
@@ -105,21 +110,23 @@ describe('subscriptions over graphql-ws (single instance, in-process bus)', () =
     const TYPING = `subscription ($id: ID!) { typing(conversationId: $id) { conversationId typing expiresAt user { username } } }`;
     const bobSees = client(bob.token).subscribe(TYPING, { id });
     const aliceSees = client(alice.token).subscribe(TYPING, { id });
-    await sleep(200);
+    await server.whenSubscribed(topics.typing(id), 2);
     const SET = `mutation ($input: SetTypingInput!) { setTyping(input: $input) { accepted } }`;
     expect((await ok(server, SET, { input: { conversationId: id, typing: true } }, alice.token)).setTyping.accepted).toBe(true);
     expect((await ok(server, SET, { input: { conversationId: id, typing: true } }, alice.token)).setTyping.accepted).toBe(false);
     const on = (await bobSees.next()).data!.typing;
     expect(on).toMatchObject({ conversationId: id, typing: true, user: { username: alice.username } });
     expect(new Date(on.expiresAt).getTime()).toBeGreaterThan(Date.now());
-    await aliceSees.expectSilence(100); // not one's own
     expect((await ok(server, SET, { input: { conversationId: id, typing: false } }, alice.token)).setTyping.accepted).toBe(true);
     expect((await bobSees.next()).data!.typing).toMatchObject({ typing: false, expiresAt: null });
+    // Not one's own: the first signal Alice sees is Bob's, sent after both of hers.
+    expect((await ok(server, SET, { input: { conversationId: id, typing: true } }, bob.token)).setTyping.accepted).toBe(true);
+    expect((await aliceSees.next()).data!.typing).toMatchObject({ typing: true, user: { username: bob.username } });
   });
 
   it('conversationEvents tell a user about added conversations and new messages', async () => {
     const sub = client(carol.token).subscribe(`subscription { conversationEvents { cursor kind conversationId conversation { title unreadCount } } }`);
-    await sleep(200);
+    await server.whenSubscribed(topics.user(carol.id));
     const id = await createGroup(server, alice, [carol], 'Hello Carol');
     const added = (await sub.next()).data!.conversationEvents;
     expect(added).toMatchObject({ kind: 'ADDED', conversationId: id, conversation: { title: 'Hello Carol', unreadCount: 0 } });
@@ -130,11 +137,11 @@ describe('subscriptions over graphql-ws (single instance, in-process bus)', () =
   });
 
   it('commentAdded delivers new comments of a post', async () => {
-    const post = await ok(server, `mutation { createPost(input: { title: "T", body: "B", publish: true }) { post { id } } }`, {}, alice.token);
-    const postId = post.createPost.post.id;
+    const make = fixtures(server);
+    const postId = (await make.post(alice, { title: 'T', body: 'B' })).id;
     const sub = client().subscribe(`subscription ($postId: ID!) { commentAdded(postId: $postId) { cursor comment { body author { username } } } }`, { postId });
-    await sleep(200);
-    await ok(server, `mutation ($input: CreateCommentInput!) { createComment(input: $input) { comment { id } } }`, { input: { postId, body: 'Nice' } }, bob.token);
+    await server.whenSubscribed(topics.post(postId));
+    await make.comment(bob, postId, 'Nice');
     expect((await sub.next()).data!.commentAdded.comment).toEqual({ body: 'Nice', author: { username: bob.username } });
   });
 

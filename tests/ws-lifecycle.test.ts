@@ -2,7 +2,8 @@ import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGroup, MESSAGE_EVENTS, send } from './helpers/chat.ts';
 import { signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
-import { rawSocket, sleep, wsClient } from './helpers/ws.ts';
+import { topics } from './helpers/fixtures.ts';
+import { eventually, rawSocket, wsClient } from './helpers/ws.ts';
 
 const SECRET = 'ws-lifecycle-test-secret-0123456789abcdef';
 
@@ -56,12 +57,16 @@ describe('WebSocket lifecycle: auth, expiry, in-band re-auth and limits', () => 
     const s = await connect(server.url, `Bearer ${token(bob, 2)}`);
     expect(await s.receive()).toEqual({ type: 'connection_ack' });
     s.send({ id: 'm', type: 'subscribe', payload: { query: MESSAGE_EVENTS, variables: { conversationId: id } } });
-    await sleep(300);
+    await server.whenSubscribed(topics.conversation(id));
+    // A control socket with a token issued after the first one, as short-lived:
+    // its 4401 close marks the moment the first token has expired too.
+    const control = await connect(server.url, `Bearer ${token(bob, 2)}`);
+    expect(await control.receive()).toEqual({ type: 'connection_ack' });
     s.send({ type: 'ping', payload: { authorization: `Bearer ${token(bob, 60)}` } });
     const pong = await s.receive();
     expect(pong).toMatchObject({ type: 'pong', payload: { reauthenticated: true } });
     expect(JSON.stringify(pong)).not.toContain('Bearer');
-    await sleep(2_500); // past the first token's expiry
+    expect(await control.closed).toEqual({ code: 4401, reason: 'Access token expired' });
     await send(server, alice, id, 'still here');
     const next = await s.receive();
     expect(next).toMatchObject({ id: 'm', type: 'next', payload: { data: { messageEvents: { message: { body: 'still here' } } } } });
@@ -89,16 +94,30 @@ describe('WebSocket lifecycle: auth, expiry, in-band re-auth and limits', () => 
     }
     const fourth = await connect(server.url, `Bearer ${user.token}`);
     expect((await fourth.closed).code).toBe(4290);
-    open.pop()!.close();
-    await sleep(200);
-    const again = await connect(server.url, `Bearer ${user.token}`);
-    expect(await again.receive()).toEqual({ type: 'connection_ack' });
+    const closing = open.pop()!;
+    closing.close();
+    await closing.closed;
+    // The server counts the socket out when it sees the close: until then a
+    // new one is refused (4290), which is the condition polled here.
+    const again = await eventually(async () => {
+      const candidate = await connect(server.url, `Bearer ${user.token}`);
+      const first = await Promise.race([candidate.receive(10_000).catch(() => ({})), candidate.closed]);
+      return 'type' in first && first.type === 'connection_ack' ? candidate : null;
+    });
 
     const subs = open[0]!;
     const query = `subscription { notificationAdded { cursor } }`;
     subs.send({ id: '1', type: 'subscribe', payload: { query } });
     subs.send({ id: '2', type: 'subscribe', payload: { query } });
-    await sleep(200);
+    await server.whenSubscribed(topics.user(user.id), 2);
+    // Both allowed subscriptions are live on the open socket: each gets the next notification.
+    const follow = await server.gql(`mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`, { input: { userId: user.id } }, bob.token);
+    expect(follow.body.errors).toBeUndefined();
+    const delivered = [await subs.receive(), await subs.receive()];
+    expect(delivered.map((m) => [m.type, m.id]).sort()).toEqual([
+      ['next', '1'],
+      ['next', '2'],
+    ]);
     subs.send({ id: '3', type: 'subscribe', payload: { query } });
     expect((await subs.closed).code).toBe(4291);
 
@@ -111,7 +130,7 @@ describe('WebSocket lifecycle: auth, expiry, in-band re-auth and limits', () => 
   it('works with the graphql-ws client library end to end', async () => {
     const c = wsClient(server.url, alice.token);
     const sub = c.subscribe(`subscription { notificationAdded { notification { kind actor { username } } } }`);
-    await sleep(200);
+    await server.whenSubscribed(topics.user(alice.id));
     await server.gql(`mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`, { input: { userId: alice.id } }, bob.token);
     expect((await sub.next()).data!.notificationAdded.notification).toEqual({ kind: 'NEW_FOLLOWER', actor: { username: bob.username } });
     await c.dispose();

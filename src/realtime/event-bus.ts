@@ -14,6 +14,15 @@ export interface EventBus {
    * between the replay and the live feed.
    */
   subscribed(topic: string): Promise<void>;
+  /**
+   * Readiness signal: resolves once at least `subscribers` subscriptions of
+   * `topic` are in force and waiting for their next event (Redis: the
+   * SUBSCRIBE was acknowledged). A subscription counts from the moment it
+   * first pulls from the bus, so a durable one counts only after its replay
+   * from PostgreSQL: whatever is published after this resolves reaches it.
+   * For tests and readiness checks; the server itself never waits on it.
+   */
+  whenSubscribed(topic: string, subscribers?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,6 +47,9 @@ type Listener = (payload: unknown) => void;
 /** Local fan-out with a bounded queue per subscription; both buses use it. */
 export class LocalFanout {
   readonly listeners = new Map<string, Set<Listener>>();
+  /** Listeners that have pulled at least once (see EventBus.whenSubscribed). */
+  private readonly pulling = new Map<string, Set<Listener>>();
+  private readonly pullWaiters = new Set<{ topic: string; subscribers: number; resolve: () => void }>();
 
   constructor(
     private readonly hooks: { onFirst?: (topic: string) => void; onLast?: (topic: string) => void } = {},
@@ -50,6 +62,24 @@ export class LocalFanout {
 
   resyncAll(): void {
     for (const set of this.listeners.values()) for (const listener of set) listener(RESYNC);
+  }
+
+  /** Resolves once `subscribers` listeners of `topic` have pulled (the local half of whenSubscribed). */
+  whenPulling(topic: string, subscribers = 1): Promise<void> {
+    if ((this.pulling.get(topic)?.size ?? 0) >= subscribers) return Promise.resolve();
+    return new Promise((resolve) => this.pullWaiters.add({ topic, subscribers, resolve }));
+  }
+
+  private markPulling(topic: string, listener: Listener): void {
+    let set = this.pulling.get(topic);
+    if (!set) this.pulling.set(topic, (set = new Set()));
+    set.add(listener);
+    for (const waiter of this.pullWaiters) {
+      if (waiter.topic === topic && set.size >= waiter.subscribers) {
+        this.pullWaiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
   }
 
   subscribe<T>(topic: string): AsyncIterableIterator<T | typeof RESYNC> {
@@ -76,6 +106,9 @@ export class LocalFanout {
       done = true;
       const set = this.listeners.get(topic);
       set?.delete(listener);
+      const pulling = this.pulling.get(topic);
+      pulling?.delete(listener);
+      if (pulling?.size === 0) this.pulling.delete(topic);
       if (set?.size === 0) {
         this.listeners.delete(topic);
         this.hooks.onLast?.(topic);
@@ -87,8 +120,15 @@ export class LocalFanout {
     }
     this.listeners.get(topic)!.add(listener);
 
+    let counted = false;
+    const pulled = () => {
+      if (counted) return;
+      counted = true;
+      this.markPulling(topic, listener);
+    };
     const iterator: AsyncIterableIterator<T | typeof RESYNC> = {
       next() {
+        if (!done) pulled();
         if (queue.length > 0) return Promise.resolve({ value: queue.shift() as T, done: false });
         if (failed) return Promise.reject(failed);
         if (done) return Promise.resolve({ value: undefined, done: true });
@@ -115,6 +155,7 @@ export function createInMemoryBus(maxQueued = MAX_QUEUED_EVENTS): EventBus {
     publish: (topic, payload) => fanout.deliver(topic, payload),
     subscribe: <T>(topic: string) => fanout.subscribe<T>(topic),
     subscribed: async () => {},
+    whenSubscribed: (topic, subscribers) => fanout.whenPulling(topic, subscribers),
     async close() {
       fanout.listeners.clear();
     },

@@ -76,6 +76,10 @@ export async function createRedisBus(
     subscribed: async (topic) => {
       await acks.get(topic);
     },
+    async whenSubscribed(topic, subscribers) {
+      await fanout.whenPulling(topic, subscribers);
+      await acks.get(topic);
+    },
     async close() {
       closing = true;
       fanout.listeners.clear();

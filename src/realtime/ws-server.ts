@@ -181,7 +181,8 @@ export function attachWsServer(options: {
         echo.expiresAt = viewer.expiresAt?.toISOString() ?? null;
       },
       onSubscribe: async (ctx, id, payload) => {
-        if (Object.keys(ctx.subscriptions).length >= config.wsMaxSubscriptionsPerSocket) {
+        // graphql-ws has already reserved this operation's id in ctx.subscriptions.
+        if (Object.keys(ctx.subscriptions).length > config.wsMaxSubscriptionsPerSocket) {
           close(ctx.extra.socket, CLOSE_CODES.TOO_MANY_SUBSCRIPTIONS, 'Too many subscriptions on this socket');
           return;
         }
@@ -242,6 +243,7 @@ export function attachWsServer(options: {
     },
     wsServer,
   );
+  logSocketErrors(wsServer, logger);
 
   const revocations = deps.bus.subscribe<CredentialsRevoked>(CREDENTIALS_REVOKED);
   void (async () => {
@@ -276,4 +278,22 @@ export function attachWsServer(options: {
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
   };
+}
+
+/**
+ * graphql-ws prints every socket 'error' with console.error, past the
+ * logger and LOG_LEVEL. On a server socket ws emits 'error' only for a
+ * client's protocol violation (e.g. a message over maxPayload), and has
+ * already closed that socket with the matching code (1009): a client's
+ * mistake, logged through the logger like other refusals. Registered after
+ * useServer, so it replaces the listener graphql-ws has just added.
+ */
+function logSocketErrors(wsServer: WebSocketServer, logger: Logger): void {
+  wsServer.on('connection', (socket) => {
+    socket.removeAllListeners('error');
+    socket.on('error', (error: Error & { code?: string }) => {
+      logger.warn('websocket protocol error', { error: error.message, code: error.code });
+      if (socket.readyState === socket.OPEN) socket.close(1011, 'Internal server error');
+    });
+  });
 }

@@ -1,3 +1,4 @@
+import { postPublishedTopic } from '../realtime/topics.ts';
 import { badInput } from '../lib/errors.ts';
 import { expectGlobalId } from '../lib/global-id.ts';
 import { AsyncQueue } from '../realtime/async-queue.ts';
@@ -134,7 +135,7 @@ export function createLiveService(
     /** Posts an author publishes, each only if the subscriber may see it (a hidden post republished is not announced to others). */
     async postPublished(authorGlobalId: string): Promise<AsyncGenerator<PublishedPost>> {
       const authorId = expectGlobalId(authorGlobalId, 'User', 'authorId');
-      const live = bus.subscribe<PublishedPost>(`postPublished:${authorId}`);
+      const live = bus.subscribe<PublishedPost>(postPublishedTopic(authorId));
       return (async function* () {
         try {
           for await (const event of live) {

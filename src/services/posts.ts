@@ -17,6 +17,7 @@ import type { RequestScope } from './deps.ts';
 import { postVisibleSql, visiblePostById } from './visibility.ts';
 import { hasRole } from '../auth/viewer.ts';
 import { requireViewer } from './viewer.ts';
+import { postPublishedTopic } from '../realtime/topics.ts';
 
 export interface PostListOptions extends PageArgs {
   filter?: { authorId?: string | null; tag?: string | null; status?: PostStatus | null; search?: string | null } | null;
@@ -82,7 +83,7 @@ export function createPostService(scope: RequestScope) {
     if (after.status === 'PUBLISHED' && before?.status !== 'PUBLISHED') {
       // The committed row travels with the event, so a fan-out to N
       // subscribers does not cost N reads of the same post.
-      bus.publish(`postPublished:${after.authorId}`, { postId: after.id, post: after });
+      bus.publish(postPublishedTopic(after.authorId), { postId: after.id, post: after });
     }
   }
 

@@ -1,11 +1,49 @@
 import { expect } from 'vitest';
-import { toGlobalId } from '../../src/lib/global-id.ts';
-import { unique, type GraphQLResponse, type TestServer, type TestUser } from './server.ts';
+import { parseGlobalId, toGlobalId } from '../../src/lib/global-id.ts';
+import { TokenService } from '../../src/auth/tokens.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createEventCursors } from '../../src/realtime/event-cursors.ts';
+import { streams, streamTopic } from '../../src/realtime/outbox.ts';
+import { presenceTopic } from '../../src/realtime/presence.ts';
+import { postPublishedTopic } from '../../src/realtime/topics.ts';
+import { typingTopic } from '../../src/realtime/typing.ts';
+import { createGroup, send } from './chat.ts';
+import { signUp, unique, type GraphQLResponse, type TestServer, type TestUser } from './server.ts';
 
-/** The database id behind a global id (tests arrange and assert rows with it). */
+/**
+ * The one id helper: the database id behind a global id (tests arrange and
+ * assert rows with it). Throws on anything that is not a valid global id.
+ */
 export function rawId(globalId: string): string {
-  const decoded = Buffer.from(globalId, 'base64url').toString('utf8');
-  return decoded.slice(decoded.indexOf(':') + 1);
+  const parsed = parseGlobalId(globalId);
+  if (!parsed) throw new Error(`not a global id: ${globalId}`);
+  return parsed.id;
+}
+
+/** The outbox stream of a conversation, a user or a post, from its global id. */
+export const streamOf = {
+  conversation: (globalId: string) => streams.conversation(rawId(globalId)),
+  user: (globalId: string) => streams.user(rawId(globalId)),
+  post: (globalId: string) => streams.post(rawId(globalId)),
+};
+
+/** Bus topics, named by the server's own functions, from global ids (for `server.whenSubscribed`). */
+export const topics = {
+  /** messageEvents */
+  conversation: (globalId: string) => streamTopic(streamOf.conversation(globalId)),
+  /** conversationEvents and notificationAdded */
+  user: (globalId: string) => streamTopic(streamOf.user(globalId)),
+  /** commentAdded */
+  post: (globalId: string) => streamTopic(streamOf.post(globalId)),
+  typing: (conversationGlobalId: string) => typingTopic(rawId(conversationGlobalId)),
+  presence: (userGlobalId: string) => presenceTopic(rawId(userGlobalId)),
+  postPublished: (authorGlobalId: string) => postPublishedTopic(rawId(authorGlobalId)),
+};
+
+/** A resume cursor for `stream` at `seq`, signed as a server with this JWT secret signs it (src/realtime/event-cursors.ts). */
+export function eventCursor(jwtSecret: string, stream: string, seq: number): string {
+  const tokens = new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET: jwtSecret }).jwt);
+  return createEventCursors(tokens.deriveKey('event-cursor')).encode(stream, seq);
 }
 
 export const userGid = (id: string) => toGlobalId('User', id);
@@ -121,4 +159,31 @@ export async function walk<T>(
   }
   const nodes = direction === 'forward' ? pages.flatMap((p) => p.edges.map((e) => e.node)) : pages.reverse().flatMap((p) => p.edges.map((e) => e.node));
   return { nodes, pages };
+}
+
+const CREATE_COMMENT = `mutation ($input: CreateCommentInput!) { createComment(input: $input) { comment { id body } } }`;
+
+/**
+ * Builds the usual test data over GraphQL, the way clients make it: users,
+ * posts, comments, conversations with members, messages. Each call returns
+ * what the server answered (global ids; `rawId` gives database ids).
+ */
+export function fixtures(server: TestServer) {
+  return {
+    user: (prefix = 'user') => signUp(server, prefix),
+    users: (...prefixes: string[]) => Promise.all(prefixes.map((prefix) => signUp(server, prefix))),
+    post: (author: TestUser, input: Parameters<typeof createPost>[2] = {}) => createPost(server, author, { publish: true, ...input }),
+    async comment(author: TestUser, postId: string, body = 'A comment', parentId?: string): Promise<{ id: string; body: string }> {
+      return ok(await server.gql(CREATE_COMMENT, { input: { postId, body, parentId } }, author.token)).createComment.comment;
+    },
+    /** A group conversation of `owner` and `members`; returns its global id. */
+    conversation: (owner: TestUser, members: TestUser[], title = 'Group') => createGroup(server, owner, members, title),
+    message: (sender: TestUser, conversationId: string, body: string) => send(server, sender, conversationId, body),
+    /** Alice and Bob in a fresh group conversation (the common chat setup). */
+    async chat(title = 'Group') {
+      const [alice, bob] = await Promise.all([signUp(server, 'alice'), signUp(server, 'bob')]);
+      const id = await createGroup(server, alice, [bob], title);
+      return { alice, bob, id };
+    },
+  };
 }

@@ -20,7 +20,23 @@ export interface TestServer {
   db: Database['prisma'];
   databaseUrl: string;
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>>;
+  /**
+   * Resolves once `subscribers` subscriptions of the bus `topic` are in force
+   * (App.whenSubscribed): what is published after this reaches them. Topic
+   * names come from `topics` in ./fixtures.ts. Rejects after `timeoutMs`
+   * (a failure bound, never a delay).
+   */
+  whenSubscribed(topic: string, subscribers?: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Rejects with `message` if `promise` has not settled within `ms` (failure bound only). */
+export function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} (not within ${ms} ms)`)), ms);
+  });
+  return Promise.race([promise, bound]).finally(() => clearTimeout(timer));
 }
 
 /** A fresh database cloned from the migrated template. */
@@ -59,6 +75,9 @@ export async function startTestServer(env: Record<string, string> = {}, database
       });
       return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse<any>['body'] };
     },
+    whenSubscribed(topic, subscribers = 1, timeoutMs = 10_000) {
+      return within(app.whenSubscribed(topic, subscribers), timeoutMs, `${subscribers} subscription(s) of ${topic}`);
+    },
     async stop() {
       await database.close();
       await app.stop();
@@ -95,8 +114,8 @@ export async function signUp(server: TestServer, prefix = 'user'): Promise<TestU
 
 /** Asserts the response carries exactly one error and returns it. */
 export function onlyError(res: GraphQLResponse) {
-  if (!res.body.errors || res.body.errors.length === 0) {
-    throw new Error(`expected an error, got ${JSON.stringify(res.body)}`);
+  if (res.body.errors?.length !== 1) {
+    throw new Error(`expected exactly one error, got ${JSON.stringify(res.body)}`);
   }
   return res.body.errors[0]!;
 }

@@ -1,5 +1,6 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { within } from './server.ts';
 
 export interface Received<T = any> {
   data?: T;
@@ -10,8 +11,14 @@ export interface Received<T = any> {
 export interface Subscription<T = any> {
   /** Next result (data or errors); rejects after `timeoutMs`. */
   next(timeoutMs?: number): Promise<Received<T>>;
-  /** Resolves when nothing arrives within `ms` (asserts silence). */
+  /**
+   * @deprecated Waits on time. Prove silence by ordering instead: after the
+   * action that must deliver nothing, cause an event that must be delivered
+   * on the same subscription and assert it is the next result.
+   */
   expectSilence(ms: number): Promise<void>;
+  /** Resolves when the server ends the subscription (complete or error); rejects after `timeoutMs`. */
+  ended(timeoutMs?: number): Promise<void>;
   /** Everything received so far and not yet pulled. */
   readonly pending: Received<T>[];
   readonly completed: boolean;
@@ -48,6 +55,8 @@ export function wsClient(httpUrl: string, token?: string, extra: Record<string, 
       let waiter: ((r: Received<T>) => void) | null = null;
       let completed = false;
       let error: unknown;
+      let markEnded!: () => void;
+      const ended = new Promise<void>((resolve) => (markEnded = resolve));
       const push = (r: Received<T>) => {
         if (waiter) {
           const w = waiter;
@@ -63,8 +72,12 @@ export function wsClient(httpUrl: string, token?: string, extra: Record<string, 
             error = e;
             // graphql-ws reports subscribe-time GraphQL errors as an array of errors
             if (Array.isArray(e)) push({ errors: e as any });
+            markEnded();
           },
-          complete: () => (completed = true),
+          complete: () => {
+            completed = true;
+            markEnded();
+          },
         },
       );
       return {
@@ -88,6 +101,9 @@ export function wsClient(httpUrl: string, token?: string, extra: Record<string, 
               resolve(r);
             };
           });
+        },
+        ended(timeoutMs = 5_000) {
+          return within(ended, timeoutMs, 'subscription did not end');
         },
         async expectSilence(ms: number) {
           await new Promise((r) => setTimeout(r, ms));
@@ -141,14 +157,33 @@ export async function rawSocket(httpUrl: string) {
   };
 }
 
+/**
+ * Resolves when the server decides to close a WebSocket with `code`, before
+ * the client can see it (e.g. while the client has stopped reading). Test and
+ * server share the `ws` module, so this observes the server's own call to
+ * `close` (and still makes it); rejects after `timeoutMs` (a failure bound).
+ */
+export function serverCloses(code: number, timeoutMs = 10_000): Promise<void> {
+  const original = WebSocket.prototype.close;
+  let seen!: () => void;
+  const closing = new Promise<void>((resolve) => (seen = resolve));
+  WebSocket.prototype.close = function (this: WebSocket, ...args: Parameters<WebSocket['close']>) {
+    if (args[0] === code) seen();
+    return original.apply(this, args);
+  };
+  return within(closing, timeoutMs, `no close with ${code}`).finally(() => {
+    WebSocket.prototype.close = original;
+  });
+}
+
 /** Until `check` returns truthy (polls), or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5_000, stepMs = 50): Promise<T> {
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5_000, stepMs = 50): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value) return value;
+      if (value) return value as NonNullable<T>;
     } catch (error) {
       last = error;
     }
@@ -157,4 +192,8 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5_0
   }
 }
 
+/**
+ * Kept for code that needs a pause for its own sake. Never use it to wait for
+ * the server: wait on an event (`server.whenSubscribed`, a close, a result).
+ */
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
