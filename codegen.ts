@@ -13,7 +13,7 @@ const config: CodegenConfig = {
       ],
       config: {
         useTypeImports: true,
-        contextType: '../context.ts#GraphQLContext',
+        contextType: '../server/context.ts#GraphQLContext',
         // GraphQL types resolve from these shapes (mostly Prisma models), so
         // every relation field needs an explicit resolver.
         mapperTypeSuffix: 'Model',

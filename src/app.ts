@@ -9,28 +9,28 @@ import { CredentialResolver } from './auth/credentials.ts';
 import { OidcVerifier } from './auth/oidc.ts';
 import { TokenService } from './auth/tokens.ts';
 import type { AppConfig } from './config.ts';
-import { createContext, type GraphQLContext } from './context.ts';
+import { createContext, type GraphQLContext } from './server/context.ts';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
 import { createDatabase, type Database } from './db/prisma.ts';
 import { seedDemoData } from './db/seed.ts';
-import { createErrorFormatter, isUnexpected } from './graphql/errors.ts';
-import { apolloOperationRules, createOperationRules } from './graphql/operation-rules.ts';
+import { createErrorFormatter, isUnexpected } from './server/error-shaping.ts';
+import { apolloOperationRules, createOperationRules } from './server/operation-rules.ts';
 import { buildSchema } from './graphql/schema.ts';
-import { createOriginPolicy, handleCors } from './http/cors.ts';
-import { createGraphQLHandler } from './http/graphql-handler.ts';
-import { applySecurityHeaders } from './http/security-headers.ts';
-import { trackRequests, type RequestTracker } from './http/request-tracker.ts';
-import { readiness } from './http/readiness.ts';
+import { createOriginPolicy, handleCors } from './server/cors.ts';
+import { createGraphQLHandler } from './server/http-handler.ts';
+import { applySecurityHeaders } from './server/security-headers.ts';
+import { trackRequests, type RequestTracker } from './server/request-tracker.ts';
+import { readiness } from './server/readiness.ts';
 import { isInfrastructureError, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE } from './lib/infra-errors.ts';
 import { createLogger, withRequestId, type Logger } from './lib/logger.ts';
-import { createMetrics, serveMetrics, type Metrics } from './observability/metrics.ts';
-import { startRealtime, type RealtimeRuntime } from './realtime/runtime.ts';
-import { attachWsServer } from './realtime/ws-server.ts';
-import { createMemoryLoginThrottle, createRedisLoginThrottle } from './security/login-throttle.ts';
-import { budgetPlugin } from './security/budget-plugin.ts';
-import { Budgets } from './security/budgets.ts';
-import type { AppDeps, RequestInfo } from './services/deps.ts';
+import { createMetrics, serveMetrics, type Metrics } from './server/metrics.ts';
+import { startRealtime, type RealtimeRuntime } from './events/runtime.ts';
+import { attachWsServer } from './server/ws-server.ts';
+import { createMemoryLoginThrottle, createRedisLoginThrottle } from './auth/login-throttle.ts';
+import { budgetPlugin } from './server/budget-plugin.ts';
+import { Budgets } from './server/budgets.ts';
+import type { AppDeps, RequestInfo } from './modules/scope.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -109,14 +109,14 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     // One rule set for HTTP and WebSocket (README, "Operation limits").
     const operationRules = createOperationRules(config.operationLimits);
     const formatError = createErrorFormatter(operationRules);
-    // Point budgets shared through Redis when there is one (src/security/budgets.ts).
+    // Point budgets shared through Redis when there is one (src/server/budgets.ts).
     const budgets = new Budgets(config.budgets, realtime.redis, config.redisKeyPrefix, logger);
     httpServer = createServer();
     requests = trackRequests(httpServer);
     const origins = createOriginPolicy(config.exposure);
     const metrics = createMetrics({ pool: database.pool, redis: realtime.redis }, logger);
 
-    // WebSocket: graphql-ws on the same port and path (src/realtime/ws-server.ts).
+    // WebSocket: graphql-ws on the same port and path (src/server/ws-server.ts).
     const ws = attachWsServer({
       httpServer,
       path: GRAPHQL_PATH,

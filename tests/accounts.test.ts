@@ -1,4 +1,4 @@
-import { MAX_BODY_BYTES } from '../src/http/graphql-handler.ts';
+import { MAX_BODY_BYTES } from '../src/server/http-handler.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError, ok } from './helpers/fixtures.ts';
 import { signUp, startTestServer, unique, type GraphQLResponse, type TestServer } from './helpers/server.ts';

@@ -1,4 +1,4 @@
-import { MAX_BODY_BYTES } from '../src/http/graphql-handler.ts';
+import { MAX_BODY_BYTES } from '../src/server/http-handler.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unique, startTestServer, type TestServer } from './helpers/server.ts';
 

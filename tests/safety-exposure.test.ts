@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { buildApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger, withRequestId } from '../src/lib/logger.ts';
-import { HTML_CSP, JSON_CSP } from '../src/http/security-headers.ts';
+import { HTML_CSP, JSON_CSP } from '../src/server/security-headers.ts';
 import pg from 'pg';
 import { createTestDatabase, signUp, startTestServer, unique, type TestServer, type TestUser } from './helpers/server.ts';
 

@@ -4,8 +4,8 @@ import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { createDocumentCache } from '../src/graphql/document-cache.ts';
-import { createOperationRules } from '../src/graphql/operation-rules.ts';
+import { createDocumentCache } from '../src/server/document-cache.ts';
+import { createOperationRules } from '../src/server/operation-rules.ts';
 import { buildSchema } from '../src/graphql/schema.ts';
 import { signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
 

@@ -1,7 +1,7 @@
 import { getDirective, MapperKind, mapSchema } from '@graphql-tools/utils';
 import { defaultFieldResolver, type GraphQLFieldConfig, type GraphQLSchema } from 'graphql';
 import type { ApiScope, Role } from '../db/generated/client.ts';
-import type { GraphQLContext } from '../context.ts';
+import type { GraphQLContext } from '../server/context.ts';
 import { AppError, forbidden, unauthenticated } from '../lib/errors.ts';
 import { hasRole } from './viewer.ts';
 

@@ -13,7 +13,7 @@ import type {
   User,
 } from '../db/generated/client.ts';
 import type { Connection } from '../lib/pagination.ts';
-import type { AuthResult } from '../services/sessions.ts';
+import type { AuthResult } from '../modules/sessions/service.ts';
 
 export type UserMapper = User;
 export type PostMapper = Post;

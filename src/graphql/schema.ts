@@ -3,7 +3,7 @@ import path from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { applyAuthDirectives } from '../auth/directives.ts';
-import { rejectNulInArguments } from '../security/input-guard.ts';
+import { rejectNulInArguments } from './input-guard.ts';
 import { resolvers } from './resolvers/index.ts';
 
 export const SCHEMA_PATH = path.resolve(import.meta.dirname, '../../schema.graphql');

@@ -2,11 +2,11 @@ import { expect } from 'vitest';
 import { parseGlobalId, toGlobalId } from '../../src/lib/global-id.ts';
 import { TokenService } from '../../src/auth/tokens.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createEventCursors } from '../../src/realtime/event-cursors.ts';
-import { streams, streamTopic } from '../../src/realtime/outbox.ts';
-import { presenceTopic } from '../../src/realtime/presence.ts';
-import { postPublishedTopic } from '../../src/realtime/topics.ts';
-import { typingTopic } from '../../src/realtime/typing.ts';
+import { createEventCursors } from '../../src/events/event-cursors.ts';
+import { streams, streamTopic } from '../../src/events/outbox.ts';
+import { presenceTopic } from '../../src/events/presence-store.ts';
+import { postPublishedTopic } from '../../src/events/topics.ts';
+import { typingTopic } from '../../src/events/typing-throttle.ts';
 import { createGroup, send } from './chat.ts';
 import { signUp, unique, type GraphQLResponse, type TestServer, type TestUser } from './server.ts';
 
@@ -40,7 +40,7 @@ export const topics = {
   postPublished: (authorGlobalId: string) => postPublishedTopic(rawId(authorGlobalId)),
 };
 
-/** A resume cursor for `stream` at `seq`, signed as a server with this JWT secret signs it (src/realtime/event-cursors.ts). */
+/** A resume cursor for `stream` at `seq`, signed as a server with this JWT secret signs it (src/events/event-cursors.ts). */
 export function eventCursor(jwtSecret: string, stream: string, seq: number): string {
   const tokens = new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET: jwtSecret }).jwt);
   return createEventCursors(tokens.deriveKey('event-cursor')).encode(stream, seq);

@@ -5,7 +5,7 @@ import { nodeTypeResolvers } from './node-types.ts';
 import { Query } from './query.ts';
 import { rateLimitQuery } from './rate-limit.ts';
 import { DateTime } from './scalars.ts';
-import { realtimeMutation, realtimeQuery, realtimeSubscription, realtimeTypeResolvers } from './realtime.ts';
+import { realtimeMutation, realtimeQuery, realtimeSubscription, realtimeTypeResolvers } from '../../modules/chat/resolvers.ts';
 import { Subscription } from './subscription.ts';
 
 export const resolvers: Resolvers = {

@@ -1,6 +1,6 @@
-import type { GraphQLContext } from '../../context.ts';
+import type { GraphQLContext } from '../../server/context.ts';
 import { toGlobalId } from '../../lib/global-id.ts';
-import type { AuthResult } from '../../services/sessions.ts';
+import type { AuthResult } from '../../modules/sessions/service.ts';
 import type { MutationResolvers } from '../resolvers.generated.ts';
 
 export const Mutation: MutationResolvers = {

@@ -1,7 +1,7 @@
 import { hasRole } from '../../auth/viewer.ts';
-import type { GraphQLContext } from '../../context.ts';
+import type { GraphQLContext } from '../../server/context.ts';
 import { toGlobalId, type NodeType } from '../../lib/global-id.ts';
-import { visibleCommentById } from '../../services/visibility.ts';
+import { visibleCommentById } from '../../modules/posts/policy.ts';
 import type { Resolvers } from '../resolvers.generated.ts';
 
 export const nodeTypeResolvers: Resolvers = {

@@ -1,7 +1,7 @@
 import type { QueryResolvers } from '../resolvers.generated.ts';
 
 export const rateLimitQuery: Pick<QueryResolvers, 'rateLimit'> = {
-  // The budget was spent before execution (HTTP: src/security/budget-plugin.ts,
-  // WebSocket: src/realtime/ws-server.ts); this reports it.
+  // The budget was spent before execution (HTTP: src/server/budget-plugin.ts,
+  // WebSocket: src/server/ws-server.ts); this reports it.
   rateLimit: (_, __, { budget }) => budget ?? { cost: 1, limit: null, remaining: null, resetAt: null },
 };

@@ -1,10 +1,10 @@
 import type { Post } from '../../db/generated/client.ts';
-import { renewContext, type GraphQLContext } from '../../context.ts';
+import { renewContext, type GraphQLContext } from '../../server/context.ts';
 import type { SubscriptionResolvers } from '../resolvers.generated.ts';
 
 export const Subscription: SubscriptionResolvers = {
   postPublished: {
-    // Only posts the subscriber may see (services/live.ts).
+    // Only posts the subscriber may see (modules/chat/live-service.ts).
     subscribe: (_, { authorId }, { services }) => services.live.postPublished(authorId),
     // Each event resolves under fresh loaders, so it never sees data cached
     // for an earlier event.

@@ -1,0 +1,52 @@
+import type { Prisma, Role, User } from '../../db/generated/client.ts';
+import { expectGlobalId } from '../../lib/global-id.ts';
+import { keysetWhere, parsePageArgs, readDirection, toConnection, type Connection, type PageArgs } from '../../lib/pagination.ts';
+import { sorts } from '../../lib/sorts.ts';
+import { assertExactlyOne } from './service.ts';
+import type { RequestScope } from '../scope.ts';
+
+export interface UserListOptions extends PageArgs {
+  filter?: { search?: string | null; role?: Role | null } | null;
+  orderBy?: { field: 'CREATED_AT' | 'USERNAME'; direction: 'ASC' | 'DESC' } | null;
+}
+
+export function createUserService(scope: RequestScope) {
+  const { db, loaders, viewer } = scope;
+  return {
+    me(): Promise<User | null> {
+      return viewer ? loaders.user.load(viewer.id) : Promise.resolve(null);
+    },
+
+    async find(args: { id?: string | null; username?: string | null }): Promise<User | null> {
+      assertExactlyOne({ id: args.id, username: args.username });
+      if (args.id != null) return loaders.user.load(expectGlobalId(args.id, 'User', 'id'));
+      const user = await db.user.findUnique({ where: { username: args.username!.trim().toLowerCase() } });
+      if (user) loaders.user.prime(user.id, user);
+      return user;
+    },
+
+    async list(options: UserListOptions): Promise<Connection<User>> {
+      const direction = options.orderBy?.direction === 'ASC' ? 'asc' : 'desc';
+      const byUsername = options.orderBy?.field === 'USERNAME';
+      const sort = byUsername ? sorts.usersByUsername(direction) : sorts.usersByCreatedAt(direction);
+      const sortField = byUsername ? 'username' : 'createdAt';
+      const page = parsePageArgs(options, sort);
+      // Prisma's `contains` is a LIKE: escape its wildcards so they match literally.
+      const search = options.filter?.search?.trim().replace(/[\\%_]/g, '\\$&');
+      const where: Prisma.UserWhereInput = {
+        ...(options.filter?.role ? { role: options.filter.role } : {}),
+        ...(search
+          ? { OR: [{ username: { contains: search, mode: 'insensitive' } }, { name: { contains: search, mode: 'insensitive' } }] }
+          : {}),
+      };
+      const read = readDirection(sort, page);
+      const rows = await db.user.findMany({
+        where: { AND: [where, keysetWhere(sortField, 'id', page.cursor, read)] },
+        orderBy: [{ [sortField]: read }, { id: read }],
+        take: page.limit + 1,
+      });
+      for (const user of rows) loaders.user.prime(user.id, user);
+      return toConnection(rows, page, sort, (u) => ({ key: u[sortField], id: u.id }), () => db.user.count({ where }));
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { hasRole } from '../../auth/viewer.ts';
+import type { ApiKey, AuditEvent, Comment, Conversation, Message, Notification, Post, Session, User } from '../../db/generated/client.ts';
+import { ValidationError } from '../../lib/errors.ts';
+import { parseGlobalId, type NodeType } from '../../lib/global-id.ts';
+import type { createChatService } from '../chat/service.ts';
+import type { createCommentService } from '../posts/comment-service.ts';
+import type { RequestScope } from '../scope.ts';
+import type { createNotificationService } from '../notifications/service.ts';
+import type { createPostService } from '../posts/service.ts';
+
+type Typed<T, N extends NodeType> = T & { __typename: N };
+export type NodeValue =
+  | Typed<User, 'User'>
+  | Typed<Post, 'Post'>
+  | Typed<Comment, 'Comment'>
+  | Typed<Session, 'Session'>
+  | Typed<ApiKey, 'ApiKey'>
+  | Typed<AuditEvent, 'AuditEvent'>
+  | Typed<Conversation, 'Conversation'>
+  | Typed<Message, 'Message'>
+  | Typed<Notification, 'Notification'>;
+
+export const MAX_NODES = 100;
+
+/**
+ * Relay object identification: a global id to the object, if the viewer may
+ * see it. Objects the viewer may not see are null, exactly like missing ones.
+ */
+export function createNodeService(
+  scope: RequestScope,
+  posts: ReturnType<typeof createPostService>,
+  comments: ReturnType<typeof createCommentService>,
+  chat: ReturnType<typeof createChatService>,
+  notifications: ReturnType<typeof createNotificationService>,
+) {
+  const { loaders, db, viewer } = scope;
+  const ownerOrAdmin = (userId: string) => viewer !== null && (viewer.id === userId || hasRole(viewer, 'ADMIN'));
+  const typed = <T, N extends NodeType>(value: T | null, __typename: N) => (value ? { ...value, __typename } : null);
+
+  async function node(globalId: string): Promise<NodeValue | null> {
+    const parsed = parseGlobalId(globalId);
+    if (!parsed) return null;
+    switch (parsed.type) {
+      case 'User':
+        return typed(await loaders.user.load(parsed.id), 'User');
+      case 'Post':
+        return typed(await posts.byId(globalId), 'Post');
+      case 'Comment':
+        return typed(await comments.byId(globalId), 'Comment');
+      case 'Session': {
+        const session = await db.session.findUnique({ where: { id: parsed.id } });
+        return typed(session && ownerOrAdmin(session.userId) ? session : null, 'Session');
+      }
+      case 'ApiKey': {
+        const key = await db.apiKey.findUnique({ where: { id: parsed.id } });
+        return typed(key && ownerOrAdmin(key.userId) ? key : null, 'ApiKey');
+      }
+      case 'AuditEvent': {
+        if (!hasRole(viewer, 'ADMIN')) return null;
+        return typed(await db.auditEvent.findUnique({ where: { id: parsed.id } }), 'AuditEvent');
+      }
+      case 'Conversation':
+        return typed(await chat.byId(globalId), 'Conversation');
+      case 'Message':
+        return typed(await chat.messageById(globalId), 'Message');
+      case 'Notification':
+        return typed(await notifications.byId(globalId), 'Notification');
+    }
+  }
+
+  return {
+    node,
+    nodes(ids: readonly string[]): Promise<(NodeValue | null)[]> {
+      if (ids.length > MAX_NODES) throw new ValidationError([{ field: 'ids', message: `At most ${MAX_NODES} ids` }]);
+      return Promise.all(ids.map(node));
+    },
+  };
+}

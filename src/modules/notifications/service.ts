@@ -1,0 +1,112 @@
+import type { Notification, NotificationKind } from '../../db/generated/client.ts';
+import { notFound } from '../../lib/errors.ts';
+import { expectGlobalId } from '../../lib/global-id.ts';
+import { keysetWhere, parsePageArgs, readDirection, toConnection, type Connection, type PageArgs } from '../../lib/pagination.ts';
+import { sorts } from '../../lib/sorts.ts';
+import { streams, type Outbox, type Tx } from '../../events/outbox.ts';
+import type { RequestScope } from '../scope.ts';
+import { requireViewer } from '../../auth/guards.ts';
+
+export interface NewNotification {
+  recipientId: string;
+  kind: NotificationKind;
+  actorId: string;
+  postId?: string;
+  commentId?: string;
+  conversationId?: string;
+  messageId?: string;
+}
+
+/** Event type on `user:<id>` streams for `notificationAdded`. */
+export const NOTIFICATION_EVENT = 'NOTIFICATION';
+
+/**
+ * Creates a notification inside the caller's transaction and queues its
+ * event; nobody is notified of their own actions.
+ */
+export async function notify(tx: Tx, outbox: Outbox, n: NewNotification): Promise<void> {
+  if (n.recipientId === n.actorId) return;
+  const created = await tx.notification.create({
+    data: {
+      recipientId: n.recipientId,
+      kind: n.kind,
+      actorId: n.actorId,
+      postId: n.postId,
+      commentId: n.commentId,
+      conversationId: n.conversationId,
+      messageId: n.messageId,
+    },
+    select: { id: true },
+  });
+  outbox.emit(streams.user(n.recipientId), NOTIFICATION_EVENT, { notificationId: created.id });
+}
+
+/**
+ * Reactions aggregate: one notification per post, counting reactions since
+ * the author last read it. A reaction after it was read re-opens it at 1.
+ */
+export async function notifyReaction(tx: Tx, outbox: Outbox, n: { recipientId: string; actorId: string; postId: string }): Promise<void> {
+  if (n.recipientId === n.actorId) return;
+  const [row] = await tx.$queryRaw<{ id: string }[]>`
+    INSERT INTO "Notification" ("recipientId", kind, "actorId", "postId", "groupKey")
+    VALUES (${n.recipientId}::uuid, 'REACTIONS_ON_POST', ${n.actorId}::uuid, ${n.postId}::uuid, ${`reactions:${n.postId}`})
+    ON CONFLICT ("recipientId", "groupKey") DO UPDATE SET
+      count = CASE WHEN "Notification"."readAt" IS NULL THEN "Notification".count + 1 ELSE 1 END,
+      "actorId" = EXCLUDED."actorId", "readAt" = NULL, "updatedAt" = now()
+    RETURNING id`;
+  outbox.emit(streams.user(n.recipientId), NOTIFICATION_EVENT, { notificationId: row!.id });
+}
+
+export function createNotificationService(scope: RequestScope) {
+  const { db, loaders } = scope;
+
+  async function own(globalId: string, field: string): Promise<Notification> {
+    const me = requireViewer(scope);
+    const notification = await loaders.notification.load(expectGlobalId(globalId, 'Notification', field));
+    if (!notification || notification.recipientId !== me.id) throw notFound('Notification', field);
+    return notification;
+  }
+
+  return {
+    async byId(globalId: string): Promise<Notification | null> {
+      if (!scope.viewer) return null;
+      const notification = await loaders.notification.load(expectGlobalId(globalId, 'Notification', 'id'));
+      return notification?.recipientId === scope.viewer.id ? notification : null;
+    },
+
+    async list(args: PageArgs): Promise<Connection<Notification>> {
+      const me = requireViewer(scope);
+      const page = parsePageArgs(args, sorts.notifications);
+      const read = readDirection(sorts.notifications, page);
+      const rows = await db.notification.findMany({
+        where: { AND: [{ recipientId: me.id }, keysetWhere('updatedAt', 'id', page.cursor, read)] },
+        orderBy: [{ updatedAt: read }, { id: read }],
+        take: page.limit + 1,
+      });
+      for (const n of rows) loaders.notification.prime(n.id, n);
+      return toConnection(rows, page, sorts.notifications, (n) => ({ key: n.updatedAt, id: n.id }), () =>
+        db.notification.count({ where: { recipientId: me.id } }),
+      );
+    },
+
+    unreadCount(): Promise<number> {
+      const me = requireViewer(scope);
+      return db.notification.count({ where: { recipientId: me.id, readAt: null } });
+    },
+
+    async markRead(globalId: string): Promise<Notification> {
+      const notification = await own(globalId, 'input.id');
+      if (notification.readAt) return notification;
+      return db.notification.update({ where: { id: notification.id }, data: { readAt: new Date() } });
+    },
+
+    async markAllRead(upTo?: Date | null): Promise<number> {
+      const me = requireViewer(scope);
+      await db.notification.updateMany({
+        where: { recipientId: me.id, readAt: null, ...(upTo ? { updatedAt: { lte: upTo } } : {}) },
+        data: { readAt: new Date() },
+      });
+      return db.notification.count({ where: { recipientId: me.id, readAt: null } });
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { hasRole, type Viewer } from '../../auth/viewer.ts';
+import { Prisma, type Comment, type Post } from '../../db/generated/client.ts';
+import type { Db } from '../../db/prisma.ts';
+
+// Who sees what. One rule, in JS for loaded rows and in SQL for lists, so
+// node(id), nested fields, lists and search all agree:
+// - drafts: their author and admins;
+// - hidden (by a moderator): their author, moderators and admins.
+
+export function canSeePost(viewer: Viewer | null, post: Pick<Post, 'status' | 'authorId' | 'hiddenAt'>): boolean {
+  const own = viewer?.id === post.authorId;
+  if (post.status === 'DRAFT' && !own && !hasRole(viewer, 'ADMIN')) return false;
+  if (post.hiddenAt && !own && !hasRole(viewer, 'MODERATOR')) return false;
+  return true;
+}
+
+export function canSeeComment(viewer: Viewer | null, comment: Pick<Comment, 'authorId' | 'hiddenAt'>): boolean {
+  return !comment.hiddenAt || viewer?.id === comment.authorId || hasRole(viewer, 'MODERATOR');
+}
+
+const NOBODY = '00000000-0000-0000-0000-000000000000';
+
+/** SQL twin of canSeePost for a "Post" aliased `p`. */
+export function postVisibleSql(viewer: Viewer | null): Prisma.Sql {
+  if (hasRole(viewer, 'ADMIN')) return Prisma.sql`TRUE`;
+  const me = viewer?.id ?? NOBODY;
+  const hidden = hasRole(viewer, 'MODERATOR') ? Prisma.sql`TRUE` : Prisma.sql`(p."hiddenAt" IS NULL OR p."authorId" = ${me}::uuid)`;
+  return Prisma.sql`((p.status <> 'DRAFT' OR p."authorId" = ${me}::uuid) AND ${hidden})`;
+}
+
+/** SQL twin of canSeeComment for a "Comment" aliased `c`. */
+export function commentVisibleSql(viewer: Viewer | null): Prisma.Sql {
+  if (hasRole(viewer, 'MODERATOR')) return Prisma.sql`TRUE`;
+  return Prisma.sql`(c."hiddenAt" IS NULL OR c."authorId" = ${viewer?.id ?? NOBODY}::uuid)`;
+}
+
+// Every path that hands out a post or comment by id goes through these, so a
+// row the viewer may not see is reported exactly like a missing one.
+// (`Pick<Loaders, …>` rather than the loader module itself: it imports this file.)
+type RowLoaders = {
+  post: { load(id: string): Promise<Post | null> };
+  comment: { load(id: string): Promise<Comment | null> };
+};
+
+/** The post if the viewer may see it, else null (through the request's loaders). */
+export async function visiblePostById(loaders: RowLoaders, viewer: Viewer | null, id: string): Promise<Post | null> {
+  const post = await loaders.post.load(id);
+  return post && canSeePost(viewer, post) ? post : null;
+}
+
+/** The comment if the viewer may see it and its post, else null: a comment is visible exactly when its post is. */
+export async function visibleCommentById(loaders: RowLoaders, viewer: Viewer | null, id: string): Promise<Comment | null> {
+  const comment = await loaders.comment.load(id);
+  if (!comment || !canSeeComment(viewer, comment)) return null;
+  return (await visiblePostById(loaders, viewer, comment.postId)) ? comment : null;
+}
+
+/** Fresh (uncached) twin of visibleCommentById for subscriptions: one statement, the SQL rule. */
+export async function readVisibleComment(
+  db: Db,
+  viewer: Viewer | null,
+  id: string,
+): Promise<Comment | null> {
+  const rows = await db.$queryRaw<Comment[]>`
+    SELECT c.* FROM "Comment" c JOIN "Post" p ON p.id = c."postId"
+    WHERE c.id = ${id}::uuid AND ${commentVisibleSql(viewer)} AND ${postVisibleSql(viewer)}`;
+  return rows[0] ?? null;
+}

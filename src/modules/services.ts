@@ -1,0 +1,58 @@
+import DataLoader from 'dataloader';
+import { lazyFactory } from '../lib/lazy.ts';
+import { createAccountService } from './accounts/service.ts';
+import { createApiKeyService } from './sessions/api-key-service.ts';
+import { createAuditService } from './audit/service.ts';
+import { createChatService } from './chat/service.ts';
+import { createLiveService } from './chat/live-service.ts';
+import { createNotificationService } from './notifications/service.ts';
+import { createCommentService } from './posts/comment-service.ts';
+import type { RequestScope } from './scope.ts';
+import { createNodeService } from './nodes/service.ts';
+import { createPageService } from './posts/nested-pages.ts';
+import { createModerationService } from './moderation/service.ts';
+import { createPostService } from './posts/service.ts';
+import { createSessionService } from './sessions/service.ts';
+import { createSocialService } from './social/service.ts';
+import { createUserService } from './accounts/user-service.ts';
+
+/** The services other services are built from. */
+interface SharedServices {
+  posts: ReturnType<typeof createPostService>;
+  comments: ReturnType<typeof createCommentService>;
+  chat: ReturnType<typeof createChatService>;
+  notifications: ReturnType<typeof createNotificationService>;
+}
+
+// Each service is built on first use (lib/lazy.ts): an operation needs one or
+// two, and a subscription renews them for every event it delivers.
+const makeServices = lazyFactory({
+  accounts: (scope: RequestScope) => createAccountService(scope),
+  sessions: (scope: RequestScope) => createSessionService(scope),
+  apiKeys: (scope: RequestScope) => createApiKeyService(scope),
+  moderation: (scope: RequestScope) => createModerationService(scope),
+  audit: (scope: RequestScope) => createAuditService(scope),
+  users: (scope: RequestScope) => createUserService(scope),
+  posts: (scope: RequestScope) => createPostService(scope),
+  comments: (scope: RequestScope, self: SharedServices) => createCommentService(scope, self.posts),
+  social: (scope: RequestScope, self: SharedServices) => createSocialService(scope, self.posts),
+  nodes: (scope: RequestScope, self: SharedServices) => createNodeService(scope, self.posts, self.comments, self.chat, self.notifications),
+  chat: (scope: RequestScope) => createChatService(scope),
+  notifications: (scope: RequestScope) => createNotificationService(scope),
+  live: (scope: RequestScope, self: SharedServices) => createLiveService(scope, self.chat, self.posts),
+  /** Per-request presence lookups, batched. */
+  presence: (scope: RequestScope) =>
+    new DataLoader(async (userIds: readonly string[]) => {
+      const states = await scope.realtime.presence.get(userIds);
+      return userIds.map((id) => states.get(id) ?? { userId: id, online: false, lastSeenAt: null });
+    }),
+  pages: (scope: RequestScope) => createPageService(scope),
+  subscriptions: (scope: RequestScope) => ({ events: <T>(topic: string) => scope.bus.subscribe<T>(topic) }),
+});
+
+/** The domain services of one request, sharing its viewer and loaders. */
+export function createServices(scope: RequestScope) {
+  return makeServices(scope);
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,69 @@
+import type { Post, ReactionKind, User } from '../../db/generated/client.ts';
+import { badInput, notFound } from '../../lib/errors.ts';
+import { expectGlobalId } from '../../lib/global-id.ts';
+import { Outbox } from '../../events/outbox.ts';
+import type { RequestScope } from '../scope.ts';
+import { notify, notifyReaction } from '../notifications/service.ts';
+import type { createPostService } from '../posts/service.ts';
+import { requireViewer } from '../../auth/guards.ts';
+
+/** Reactions and follows: idempotent toggles between a viewer and a target. */
+export function createSocialService(scope: RequestScope, posts: ReturnType<typeof createPostService>) {
+  const { db, loaders, realtime } = scope;
+
+  async function reactablePost(globalId: string): Promise<Post> {
+    const post = await posts.visiblePost(globalId, 'input.postId');
+    if (post.status !== 'PUBLISHED') throw badInput('input.postId', 'Only published posts take reactions');
+    return post;
+  }
+
+  async function followTarget(globalId: string): Promise<{ me: User; target: User }> {
+    const viewer = requireViewer(scope);
+    const targetId = expectGlobalId(globalId, 'User', 'input.userId');
+    if (targetId === viewer.id) throw badInput('input.userId', 'You cannot follow yourself');
+    const [me, target] = await Promise.all([loaders.user.load(viewer.id), loaders.user.load(targetId)]);
+    if (!target) throw notFound('User', 'input.userId');
+    if (!me) throw notFound('User', 'viewer');
+    return { me, target };
+  }
+
+  return {
+    async addReaction(input: { postId: string; kind: ReactionKind }): Promise<Post> {
+      const me = requireViewer(scope);
+      const post = await reactablePost(input.postId);
+      await db.$transaction(async (tx) => {
+        const outbox = new Outbox();
+        const { count } = await tx.reaction.createMany({ data: [{ userId: me.id, postId: post.id, kind: input.kind }], skipDuplicates: true });
+        if (count > 0) await notifyReaction(tx, outbox, { recipientId: post.authorId, actorId: me.id, postId: post.id });
+        await outbox.flush(tx);
+      });
+      realtime.kick();
+      return post;
+    },
+
+    async removeReaction(input: { postId: string; kind: ReactionKind }): Promise<Post> {
+      const me = requireViewer(scope);
+      const post = await reactablePost(input.postId);
+      await db.reaction.deleteMany({ where: { userId: me.id, postId: post.id, kind: input.kind } });
+      return post;
+    },
+
+    async follow(userId: string): Promise<{ user: User; viewer: User }> {
+      const { me, target } = await followTarget(userId);
+      await db.$transaction(async (tx) => {
+        const outbox = new Outbox();
+        const { count } = await tx.follow.createMany({ data: [{ followerId: me.id, followeeId: target.id }], skipDuplicates: true });
+        if (count > 0) await notify(tx, outbox, { recipientId: target.id, kind: 'NEW_FOLLOWER', actorId: me.id });
+        await outbox.flush(tx);
+      });
+      realtime.kick();
+      return { user: target, viewer: me };
+    },
+
+    async unfollow(userId: string): Promise<{ user: User; viewer: User }> {
+      const { me, target } = await followTarget(userId);
+      await db.follow.deleteMany({ where: { followerId: me.id, followeeId: target.id } });
+      return { user: target, viewer: me };
+    },
+  };
+}
