@@ -51,7 +51,7 @@ export async function startServer(peer: PeerName, options: StartOptions): Promis
   const nodeArgs = ['--expose-gc', ...(peer === 'agora' ? startScriptNodeFlags() : []), ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [])];
   const [binary, args] =
     peer === 'postgraphile'
-      ? [options.node22!, [...nodeArgs, path.join(here, 'servers/postgraphile.mjs')]]
+      ? [options.node22!, [...nodeArgs, path.join(here, 'peers/postgraphile.mjs')]]
       : [process.execPath, [...tsx, ...nodeArgs, path.join(here, `servers/${peer}.ts`)]];
   const command = hasTaskset && options.cpu !== null ? 'taskset' : binary;
   const fullArgs = hasTaskset && options.cpu !== null ? ['-c', String(options.cpu), binary, ...args] : args;

@@ -34,3 +34,16 @@ export function resolveNode22(): string {
   if (major(binary) >= 22) return binary;
   throw new Error(`could not get a Node 22 binary (${pkg}@${NODE22_VERSION})`);
 }
+
+const PEERS_DIR = path.resolve(import.meta.dirname, 'peers');
+
+/**
+ * PostGraphile and its dependencies live in bench/peers/ (their own
+ * package.json and lockfile, Node 22+), installed here on first use: the
+ * root install stays free of packages Node 20 cannot run.
+ */
+export function ensurePeerPackages(): void {
+  if (existsSync(path.join(PEERS_DIR, 'node_modules', 'postgraphile', 'package.json'))) return;
+  console.log('[bench] installing the PostGraphile peer into bench/peers (first use)');
+  execFileSync('npm', ['ci', '--prefix', PEERS_DIR, '--no-audit', '--no-fund', '--engine-strict=false', '--loglevel=error'], { stdio: 'inherit' });
+}

@@ -12,7 +12,7 @@ import { TokenService } from '../src/auth/tokens.ts';
 import { toGlobalId } from '../src/lib/global-id.ts';
 import { hasTaskset, pinSelf, startServer, type PeerName, type ServerHandle } from './harness.ts';
 import { median, probe, runLoad, type RunResult } from './load.ts';
-import { resolveNode22 } from './node22.ts';
+import { ensurePeerPackages, resolveNode22 } from './node22.ts';
 import { evaluateTargets, machineInfo, markdown, updateReadme, type BenchReport, type HttpEntry } from './report.ts';
 import { benchServer, ensureBenchDatabase, scaleFor } from './seed.ts';
 import { runFanout } from './subscriptions.ts';
@@ -150,8 +150,9 @@ async function main(): Promise<void> {
   if (peers.includes('postgraphile')) {
     try {
       node22 = resolveNode22();
+      ensurePeerPackages();
     } catch (error) {
-      skipped.postgraphile = `no Node 22 binary: ${(error as Error).message}`;
+      skipped.postgraphile = `no Node 22 binary or peer install: ${(error as Error).message}`;
     }
   }
 
