@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hashPassword } from '../auth/passwords.ts';
+import { streams } from '../events/outbox.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Db } from './prisma.ts';
 
@@ -108,5 +109,70 @@ export async function seedDemoData(db: Db, logger: Logger, size: SeedSize = { us
   await db.follow.createMany({
     data: users.flatMap((a) => users.filter((b) => b.id !== a.id && random() < 0.2).map((b) => ({ followerId: a.id, followeeId: b.id }))),
   });
-  logger.info('seeded demo data', { users: users.length, posts: posts.length, comments: comments.length });
+  const chat = await seedDemoChat(db, users, random);
+  logger.info('seeded demo data', { users: users.length, posts: posts.length, comments: comments.length, ...chat });
+}
+
+const DEMO_LINES = [
+  'Hi! Did you see the new post about GraphQL subscriptions?',
+  'Yes, the resume-by-cursor part is neat.',
+  'Are we still on for the climbing trip on Saturday?',
+  'I can bring the ropes.',
+  'Sharing the photos tonight.',
+  'Welcome to the group, everyone!',
+  'Reminder: the book club meets on Thursday.',
+  'Has anyone tried the new pasta recipe?',
+  'It was great, thanks for the tip.',
+  'Who wants to review my draft?',
+];
+
+type DemoUser = { id: string; username: string };
+
+/**
+ * Conversations worth exploring for the demo users: a direct chat between the
+ * first two, a group of the first five, read markers that leave some unread,
+ * and notifications. Each conversation's event counter is set to its last
+ * message, so messages sent from the app continue the sequence.
+ */
+async function seedDemoChat(db: Db, users: readonly DemoUser[], random: () => number): Promise<{ conversations: number; messages: number; notifications: number }> {
+  const [alice, bruno, ...others] = users;
+  if (!alice || !bruno || others.length < 3) return { conversations: 0, messages: 0, notifications: 0 };
+  const start = Date.now() - 6 * 3_600_000;
+  const direct = { id: randomUUID(), kind: 'DIRECT' as const, title: null, directKey: [alice.id, bruno.id].sort().join(':'), members: [alice, bruno] };
+  const group = { id: randomUUID(), kind: 'GROUP' as const, title: 'Weekend climbers', directKey: null, members: [alice, bruno, ...others.slice(0, 3)] };
+  const messages: { id: string; conversationId: string; seq: number; senderId: string; body: string; createdAt: Date }[] = [];
+  for (const [index, conversation] of [direct, group].entries()) {
+    for (let seq = 1; seq <= 8 + index * 4; seq++) {
+      const sender = conversation.members[Math.floor(random() * conversation.members.length)]!;
+      const createdAt = new Date(start + (seq * 20 + index * 7) * 60_000);
+      messages.push({ id: randomUUID(), conversationId: conversation.id, seq, senderId: sender.id, body: DEMO_LINES[(seq + index * 3) % DEMO_LINES.length]!, createdAt });
+    }
+  }
+  const lastSeq = (id: string) => Math.max(...messages.filter((m) => m.conversationId === id).map((m) => m.seq));
+  const lastAt = (id: string) => messages.filter((m) => m.conversationId === id).at(-1)!.createdAt;
+  await db.conversation.createMany({
+    data: [direct, group].map(({ members: _, ...c }) => ({ ...c, createdById: alice.id, createdAt: new Date(start), lastActivityAt: lastAt(c.id) })),
+  });
+  await db.conversationMember.createMany({
+    data: [direct, group].flatMap((c) =>
+      c.members.map((u, i) => ({
+        conversationId: c.id,
+        userId: u.id,
+        isAdmin: c.kind === 'GROUP' && i === 0,
+        // The demo user has a few unread messages in each conversation.
+        lastReadSeq: u.id === alice.id ? lastSeq(c.id) - 3 : lastSeq(c.id),
+        joinedAt: new Date(start),
+      })),
+    ),
+  });
+  await db.message.createMany({ data: messages });
+  await db.eventStream.createMany({ data: [direct, group].map((c) => ({ stream: streams.conversation(c.id), lastSeq: lastSeq(c.id) })) });
+  await db.follow.createMany({ data: [{ followerId: others[0]!.id, followeeId: alice.id }], skipDuplicates: true });
+  const notifications = [
+    { recipientId: alice.id, kind: 'ADDED_TO_CONVERSATION' as const, actorId: bruno.id, conversationId: group.id },
+    { recipientId: alice.id, kind: 'NEW_FOLLOWER' as const, actorId: others[0]!.id },
+    { recipientId: bruno.id, kind: 'ADDED_TO_CONVERSATION' as const, actorId: alice.id, conversationId: group.id },
+  ];
+  await db.notification.createMany({ data: notifications.map((n) => ({ ...n, createdAt: new Date(start), updatedAt: new Date(start) })) });
+  return { conversations: 2, messages: messages.length, notifications: notifications.length };
 }
