@@ -16,7 +16,7 @@ describe('transactional outbox', () => {
   it('writes events in the same transaction as the data, and publishes them after commit', async () => {
     const server = await startTestServer();
     servers.push(server);
-    const { alice, bob, id } = await fixtures(server).chat();
+    const { alice, id } = await fixtures(server).chat();
     const message = await send(server, alice, id, 'hi');
     const events = await server.db.event.findMany({ where: { stream: streamOf.conversation(id) }, orderBy: { seq: 'asc' } });
     expect(events.map((e) => [e.type, e.seq])).toEqual([['MESSAGE_CREATED', message.seq]]);

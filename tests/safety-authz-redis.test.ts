@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPost, ok, rawId } from './helpers/fixtures.ts';
-import { createTestDatabase, signUp, startTestServer, type TestServer } from './helpers/server.ts';
+import { signUp, type TestServer, startPairOnRedis, expectHealthy } from './helpers/server.ts';
 import { wsClient, type WsClient } from './helpers/ws.ts';
 
 // Two instances on one database and one Redis: a change of authorization
@@ -33,24 +32,13 @@ async function openSocket(server: TestServer, token: string): Promise<WsClient> 
   return ws;
 }
 
-async function expectHealthy(server: TestServer): Promise<void> {
-  expect((await fetch(`${server.url}/health`)).status).toBe(200);
-  expect(ok(await server.gql('{ posts(first: 1) { totalCount } }')).posts.totalCount).toBeGreaterThanOrEqual(0);
-}
 
 describe.skipIf(!process.env.REDIS_URL)('authorization changes reach sockets on every instance (Redis)', () => {
   let a: TestServer;
   let b: TestServer;
 
   beforeAll(async () => {
-    const databaseUrl = await createTestDatabase();
-    const env = {
-      REDIS_URL: process.env.REDIS_URL!,
-      REDIS_KEY_PREFIX: `agora-test-${randomBytes(4).toString('hex')}:`,
-      JWT_SECRET: randomBytes(32).toString('hex'),
-    };
-    a = await startTestServer(env, databaseUrl);
-    b = await startTestServer(env, databaseUrl);
+    [a, b] = await startPairOnRedis();
   });
   afterAll(async () => {
     await a?.stop();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGroup, MESSAGE_EVENTS, send } from './helpers/chat.ts';
 import { commentGid, createPost, expectError, ok, rawId } from './helpers/fixtures.ts';
-import { signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
+import { signUp, startTestServer, type TestServer, type TestUser, expectHealthy } from './helpers/server.ts';
 import { eventually, wsClient, type Received, type Subscription, type WsClient } from './helpers/ws.ts';
 
 // Authorization follows state on open sockets, and one visibility rule holds
@@ -33,10 +33,6 @@ function run(ws: WsClient, query: string, variables: Record<string, unknown> = {
   });
 }
 
-async function expectHealthy(server: TestServer): Promise<void> {
-  expect((await fetch(`${server.url}/health`)).status).toBe(200);
-  expect(ok(await server.gql('{ posts(first: 1) { totalCount } }')).posts.totalCount).toBeGreaterThanOrEqual(0);
-}
 
 async function promote(server: TestServer, user: TestUser, role: 'MODERATOR' | 'ADMIN'): Promise<void> {
   await server.db.user.update({ where: { id: rawId(user.id) }, data: { role } });

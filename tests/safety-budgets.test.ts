@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { createTestDatabase, signUp, startTestServer, unique, type TestServer, type TestUser } from './helpers/server.ts';
+import { createTestDatabase, signUp, startTestServer, unique, type TestServer, type TestUser, startPairOnRedis, expectHealthy } from './helpers/server.ts';
 import { wsClient } from './helpers/ws.ts';
 
 // Static cost, point budgets and WebSocket bounds, each attacked over real
@@ -20,13 +20,6 @@ const NESTED_3 = `query ($n: Int) { posts(first: $n) { nodes { author { posts(fi
 const NESTED_2 = `query ($n: Int) { posts(first: $n) { nodes { author { posts(first: $n) { nodes { id } } } } } }`;
 const CREATE_POST = `mutation ($input: CreatePostInput!) { createPost(input: $input) { post { id } } }`;
 
-async function healthy(server: TestServer, token?: string): Promise<void> {
-  const health = await fetch(`${server.url}/health`);
-  expect(health.status).toBe(200);
-  const res = await server.gql('{ posts(first: 1) { totalCount } }', undefined, token);
-  expect(res.status).toBe(200);
-  expect(res.body.data?.posts.totalCount).toBeGreaterThanOrEqual(0);
-}
 
 /** A raw graphql-transport-ws socket, optionally from another loopback address. */
 async function rawWs(httpUrl: string, init: Record<string, unknown> = {}, localAddress?: string) {
@@ -93,7 +86,7 @@ describe('static cost', () => {
     expect(res.status).toBe(400);
     expect(res.body.data).toBeUndefined();
     expect(res.body.errors![0]!.extensions.code).toBe('OPERATION_TOO_COMPLEX');
-    await healthy(server);
+    await expectHealthy(server);
   });
 
   it('resolves variables: the same document is accepted with small pages and refused with large ones', async () => {
@@ -109,7 +102,7 @@ describe('static cost', () => {
     const error = res.body.errors![0]!;
     expect(error.extensions).toMatchObject({ code: 'OPERATION_TOO_COMPLEX', limit: 'cost', max: 5_000, actual: 1_030_301 });
     expect(error.extensions.http).toBeUndefined();
-    await healthy(server);
+    await expectHealthy(server);
   });
 
   it('weighs search: a full-text filter costs more than a plain list, and the default page is 20', async () => {
@@ -137,7 +130,7 @@ describe('static cost', () => {
     expect(other.r.body.errors).toBeUndefined();
     expect(Array.isArray(other.r.body.data?.posts.nodes)).toBe(true);
     expect(other.ms).toBeLessThan(5_000);
-    await healthy(server, user.token);
+    await expectHealthy(server, user.token);
   });
 
   it('applies the same limit on WebSocket operations', async () => {
@@ -196,7 +189,7 @@ describe('point budgets', () => {
     expect(refused.body.extensions!.cost).toMatchObject({ requested: 51, limit: 100, remaining: 0 });
 
     // Another viewer has their own budget; the server is healthy.
-    await healthy(server, bob.token);
+    await expectHealthy(server, bob.token);
   });
 
   it('refuses the spent viewer on WebSocket too, and the socket stays open', async () => {
@@ -225,7 +218,7 @@ describe('point budgets', () => {
     expect(refused.status).toBe(429);
     expect(refused.body.errors![0]!.extensions.code).toBe('RATE_LIMITED');
     // Signed-in viewers from the same address are not affected.
-    await healthy(server, bob.token);
+    await expectHealthy(server, bob.token);
   });
 });
 
@@ -264,7 +257,7 @@ describe('budgets for costly mutations', () => {
       await client.dispose();
     }
     expect(await server.db.post.count({ where: { title } })).toBe(2);
-    await healthy(server, other.token);
+    await expectHealthy(server, other.token);
   });
 
   it('counts each aliased createPost: three in one mutation are refused whole', async () => {
@@ -287,7 +280,7 @@ describe('budgets for costly mutations', () => {
     expect(res.status).toBe(429);
     expect(res.body.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', budget: 'signUps' });
     expect(await server.db.user.count({ where: { username } })).toBe(0);
-    await healthy(server, other.token);
+    await expectHealthy(server, other.token);
   });
 });
 
@@ -336,7 +329,7 @@ describe('WebSocket bounds', () => {
     const ws = await rawWs(server.url, { authorization: `Bearer ${user.token}` });
     for (let i = 1; i <= 20; i += 1) ws.send({ id: String(i), type: 'subscribe', payload: { query: '{ __typename }' } });
     expect((await ws.closed).code).toBe(4294);
-    await healthy(server);
+    await expectHealthy(server);
   });
 
   it('caps anonymous sockets per address (4295) and per instance (1013); signed-in sockets are not counted', async () => {
@@ -365,7 +358,7 @@ describe('WebSocket bounds', () => {
 
     for (const ws of [a2, b1, signedIn, again]) ws.socket.close();
     await Promise.all([a2, b1, signedIn, again].map((ws) => ws.closed));
-    await healthy(server);
+    await expectHealthy(server);
   });
 });
 
@@ -376,17 +369,7 @@ describe.skipIf(!process.env.REDIS_URL)('point budgets shared through Redis', ()
   let user: TestUser;
 
   beforeAll(async () => {
-    const databaseUrl = await createTestDatabase();
-    const env = {
-      REDIS_URL: process.env.REDIS_URL!,
-      REDIS_KEY_PREFIX: `agora-test-${randomBytes(4).toString('hex')}:`,
-      // Both instances accept each other's tokens.
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      RATE_LIMIT_POINTS: '50',
-      RATE_LIMIT_WINDOW_SECONDS: '3600',
-    };
-    a = await startTestServer(env, databaseUrl);
-    b = await startTestServer(env, databaseUrl);
+    [a, b] = await startPairOnRedis({ RATE_LIMIT_POINTS: '50', RATE_LIMIT_WINDOW_SECONDS: '3600' });
     user = await signUp(a, 'shared');
   });
   afterAll(async () => {
@@ -402,7 +385,7 @@ describe.skipIf(!process.env.REDIS_URL)('point budgets shared through Redis', ()
     const refused = await b.gql('{ posts(first: 29) { nodes { id } } }', undefined, user.token);
     expect(refused.status).toBe(429);
     expect(refused.body.errors![0]!.extensions.code).toBe('RATE_LIMITED');
-    await healthy(b);
+    await expectHealthy(b);
   });
 });
 

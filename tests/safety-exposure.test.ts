@@ -6,7 +6,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger, withRequestId } from '../src/lib/logger.ts';
 import { HTML_CSP, JSON_CSP } from '../src/server/security-headers.ts';
 import pg from 'pg';
-import { createTestDatabase, signUp, startTestServer, unique, type TestServer, type TestUser } from './helpers/server.ts';
+import { createTestDatabase, signUp, startTestServer, unique, type TestServer, type TestUser, expectHealthy } from './helpers/server.ts';
 
 // What a production server exposes beyond GraphQL: no IDE page, security
 // headers on every response, CORS and the WebSocket Origin check from one
@@ -86,11 +86,6 @@ async function connect(socket: WebSocket): Promise<void> {
   await ack;
 }
 
-async function expectHealthy(server: TestServer): Promise<void> {
-  expect((await fetch(`${server.url}/health`)).status).toBe(200);
-  const res = await server.gql('{ me { id } }');
-  expect(res.body).toMatchObject({ data: { me: null } });
-}
 
 describe('production exposure', () => {
   let server: TestServer;

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawId } from './helpers/fixtures.ts';
-import { signUp, startTestServer, unique, type GraphQLResponse, type TestServer, type TestUser } from './helpers/server.ts';
+import { signUp, startTestServer, unique, type GraphQLResponse, type TestServer, type TestUser, expectHealthy } from './helpers/server.ts';
 import { wsClient } from './helpers/ws.ts';
 
 const LOG_IN = 'mutation ($login: String!, $pw: String!) { logIn(input: { login: $login, password: $pw }) { accessToken } }';
@@ -40,11 +40,6 @@ function tally(responses: GraphQLResponse[]): Record<string, number> {
   return counts;
 }
 
-async function expectHealthy(server: TestServer) {
-  expect((await fetch(`${server.url}/health`)).status).toBe(200);
-  const probe = await signUp(server, 'probe');
-  expect((await server.gql('{ me { id } }', {}, probe.token)).body.data!.me.id).toBe(probe.id);
-}
 
 describe('login throttle that cannot be raced or turned against the owner', () => {
   let server: TestServer;

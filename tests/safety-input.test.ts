@@ -12,7 +12,7 @@ import {
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSchema } from '../src/graphql/schema.ts';
-import { signUp, startTestServer, type GraphQLResponse, type TestServer, type TestUser } from './helpers/server.ts';
+import { signUp, startTestServer, type GraphQLResponse, type TestServer, type TestUser, expectHealthy } from './helpers/server.ts';
 import { wsClient } from './helpers/ws.ts';
 
 const NUL_TEXT = 'a\u0000b';
@@ -107,10 +107,6 @@ async function fingerprint(server: TestServer): Promise<Record<string, string>> 
   return result;
 }
 
-async function expectHealthy(server: TestServer, user: TestUser) {
-  expect((await fetch(`${server.url}/health`)).status).toBe(200);
-  expect((await server.gql('{ me { id } }', {}, user.token)).body.data!.me.id).toBe(user.id);
-}
 
 describe('NUL characters in any string input are BAD_USER_INPUT naming the field', () => {
   let server: TestServer;
@@ -142,7 +138,7 @@ describe('NUL characters in any string input are BAD_USER_INPUT naming the field
     }
     expect(failures).toEqual([]);
     expect(await fingerprint(server)).toEqual(before);
-    await expectHealthy(server, user);
+    await expectHealthy(server, user.token);
   });
 
   it('inline in the document too (a literal "\\u0000"), anonymously', async () => {
@@ -161,7 +157,7 @@ describe('NUL characters in any string input are BAD_USER_INPUT naming the field
     } finally {
       await ws.dispose();
     }
-    await expectHealthy(server, user);
+    await expectHealthy(server, user.token);
   });
 });
 

@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../src/config.ts';
 import { createDocumentCache } from '../src/server/document-cache.ts';
 import { createOperationRules } from '../src/server/operation-rules.ts';
 import { buildSchema } from '../src/graphql/schema.ts';
-import { signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
+import { signUp, startTestServer, type TestServer, type TestUser, expectHealthy } from './helpers/server.ts';
 
 // Static operation limits: the same refusals, with the same codes, on HTTP
 // and WebSocket, before anything runs; the server keeps answering afterwards.
@@ -77,13 +77,6 @@ function expectLimit(errors: GqlError[] | undefined, limit: string, max: number)
   return errors![0]!;
 }
 
-async function expectHealthy(server: TestServer) {
-  const health = await fetch(`${server.url}/health`);
-  expect(health.status).toBe(200);
-  const res = await server.gql('{ posts(first: 1) { totalCount } }');
-  expect(res.status).toBe(200);
-  expect(res.body.errors).toBeUndefined();
-}
 
 /** `query Q<i> { a0:x a1:x … }` of at least `bytes` bytes, distinct per i (the WebSocket repro). */
 function aliasFlood(i: number, bytes: number): string {

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawId } from './helpers/fixtures.ts';
-import { createTestDatabase, signUp, startTestServer, type TestServer } from './helpers/server.ts';
+import { signUp, startTestServer, type TestServer, startPairOnRedis } from './helpers/server.ts';
 import { wsClient } from './helpers/ws.ts';
 
 const LOG_IN = 'mutation ($l: String!, $p: String!) { logIn(input: { login: $l, password: $p }) { accessToken } }';
@@ -53,14 +52,7 @@ describe.skipIf(!process.env.REDIS_URL)('sockets of revoked credentials on anoth
   let b: TestServer;
 
   beforeAll(async () => {
-    const databaseUrl = await createTestDatabase();
-    const env = {
-      REDIS_URL: process.env.REDIS_URL!,
-      REDIS_KEY_PREFIX: `agora-test-${randomBytes(4).toString('hex')}:`,
-      JWT_SECRET: randomBytes(32).toString('hex'),
-    };
-    a = await startTestServer(env, databaseUrl);
-    b = await startTestServer(env, databaseUrl);
+    [a, b] = await startPairOnRedis();
   });
   afterAll(async () => {
     await a?.stop();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { buildApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createDatabase, type Database } from '../../src/db/prisma.ts';
@@ -118,4 +118,35 @@ export function onlyError(res: GraphQLResponse) {
     throw new Error(`expected exactly one error, got ${JSON.stringify(res.body)}`);
   }
   return res.body.errors[0]!;
+}
+
+/**
+ * After an attack: the server still answers liveness and a normal query
+ * (as `token`'s viewer when given), without errors.
+ */
+export async function expectHealthy(server: TestServer, token?: string): Promise<void> {
+  expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  const res = await server.gql('{ me { id } posts(first: 1) { totalCount } }', {}, token);
+  expect(res.status).toBe(200);
+  expect(res.body.errors).toBeUndefined();
+  expect(res.body.data!.posts.totalCount).toBeGreaterThanOrEqual(0);
+  if (token) expect(res.body.data!.me).not.toBeNull();
+}
+
+/**
+ * Two instances of one deployment: the same fresh database, the machine's Redis
+ * (REDIS_URL) under a key prefix of their own, and one JWT secret, so each
+ * accepts the others' tokens.
+ */
+export async function startPairOnRedis(env: Record<string, string> = {}): Promise<[TestServer, TestServer]> {
+  const redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) throw new Error('startPairOnRedis needs REDIS_URL (guard the suite with describe.skipIf)');
+  const databaseUrl = await createTestDatabase();
+  const shared = {
+    REDIS_URL: redisUrl,
+    REDIS_KEY_PREFIX: `agora-test-${randomBytes(4).toString('hex')}:`,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    ...env,
+  };
+  return [await startTestServer(shared, databaseUrl), await startTestServer(shared, databaseUrl)];
 }
