@@ -1,36 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPost, ok, rawId } from './helpers/fixtures.ts';
 import { signUp, type TestServer, startPairOnRedis, expectHealthy } from './helpers/server.ts';
-import { wsClient, type WsClient } from './helpers/ws.ts';
+import { openSocket, runOnce, wsClient } from './helpers/ws.ts';
 
 // Two instances on one database and one Redis: a change of authorization
 // made through A takes effect at once on the sockets open on B.
-
-type Outcome = { data?: any; errors?: { message: string; extensions?: Record<string, any> }[] };
-
-function run(ws: WsClient, query: string, variables: Record<string, unknown> = {}): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const dispose = ws.client.subscribe<any>(
-      { query, variables },
-      {
-        next: (value) => {
-          dispose();
-          resolve(value as Outcome);
-        },
-        error: (error) => resolve(Array.isArray(error) ? { errors: error } : { errors: [{ message: `socket error ${(error as any)?.code}` }] }),
-        complete: () => {},
-      },
-    );
-  });
-}
-
-/** A signed-in socket kept open by a running subscription. */
-async function openSocket(server: TestServer, token: string): Promise<WsClient> {
-  const ws = wsClient(server.url, token);
-  ws.subscribe('subscription { notificationAdded { cursor } }');
-  expect((await run(ws, '{ me { id } }')).data.me.id).toBeTruthy();
-  return ws;
-}
 
 
 describe.skipIf(!process.env.REDIS_URL)('authorization changes reach sockets on every instance (Redis)', () => {
@@ -48,7 +22,7 @@ describe.skipIf(!process.env.REDIS_URL)('authorization changes reach sockets on 
   it('revokeApiKey on A closes the socket opened with that key on B (4403); the key writes nothing there', async () => {
     const user = await signUp(a, 'rkey');
     const created = ok(await a.gql('mutation { createApiKey(input: { name: "bot", scopes: [READ, WRITE] }) { apiKey { id } secret } }', {}, user.token)).createApiKey;
-    const onB = await openSocket(b, created.secret);
+    const onB = await openSocket(b.url, created.secret);
     ok(await a.gql('mutation ($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { id } } }', { id: created.apiKey.id }, user.token));
     expect(await onB.closed).toEqual({ code: 4403, reason: 'Credentials revoked' });
     // A fresh socket on B with the revoked key is refused at connect.
@@ -63,12 +37,12 @@ describe.skipIf(!process.env.REDIS_URL)('authorization changes reach sockets on 
     await a.db.user.update({ where: { id: rawId(admin.id) }, data: { role: 'ADMIN' } });
     await a.db.user.update({ where: { id: rawId(moderator.id) }, data: { role: 'MODERATOR' } });
     const post = await createPost(a, author, { publish: true });
-    const onB = await openSocket(b, moderator.token);
+    const onB = await openSocket(b.url, moderator.token);
     ok(await a.gql('mutation ($id: ID!) { setUserRole(input: { userId: $id, role: USER }) { user { role } } }', { id: moderator.id }, admin.token));
     expect(await onB.closed).toEqual({ code: 4403, reason: 'Credentials revoked' });
 
-    const reconnected = await openSocket(b, moderator.token);
-    const outcome = await run(reconnected, 'mutation ($id: ID!) { hidePost(input: { id: $id }) { post { id } } }', { id: post.id });
+    const reconnected = await openSocket(b.url, moderator.token);
+    const outcome = await runOnce(reconnected, 'mutation ($id: ID!) { hidePost(input: { id: $id }) { post { id } } }', { id: post.id });
     expect(outcome.data ?? null).toBeNull();
     expect(outcome.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await b.db.post.findUniqueOrThrow({ where: { id: post.raw } })).hiddenAt).toBeNull();

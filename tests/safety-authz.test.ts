@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGroup, MESSAGE_EVENTS, send } from './helpers/chat.ts';
 import { commentGid, createPost, expectError, ok, rawId } from './helpers/fixtures.ts';
 import { signUp, startTestServer, type TestServer, type TestUser, expectHealthy } from './helpers/server.ts';
-import { eventually, wsClient, type Received, type Subscription, type WsClient } from './helpers/ws.ts';
+import { eventually, openSocket, runOnce, wsClient, type Received, type Subscription } from './helpers/ws.ts';
 
 // Authorization follows state on open sockets, and one visibility rule holds
 // on every path (README, "Security model").
@@ -13,25 +13,6 @@ const HIDE_POST = 'mutation ($id: ID!) { hidePost(input: { id: $id }) { post { i
 const HIDE_COMMENT = 'mutation ($id: ID!) { hideComment(input: { id: $id }) { comment { id isHidden } } }';
 const COMMENT = 'mutation ($p: ID!, $b: String!, $parent: ID) { createComment(input: { postId: $p, body: $b, parentId: $parent }) { comment { id body parent { body } } } }';
 const COMMENT_ADDED = 'subscription ($p: ID!, $after: String) { commentAdded(postId: $p, after: $after) { cursor comment { id body } } }';
-
-type Outcome = { data?: any; errors?: { message: string; extensions?: Record<string, any> }[] };
-
-/** Runs one operation on an open socket: its first result or its error. */
-function run(ws: WsClient, query: string, variables: Record<string, unknown> = {}): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const dispose = ws.client.subscribe<any>(
-      { query, variables },
-      {
-        next: (value) => {
-          dispose();
-          resolve(value as Outcome);
-        },
-        error: (error) => resolve(Array.isArray(error) ? { errors: error } : { errors: [{ message: `socket error ${(error as any)?.code}` }] }),
-        complete: () => {},
-      },
-    );
-  });
-}
 
 
 async function promote(server: TestServer, user: TestUser, role: 'MODERATOR' | 'ADMIN'): Promise<void> {
@@ -48,13 +29,6 @@ async function apiKey(server: TestServer, user: TestUser, scopes = '[READ, WRITE
  * A signed-in socket that has finished its handshake. A running subscription
  * keeps it open (the client closes an idle socket by itself).
  */
-async function openSocket(server: TestServer, token: string): Promise<WsClient> {
-  const ws = wsClient(server.url, token);
-  ws.subscribe('subscription { notificationAdded { cursor } }');
-  expect((await run(ws, '{ me { id } }')).data.me.id).toBeTruthy();
-  return ws;
-}
-
 /**
  * Waits until a subscription is live: pokes (each poke makes one event and
  * returns its id) until one arrives, then pokes once more and reads up to
@@ -92,13 +66,13 @@ describe('authorization that follows state on open sockets', () => {
   it('revokeApiKey closes the sockets opened with that key (4403), and the key writes nothing afterwards', async () => {
     const user = await signUp(server, 'keyrev');
     const key = await apiKey(server, user);
-    const ws = await openSocket(server, key.secret);
-    const viaSession = await openSocket(server, user.token);
+    const ws = await openSocket(server.url, key.secret);
+    const viaSession = await openSocket(server.url, user.token);
     expect(ok(await server.gql('mutation ($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { revokedAt } } }', { id: key.id }, user.token)).revokeApiKey.apiKey.revokedAt).toBeTruthy();
     expect(await ws.closed).toEqual({ code: 4403, reason: 'Credentials revoked' });
     // HTTP refuses the key too; the account's session socket is untouched.
     expectError(await server.gql(CREATE_POST, { t: 'via http' }, key.secret), 'UNAUTHENTICATED');
-    expect((await run(viaSession, '{ me { id } }')).data.me.id).toBe(user.id);
+    expect((await runOnce(viaSession, '{ me { id } }')).data.me.id).toBe(user.id);
     expect(await postCount(server, user.id)).toBe(0);
     await viaSession.dispose();
     await expectHealthy(server);
@@ -107,11 +81,11 @@ describe('authorization that follows state on open sockets', () => {
   it('an operation on an open socket re-checks its credential: a key revoked without any announcement writes nothing', async () => {
     const user = await signUp(server, 'keyop');
     const key = await apiKey(server, user);
-    const ws = await openSocket(server, key.secret);
+    const ws = await openSocket(server.url, key.secret);
     // Revoked behind the server's back (as if the announcement were lost): only the per-operation check can catch it.
     await server.db.apiKey.update({ where: { id: rawId(key.id) }, data: { revokedAt: new Date() } });
     const started = Date.now();
-    const outcome = await run(ws, CREATE_POST, { t: 'after revocation' });
+    const outcome = await runOnce(ws, CREATE_POST, { t: 'after revocation' });
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(outcome.data).toBeUndefined();
     expect(outcome.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
@@ -125,13 +99,13 @@ describe('authorization that follows state on open sockets', () => {
     await promote(server, admin, 'ADMIN');
     await promote(server, moderator, 'MODERATOR');
     const post = await createPost(server, author, { publish: true });
-    const ws = await openSocket(server, moderator.token);
+    const ws = await openSocket(server.url, moderator.token);
     const setRole = ok(await server.gql('mutation ($id: ID!) { setUserRole(input: { userId: $id, role: USER }) { user { role } } }', { id: moderator.id }, admin.token));
     expect(setRole.setUserRole.user.role).toBe('USER');
     expect(await ws.closed).toEqual({ code: 4403, reason: 'Credentials revoked' });
     // Reconnecting with the same (still valid) token gets the new role.
-    const again = await openSocket(server, moderator.token);
-    const outcome = await run(again, HIDE_POST, { id: post.id });
+    const again = await openSocket(server.url, moderator.token);
+    const outcome = await runOnce(again, HIDE_POST, { id: post.id });
     expect(outcome.data ?? null).toBeNull();
     expect(outcome.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await server.db.post.findUniqueOrThrow({ where: { id: post.raw } })).hiddenAt).toBeNull();
@@ -143,29 +117,29 @@ describe('authorization that follows state on open sockets', () => {
     const [moderator, author] = await Promise.all([signUp(server, 'demod2'), signUp(server, 'auth2')]);
     await promote(server, moderator, 'MODERATOR');
     const post = await createPost(server, author, { publish: true });
-    const ws = await openSocket(server, moderator.token);
+    const ws = await openSocket(server.url, moderator.token);
     await server.db.user.update({ where: { id: rawId(moderator.id) }, data: { role: 'USER' } });
-    const outcome = await run(ws, HIDE_POST, { id: post.id });
+    const outcome = await runOnce(ws, HIDE_POST, { id: post.id });
     expect(outcome.data ?? null).toBeNull();
     expect(outcome.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await server.db.post.findUniqueOrThrow({ where: { id: post.raw } })).hiddenAt).toBeNull();
     // The session itself is still good: the socket stays open and answers.
-    expect((await run(ws, '{ me { role } }')).data.me.role).toBe('USER');
+    expect((await runOnce(ws, '{ me { role } }')).data.me.role).toBe('USER');
     await ws.dispose();
   });
 
   it('suspension and session revocation behind the server\'s back are refused on the next socket operation', async () => {
     const user = await signUp(server, 'suspop');
-    const ws = await openSocket(server, user.token);
+    const ws = await openSocket(server.url, user.token);
     await server.db.user.update({ where: { id: rawId(user.id) }, data: { suspendedAt: new Date() } });
-    const outcome = await run(ws, CREATE_POST, { t: 'while suspended' });
+    const outcome = await runOnce(ws, CREATE_POST, { t: 'while suspended' });
     expect(outcome.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect((await ws.closed).code).toBe(4403);
 
     const other = await signUp(server, 'sessop');
-    const ws2 = await openSocket(server, other.token);
+    const ws2 = await openSocket(server.url, other.token);
     await server.db.session.updateMany({ where: { userId: rawId(other.id) }, data: { revokedAt: new Date() } });
-    expect((await run(ws2, CREATE_POST, { t: 'revoked session' })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await runOnce(ws2, CREATE_POST, { t: 'revoked session' })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect((await ws2.closed).code).toBe(4403);
     expect(await postCount(server, user.id)).toBe(0);
     expect(await postCount(server, other.id)).toBe(0);
@@ -234,7 +208,7 @@ describe('one visibility rule on every path', () => {
     expect(await server.db.comment.count({ where: { postId: post.raw } })).toBe(before);
     // Same over WebSocket.
     const ws = wsClient(server.url, replier.token);
-    const viaWs = await run(ws, COMMENT, { p: post.id, b: 'echo?', parent: parent.id });
+    const viaWs = await runOnce(ws, COMMENT, { p: post.id, b: 'echo?', parent: parent.id });
     expect(viaWs.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.parentId' });
     await ws.dispose();
     expect(await server.db.comment.count({ where: { postId: post.raw } })).toBe(before);
@@ -274,7 +248,7 @@ describe('one visibility rule on every path', () => {
     ];
     for (const after of forged) {
       const started = Date.now();
-      const outcome = await run(ws, COMMENT_ADDED, { p: post.id, after });
+      const outcome = await runOnce(ws, COMMENT_ADDED, { p: post.id, after });
       expect(Date.now() - started).toBeLessThan(2_000);
       expect(outcome.data).toBeUndefined();
       expect(outcome.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
@@ -284,7 +258,7 @@ describe('one visibility rule on every path', () => {
     const other = await createPost(server, author, { publish: true });
     const sub = ws.subscribe(COMMENT_ADDED, { p: other.id });
     const foreign = (await whenLive(sub, () => newComment(server, other.id, 'elsewhere', commenter), (r) => r.data.commentAdded.comment.id)).data.commentAdded.cursor;
-    expect((await run(ws, COMMENT_ADDED, { p: post.id, after: foreign })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    expect((await runOnce(ws, COMMENT_ADDED, { p: post.id, after: foreign })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     await ws.dispose();
     await expectHealthy(server);
   });
@@ -362,7 +336,7 @@ describe('one visibility rule on every path', () => {
     await eventually(() => events.completed && typing.completed);
     expect(events.pending.map((r) => r.data?.messageEvents?.message?.body)).not.toContain('after removal: secret');
 
-    const resumed = await run(ws, MESSAGE_EVENTS, { conversationId: id, after: seen.data.messageEvents.cursor });
+    const resumed = await runOnce(ws, MESSAGE_EVENTS, { conversationId: id, after: seen.data.messageEvents.cursor });
     expect(resumed.data ?? null).toBeNull();
     expect(resumed.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'conversationId' });
     expect(JSON.stringify(resumed)).not.toContain('secret');

@@ -197,3 +197,31 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5_0
  * the server: wait on an event (`server.whenSubscribed`, a close, a result).
  */
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export type Outcome = { data?: any; errors?: { message: string; extensions?: Record<string, any> }[] };
+
+/** Runs one operation on an open socket: its first result or its error. */
+export function runOnce(ws: WsClient, query: string, variables: Record<string, unknown> = {}): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const dispose = ws.client.subscribe<any>(
+      { query, variables },
+      {
+        next: (value) => {
+          dispose();
+          resolve(value as Outcome);
+        },
+        error: (error) => resolve(Array.isArray(error) ? { errors: error } : { errors: [{ message: `socket error ${(error as any)?.code}` }] }),
+        complete: () => {},
+      },
+    );
+  });
+}
+
+/** A signed-in socket kept open by a running subscription, proven live by one query. */
+export async function openSocket(httpUrl: string, token: string): Promise<WsClient> {
+  const ws = wsClient(httpUrl, token);
+  ws.subscribe('subscription { notificationAdded { cursor } }');
+  const me = await runOnce(ws, '{ me { id } }');
+  if (!me.data?.me?.id) throw new Error(`socket not signed in: ${JSON.stringify(me)}`);
+  return ws;
+}
