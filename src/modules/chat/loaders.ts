@@ -8,7 +8,12 @@ const NO_VIEWER = '00000000-0000-0000-0000-000000000000';
 
 type Deps = { db: Db; viewerId: string | null };
 
-/** Chat loaders, as factories (createLoaders builds each on first use). */
+/**
+ * Chat loaders, as factories (createLoaders builds each on first use). They
+ * read data; what the viewer may see is decided by policy.ts before they run
+ * (a conversation's nested lists load only under a conversation the policy
+ * let through) or on what they return (membership).
+ */
 export const chatLoaderFactories = {
   conversation: ({ db }: Deps) => byIds<Conversation>((ids) => db.conversation.findMany({ where: { id: { in: ids } } })),
   message: ({ db }: Deps) => byIds<Message>((ids) => db.message.findMany({ where: { id: { in: ids } } })),

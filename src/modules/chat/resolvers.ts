@@ -10,7 +10,7 @@ import type {
   SubscriptionMessageEventsArgs,
   SubscriptionResolvers,
 } from '../../graphql/resolvers.generated.ts';
-import { canSeeConversation } from './policy.ts';
+import { canAdministerGroup, canSeeConversation } from './policy.ts';
 import type { ConversationFeedEvent, MessageFeedEvent, TypingSignal } from './streams.ts';
 
 // Chat's API: thin, the rules are in policy.ts and asked by the service and loaders.
@@ -73,7 +73,7 @@ export const chatResolvers = {
     Conversation: {
       id: (c) => toGlobalId('Conversation', c.id),
       members: (c, _, { loaders }) => loaders.conversationMembers.load(c.id),
-      viewerIsAdmin: async (c, _, { loaders }) => (await loaders.membership.load(c.id))?.isAdmin ?? false,
+      viewerIsAdmin: async (c, _, { loaders }) => canAdministerGroup(c, await loaders.membership.load(c.id)),
       viewerLastReadSeq: async (c, _, { loaders }) => (await loaders.membership.load(c.id))?.lastReadSeq ?? 0,
       unreadCount: (c, _, { loaders }) => loaders.unreadCount.load(c.id),
       lastMessage: (c, _, { loaders }) => loaders.lastMessage.load(c.id),
