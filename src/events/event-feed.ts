@@ -12,7 +12,7 @@ export interface SubscriberHooks {
 }
 
 /** One durable stream opened for one subscriber. */
-export interface FeedOptions<T> {
+interface FeedOptions<T> {
   stream: string;
   /** The client's resume cursor, if any. */
   after: string | null | undefined;
@@ -67,5 +67,3 @@ export function createEventFeeds(deps: { db: Db; bus: EventBus; tokens: TokenSer
     },
   };
 }
-
-export type EventFeeds = ReturnType<typeof createEventFeeds>;

@@ -8,7 +8,7 @@ import { canAdministerGroup, canChangeMessage, canParticipate, canSeeMessage, ha
 // Guards the chat operations start with: each asks policy.ts and turns a
 // refusal into the error the API documents.
 
-export interface MemberAccess {
+interface MemberAccess {
   conversation: Conversation;
   member: ConversationMember;
 }

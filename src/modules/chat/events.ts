@@ -33,6 +33,11 @@ export interface ConversationEventData {
   messageId?: string;
 }
 
+/** Reads back the data of a CONVERSATION_EVENT (written by emitConversationEvent, stored as JSON). */
+export function readConversationEvent(data: Record<string, unknown>): Pick<ConversationEventData, 'kind' | 'conversationId'> {
+  return { kind: data.kind as ConversationEventKind, conversationId: String(data.conversationId) };
+}
+
 /** Tells each of `userIds` (on their own stream) that a conversation changed for them. */
 export function emitConversationEvent(outbox: Outbox, userIds: Iterable<string>, data: ConversationEventData): void {
   for (const userId of userIds) outbox.emit(streams.user(userId), CONVERSATION_EVENT, { ...data });

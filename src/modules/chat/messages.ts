@@ -17,7 +17,7 @@ import { memberIds, writeWithEvents } from './write.ts';
 const MAX_BODY = 4_000;
 const MENTION = /(?:^|[^a-z0-9_])@([a-z0-9_]{3,30})(?![a-z0-9_])/gi;
 
-export function mentionedUsernames(body: string): string[] {
+function mentionedUsernames(body: string): string[] {
   return [...new Set([...body.matchAll(MENTION)].map((m) => m[1]!.toLowerCase()))];
 }
 

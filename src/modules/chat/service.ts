@@ -6,9 +6,6 @@ import { addMembers, leaveConversation, removeMember, setAdmin } from './members
 import { deleteMessage, editMessage, markConversationRead, messageById, messagesOf, sendMessage, type SendInput } from './messages.ts';
 import { isMemberNow } from './policy.ts';
 
-export { MAX_GROUP_MEMBERS } from './conversations.ts';
-export { mentionedUsernames } from './messages.ts';
-
 /** Conversations, membership and messages of one request (rules: policy.ts). */
 export function createChatService(scope: RequestScope) {
   return {

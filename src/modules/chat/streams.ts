@@ -5,7 +5,7 @@ import { streams } from '../../events/outbox.ts';
 import { TYPING_TTL_MS, typingTopic } from '../../events/typing-throttle.ts';
 import { requireViewer } from '../../auth/guards.ts';
 import type { RequestScope } from '../scope.ts';
-import { CONVERSATION_EVENT, messageEventKind, type ConversationEventKind, type MessageEventKind } from './events.ts';
+import { CONVERSATION_EVENT, messageEventKind, readConversationEvent, type ConversationEventKind, type MessageEventKind } from './events.ts';
 import type { ChatService } from './service.ts';
 
 /** What `messageEvents` delivers before the message is loaded for the subscriber. */
@@ -104,10 +104,7 @@ export function createChatStreams(scope: RequestScope, chat: ChatService) {
         after,
         hooks,
         authorize: async () => true,
-        map: (e, cursor) =>
-          e.type === CONVERSATION_EVENT
-            ? { cursor, kind: e.data.kind as ConversationEventKind, conversationId: String(e.data.conversationId) }
-            : null,
+        map: (e, cursor) => (e.type === CONVERSATION_EVENT ? { cursor, ...readConversationEvent(e.data) } : null),
       });
     },
 

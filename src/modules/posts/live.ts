@@ -16,7 +16,7 @@ import type { createPostService } from './service.ts';
 /** Event type on `post:<id>` streams. */
 export const COMMENT_ADDED_EVENT = 'COMMENT_ADDED';
 
-export interface PublishedPost {
+interface PublishedPost {
   postId: string;
   post?: Post;
 }

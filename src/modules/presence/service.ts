@@ -8,7 +8,7 @@ import { presenceTopic, type PresenceState, type PresenceStore } from '../../eve
 import type { RequestScope } from '../scope.ts';
 import { canSeePresence, hiddenPresence } from './policy.ts';
 
-export const MAX_PRESENCE_USERS = 100;
+const MAX_PRESENCE_USERS = 100;
 
 /** Presence changes of `ids` as one queue of user ids ('*': all of them, after a bus resync). */
 function presenceSignals(bus: EventBus, ids: string[]) {
