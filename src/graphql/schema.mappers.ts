@@ -13,6 +13,7 @@ import type {
   User,
 } from '../db/generated/client.ts';
 import type { Connection } from '../lib/pagination.ts';
+import type { ConversationEventKind } from '../modules/chat/events.ts';
 import type { AuthResult } from '../modules/sessions/service.ts';
 
 export type UserMapper = User;
@@ -44,7 +45,7 @@ export type TypingEventMapper = { conversationId: string; userId: string; typing
 /** `conversationId` is the raw uuid; `conversation` is null when the viewer is no longer a member. */
 export type ConversationEventMapper = {
   cursor: string;
-  kind: 'ADDED' | 'REMOVED' | 'UPDATED' | 'NEW_MESSAGE';
+  kind: ConversationEventKind;
   conversationId: string;
   conversation: Conversation | null;
 };

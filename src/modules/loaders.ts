@@ -4,7 +4,8 @@ import type { Viewer } from '../auth/viewer.ts';
 import { commentVisibleSql, postVisibleSql } from './posts/policy.ts';
 import { sorts } from '../lib/sorts.ts';
 import { lazyFactory } from '../lib/lazy.ts';
-import { realtimeLoaderFactories } from './chat/loaders.ts';
+import { chatLoaderFactories } from './chat/loaders.ts';
+import { notificationLoaderFactories } from './notifications/loaders.ts';
 import { byIds, childPages, grouped, listsBy } from '../db/batch-loaders.ts';
 import type { WindowSource } from '../db/windowed-query.ts';
 
@@ -152,7 +153,8 @@ const makeLoaders = lazyFactory({
     followers: ({ db }: LoaderDeps) => childPages<User>(db, FOLLOWERS, sorts.follows),
     following: ({ db }: LoaderDeps) => childPages<User>(db, FOLLOWING, sorts.follows),
 
-    ...realtimeLoaderFactories,
+    ...chatLoaderFactories,
+    ...notificationLoaderFactories,
 });
 
 export function createLoaders(db: Db, viewer: Viewer | null) {

@@ -1,10 +1,12 @@
-import DataLoader from 'dataloader';
 import { lazyFactory } from '../lib/lazy.ts';
 import { createAccountService } from './accounts/service.ts';
 import { createApiKeyService } from './sessions/api-key-service.ts';
 import { createAuditService } from './audit/service.ts';
 import { createChatService } from './chat/service.ts';
-import { createLiveService } from './chat/live-service.ts';
+import { createChatStreams } from './chat/streams.ts';
+import { createNotificationStream } from './notifications/stream.ts';
+import { createPresenceService } from './presence/service.ts';
+import { createPostStreams } from './posts/live.ts';
 import { createNotificationService } from './notifications/service.ts';
 import { createCommentService } from './posts/comment-service.ts';
 import type { RequestScope } from './scope.ts';
@@ -39,13 +41,10 @@ const makeServices = lazyFactory({
   nodes: (scope: RequestScope, self: SharedServices) => createNodeService(scope, self.posts, self.comments, self.chat, self.notifications),
   chat: (scope: RequestScope) => createChatService(scope),
   notifications: (scope: RequestScope) => createNotificationService(scope),
-  live: (scope: RequestScope, self: SharedServices) => createLiveService(scope, self.chat, self.posts),
-  /** Per-request presence lookups, batched. */
-  presence: (scope: RequestScope) =>
-    new DataLoader(async (userIds: readonly string[]) => {
-      const states = await scope.realtime.presence.get(userIds);
-      return userIds.map((id) => states.get(id) ?? { userId: id, online: false, lastSeenAt: null });
-    }),
+  chatStreams: (scope: RequestScope, self: SharedServices) => createChatStreams(scope, self.chat),
+  notificationStream: (scope: RequestScope) => createNotificationStream(scope),
+  presence: (scope: RequestScope) => createPresenceService(scope),
+  postStreams: (scope: RequestScope, self: SharedServices) => createPostStreams(scope, self.posts),
   pages: (scope: RequestScope) => createPageService(scope),
   subscriptions: (scope: RequestScope) => ({ events: <T>(topic: string) => scope.bus.subscribe<T>(topic) }),
 });

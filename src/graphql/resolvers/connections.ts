@@ -2,7 +2,7 @@ import type { Resolvers } from '../resolvers.generated.ts';
 
 // Connections resolve from lib/pagination `Connection`; `nodes` mirrors the
 // edges, `totalCount` runs its count only when selected.
-const connection = {
+export const connection = {
   nodes: <T>(parent: { edges: { node: T }[] }) => parent.edges.map((e) => e.node),
   totalCount: (parent: { totalCount: () => Promise<number> }) => parent.totalCount(),
 };

@@ -4,8 +4,8 @@ import type { SubscriptionResolvers } from '../resolvers.generated.ts';
 
 export const Subscription: SubscriptionResolvers = {
   postPublished: {
-    // Only posts the subscriber may see (modules/chat/live-service.ts).
-    subscribe: (_, { authorId }, { services }) => services.live.postPublished(authorId),
+    // Only posts the subscriber may see (modules/posts/live.ts).
+    subscribe: (_, { authorId }, { services }) => services.postStreams.postPublished(authorId),
     // Each event resolves under fresh loaders, so it never sees data cached
     // for an earlier event.
     resolve: async (event: { postId: string; post?: Post }, _args: unknown, context: GraphQLContext) => {

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { Prisma, type Conversation, type ConversationMember, type Message, type Notification } from '../../db/generated/client.ts';
+import { Prisma, type Conversation, type ConversationMember, type Message } from '../../db/generated/client.ts';
 import type { Db } from '../../db/prisma.ts';
 import { sorts } from '../../lib/sorts.ts';
 import { byIds, childPages, grouped, listsBy } from '../../db/batch-loaders.ts';
@@ -8,13 +8,17 @@ const NO_VIEWER = '00000000-0000-0000-0000-000000000000';
 
 type Deps = { db: Db; viewerId: string | null };
 
-/** Chat and notification loaders, as factories (createLoaders builds each on first use). */
-export const realtimeLoaderFactories = {
+/**
+ * Chat loaders, as factories (createLoaders builds each on first use). They
+ * read data; what the viewer may see is decided by policy.ts before they run
+ * (a conversation's nested lists load only under a conversation the policy
+ * let through) or on what they return (membership).
+ */
+export const chatLoaderFactories = {
   conversation: ({ db }: Deps) => byIds<Conversation>((ids) => db.conversation.findMany({ where: { id: { in: ids } } })),
   message: ({ db }: Deps) => byIds<Message>((ids) => db.message.findMany({ where: { id: { in: ids } } })),
-  notification: ({ db }: Deps) => byIds<Notification>((ids) => db.notification.findMany({ where: { id: { in: ids } } })),
 
-  /** The viewer's membership per conversation id (null: not a member). */
+  /** The viewer's membership per conversation id (null: not a member); policy.ts decides what it allows. */
   membership: ({ db, viewerId }: Deps) => new DataLoader<string, ConversationMember | null>(async (ids) => {
     const rows = viewerId
       ? await db.conversationMember.findMany({ where: { userId: viewerId, conversationId: { in: [...ids] } } })

@@ -6,6 +6,7 @@ import { sorts } from '../../lib/sorts.ts';
 import { streams, type Outbox, type Tx } from '../../events/outbox.ts';
 import type { RequestScope } from '../scope.ts';
 import { requireViewer } from '../../auth/guards.ts';
+import { canMarkNotificationRead, canSeeNotification, ownNotificationsWhere, shouldNotify } from './policy.ts';
 
 export interface NewNotification {
   recipientId: string;
@@ -25,7 +26,7 @@ export const NOTIFICATION_EVENT = 'NOTIFICATION';
  * event; nobody is notified of their own actions.
  */
 export async function notify(tx: Tx, outbox: Outbox, n: NewNotification): Promise<void> {
-  if (n.recipientId === n.actorId) return;
+  if (!shouldNotify(n)) return;
   const created = await tx.notification.create({
     data: {
       recipientId: n.recipientId,
@@ -46,7 +47,7 @@ export async function notify(tx: Tx, outbox: Outbox, n: NewNotification): Promis
  * the author last read it. A reaction after it was read re-opens it at 1.
  */
 export async function notifyReaction(tx: Tx, outbox: Outbox, n: { recipientId: string; actorId: string; postId: string }): Promise<void> {
-  if (n.recipientId === n.actorId) return;
+  if (!shouldNotify(n)) return;
   const [row] = await tx.$queryRaw<{ id: string }[]>`
     INSERT INTO "Notification" ("recipientId", kind, "actorId", "postId", "groupKey")
     VALUES (${n.recipientId}::uuid, 'REACTIONS_ON_POST', ${n.actorId}::uuid, ${n.postId}::uuid, ${`reactions:${n.postId}`})
@@ -60,10 +61,10 @@ export async function notifyReaction(tx: Tx, outbox: Outbox, n: { recipientId: s
 export function createNotificationService(scope: RequestScope) {
   const { db, loaders } = scope;
 
-  async function own(globalId: string, field: string): Promise<Notification> {
+  async function ownNotification(globalId: string, field: string): Promise<Notification> {
     const me = requireViewer(scope);
     const notification = await loaders.notification.load(expectGlobalId(globalId, 'Notification', field));
-    if (!notification || notification.recipientId !== me.id) throw notFound('Notification', field);
+    if (!notification || !canMarkNotificationRead(me, notification)) throw notFound('Notification', field);
     return notification;
   }
 
@@ -71,42 +72,42 @@ export function createNotificationService(scope: RequestScope) {
     async byId(globalId: string): Promise<Notification | null> {
       if (!scope.viewer) return null;
       const notification = await loaders.notification.load(expectGlobalId(globalId, 'Notification', 'id'));
-      return notification?.recipientId === scope.viewer.id ? notification : null;
+      return notification && canSeeNotification(scope.viewer, notification) ? notification : null;
     },
 
     async list(args: PageArgs): Promise<Connection<Notification>> {
-      const me = requireViewer(scope);
+      const own = ownNotificationsWhere(requireViewer(scope));
       const page = parsePageArgs(args, sorts.notifications);
       const read = readDirection(sorts.notifications, page);
       const rows = await db.notification.findMany({
-        where: { AND: [{ recipientId: me.id }, keysetWhere('updatedAt', 'id', page.cursor, read)] },
+        where: { AND: [own, keysetWhere('updatedAt', 'id', page.cursor, read)] },
         orderBy: [{ updatedAt: read }, { id: read }],
         take: page.limit + 1,
       });
       for (const n of rows) loaders.notification.prime(n.id, n);
       return toConnection(rows, page, sorts.notifications, (n) => ({ key: n.updatedAt, id: n.id }), () =>
-        db.notification.count({ where: { recipientId: me.id } }),
+        db.notification.count({ where: own }),
       );
     },
 
     unreadCount(): Promise<number> {
-      const me = requireViewer(scope);
-      return db.notification.count({ where: { recipientId: me.id, readAt: null } });
+      const own = ownNotificationsWhere(requireViewer(scope));
+      return db.notification.count({ where: { ...own, readAt: null } });
     },
 
     async markRead(globalId: string): Promise<Notification> {
-      const notification = await own(globalId, 'input.id');
+      const notification = await ownNotification(globalId, 'input.id');
       if (notification.readAt) return notification;
       return db.notification.update({ where: { id: notification.id }, data: { readAt: new Date() } });
     },
 
     async markAllRead(upTo?: Date | null): Promise<number> {
-      const me = requireViewer(scope);
+      const own = ownNotificationsWhere(requireViewer(scope));
       await db.notification.updateMany({
-        where: { recipientId: me.id, readAt: null, ...(upTo ? { updatedAt: { lte: upTo } } : {}) },
+        where: { ...own, readAt: null, ...(upTo ? { updatedAt: { lte: upTo } } : {}) },
         data: { readAt: new Date() },
       });
-      return db.notification.count({ where: { recipientId: me.id, readAt: null } });
+      return db.notification.count({ where: { ...own, readAt: null } });
     },
   };
 }

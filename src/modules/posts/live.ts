@@ -1,0 +1,87 @@
+import type { Comment, Post } from '../../db/generated/client.ts';
+import { expectGlobalId } from '../../lib/global-id.ts';
+import { createEventFeeds, type SubscriberHooks } from '../../events/event-feed.ts';
+import { RESYNC } from '../../events/event-bus.ts';
+import { streams } from '../../events/outbox.ts';
+import { postPublishedTopic } from '../../events/topics.ts';
+import { renewContext, type GraphQLContext } from '../../server/context.ts';
+import { subscriberHooks } from '../../server/subscriber-context.ts';
+import type { SubscriptionCommentAddedArgs, SubscriptionResolvers } from '../../graphql/resolvers.generated.ts';
+import type { RequestScope } from '../scope.ts';
+import { canSeePost, readVisibleComment } from './policy.ts';
+import type { createPostService } from './service.ts';
+
+// The live streams of posts: new comments on a post, posts an author publishes.
+
+/** Event type on `post:<id>` streams. */
+export const COMMENT_ADDED_EVENT = 'COMMENT_ADDED';
+
+interface PublishedPost {
+  postId: string;
+  post?: Post;
+}
+
+/** What `commentAdded` delivers: the comment was read under the visibility rule just now. */
+export interface CommentFeedEvent {
+  cursor: string;
+  commentId: string;
+  comment: Comment;
+}
+
+/** Comments and publications, each only if the subscriber may see it (posts/policy.ts). */
+export function createPostStreams(scope: RequestScope, posts: ReturnType<typeof createPostService>) {
+  const { db, bus } = scope;
+  const feeds = createEventFeeds(scope);
+
+  return {
+    async commentAdded(postGlobalId: string, after: string | null | undefined, hooks: SubscriberHooks = {}) {
+      const post = await posts.visiblePost(postGlobalId, 'postId');
+      const stillVisible = async () => {
+        const fresh = await db.post.findUnique({ where: { id: post.id }, select: { status: true, authorId: true, hiddenAt: true } });
+        return fresh !== null && canSeePost(scope.viewer, fresh);
+      };
+      return feeds.open<CommentFeedEvent>({
+        stream: streams.post(post.id),
+        after,
+        hooks,
+        authorize: stillVisible,
+        // Replayed and live events pass the same rule: a comment hidden since is skipped.
+        map: async (e, cursor) => {
+          if (e.type !== COMMENT_ADDED_EVENT) return null;
+          const comment = await readVisibleComment(db, scope.viewer, String(e.data.commentId));
+          return comment ? { cursor, commentId: comment.id, comment } : null;
+        },
+      });
+    },
+
+    /** Posts an author publishes, each only if the subscriber may see it (a hidden post republished is not announced to others). */
+    async postPublished(authorGlobalId: string): Promise<AsyncGenerator<PublishedPost>> {
+      const authorId = expectGlobalId(authorGlobalId, 'User', 'authorId');
+      const live = bus.subscribe<PublishedPost>(postPublishedTopic(authorId));
+      return (async function* () {
+        try {
+          for await (const event of live) {
+            if (event === RESYNC) continue; // ephemeral: nothing to replay
+            // The committed row travels with the event; its status and hiddenAt are what the rule needs.
+            const post = event.post ?? (await db.post.findUnique({ where: { id: event.postId } }));
+            if (post && canSeePost(scope.viewer, post)) yield event;
+          }
+        } finally {
+          await live.return?.();
+        }
+      })();
+    },
+  };
+}
+
+export const postStreamSubscription: SubscriptionResolvers = {
+  commentAdded: {
+    subscribe: (_, { postId, after }, context) => context.services.postStreams.commentAdded(postId, after, subscriberHooks(context)),
+    // The stream read the comment under the visibility rule just now.
+    resolve: (event: CommentFeedEvent, _args: SubscriptionCommentAddedArgs, context: GraphQLContext) => {
+      renewContext(context);
+      context.loaders.comment.prime(event.commentId, event.comment);
+      return { cursor: event.cursor, comment: event.comment };
+    },
+  },
+};
