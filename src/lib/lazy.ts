@@ -5,7 +5,7 @@
  * live on a shared prototype, so an unused property costs nothing per object
  * (thousands of idle subscriptions each hold one).
  */
-export function lazyFactory<D, F extends Record<string, (deps: D, self: any) => unknown>>(
+export function lazyFactory<D, F extends Record<string, (deps: D, self: never) => unknown>>(
   factories: F,
 ): (deps: D) => { readonly [K in keyof F]: ReturnType<F[K]> } {
   class Lazy {
@@ -15,7 +15,7 @@ export function lazyFactory<D, F extends Record<string, (deps: D, self: any) => 
     Object.defineProperty(Lazy.prototype, key, {
       enumerable: true,
       get(this: Lazy) {
-        const value = make(this.deps, this);
+        const value = make(this.deps, this as never);
         Object.defineProperty(this, key, { value, enumerable: true });
         return value;
       },

@@ -11,7 +11,14 @@ export function text(checker: InputChecker, field: string, value: string, min: n
   return trimmed;
 }
 
-const TAG = /^[a-z0-9][a-z0-9-]{0,29}$/;
+/** A tag: 1 to 30 of a-z, 0-9 and '-', not starting with '-' (checked char by char: no regex over client text). */
+function isTag(tag: string): boolean {
+  if (tag.length < 1 || tag.length > 30 || tag[0] === '-') return false;
+  for (const char of tag) {
+    if (!((char >= 'a' && char <= 'z') || (char >= '0' && char <= '9') || char === '-')) return false;
+  }
+  return true;
+}
 export const MAX_TAGS = 10;
 
 /** Lower-cases and de-duplicates tags, checking each against the tag rules. */
@@ -20,8 +27,8 @@ export function tags(checker: InputChecker, field: string, values: readonly stri
   const normalized = [...new Set(cleaned)];
   checker.check(normalized.length <= MAX_TAGS, field, `At most ${MAX_TAGS} tags`);
   // Paths index the client's list, not the de-duplicated one.
-  cleaned.forEach((tag, i) =>
-    checker.check(TAG.test(tag), `${field}.${i}`, 'Tags are 1 to 30 letters, digits or dashes'),
-  );
+  for (const [i, tag] of cleaned.entries()) {
+    checker.check(isTag(tag), `${field}.${i}`, 'Tags are 1 to 30 letters, digits or dashes');
+  }
   return normalized;
 }
