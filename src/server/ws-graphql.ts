@@ -2,6 +2,7 @@ import { getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQL
 import type { ServerOptions } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import type { RealtimeConfig } from '../config.ts';
+import { sqlStatsStorage, type SqlStats } from '../db/prisma.ts';
 import { withRequestId } from '../lib/logger.ts';
 import type { AppDeps } from '../modules/scope.ts';
 import { recheckViewer } from '../modules/sessions/revocations.ts';
@@ -57,7 +58,9 @@ export function wsGraphQLOptions(w: WsGraphQLDeps): WsOptions {
       return pipeline.formatErrors(errors);
     },
     context: (ctx, id) => {
-      const context = pipeline.createContext(ctx.extra.viewer ?? null, requestInfo(ctx.extra.request));
+      const sqlStats = ctx.extra.sqlStats?.get(id);
+      ctx.extra.sqlStats?.delete(id);
+      const context = pipeline.createContext(ctx.extra.viewer ?? null, requestInfo(ctx.extra.request), sqlStats);
       context.connection = { close: (code, reason) => closeSocket(ctx.extra.socket, code, reason) };
       context.budget = bounds.takeBudget(ctx.extra, id);
       return context;
@@ -105,7 +108,11 @@ async function subscribe(w: WsGraphQLDeps, ctx: Connection, id: string, payload:
   const throttled = await w.bounds.throttle(extra, (code, reason) => closeSocket(extra.socket, code, reason));
   if (throttled) return throttled;
   // A revoked credential: the operation gets UNAUTHENTICATED, then the socket closes (4403).
-  const revoked = await recheckViewer(w.deps, extra, () => setImmediate(() => closeSocket(extra.socket, CLOSE_CODES.FORBIDDEN, 'Credentials revoked')));
+  // Counted as the operation's statements, as HTTP counts its credential lookup.
+  const sqlStats: SqlStats = { statements: 0 };
+  const revoked = await sqlStatsStorage.run(sqlStats, () =>
+    recheckViewer(w.deps, extra, () => setImmediate(() => closeSocket(extra.socket, CLOSE_CODES.FORBIDDEN, 'Credentials revoked'))),
+  );
   if (revoked) return revoked;
   const prepared = w.pipeline.prepare(payload);
   if (Array.isArray(prepared)) return prepared;
@@ -114,6 +121,7 @@ async function subscribe(w: WsGraphQLDeps, ctx: Connection, id: string, payload:
   // A subscription pays once, here; its events don't repeat the figures
   // (they would add bytes to every event of every subscriber).
   if (admitted.budget && prepared.operation?.operation !== 'subscription') w.bounds.keepBudget(extra, id, admitted.budget);
+  (extra.sqlStats ??= new Map()).set(id, sqlStats);
   return { schema: prepared.schema, document: prepared.document, operationName: prepared.operationName, variableValues: prepared.variables };
 }
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { RealtimeConfig } from '../config.ts';
+import type { SqlStats } from '../db/prisma.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { AppDeps, RequestInfo, Viewer } from '../modules/scope.ts';
 import { CREDENTIALS_REVOKED, revokes, type CredentialsRevoked } from '../modules/sessions/revocations.ts';
@@ -20,6 +21,8 @@ export type SocketState = {
   /** Counted in per-user socket limits and presence. */
   registered?: boolean;
   bufferTimer?: NodeJS.Timeout;
+  /** SQL statements counted for subscribe message `id` before its context exists (the credential recheck), handed to that context. */
+  sqlStats?: Map<string, SqlStats>;
 } & SocketBoundsState;
 
 // graphql-ws waits for each send to flush before the next result of the same
