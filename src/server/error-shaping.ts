@@ -27,7 +27,7 @@ export function isUnexpected(error: unknown): boolean {
  * the operation rules (HTTP), it also gives Apollo's parse and validation
  * errors the code of the limit behind them: Apollo Server re-codes them all as
  * GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED. On WebSocket they are
- * coded when prepared (src/server/ws-operation.ts).
+ * coded when prepared (src/server/operation-pipeline.ts `prepare`).
  * Offending variable paths (`extensions.field`) come from the variable
  * coercion in src/server/variables.ts, never from parsing messages.
  */

@@ -19,7 +19,7 @@ import type { AppDeps, RequestInfo, Viewer } from '../modules/scope.ts';
 import { BudgetExceeded, costExtension, rootFieldNames, type Budgets, type OperationBudget, type Payer } from './budgets.ts';
 import { createContext, type GraphQLContext } from './context.ts';
 import { checkCost } from './cost.ts';
-import { createDocumentCache } from './document-cache.ts';
+import { createDocumentCache, type DocumentCache } from './document-cache.ts';
 import { createErrorFormatter, isUnexpected } from './error-shaping.ts';
 import type { Metrics } from './metrics.ts';
 import { checkBeforeExecution, type OperationRules } from './operation-rules.ts';
@@ -79,132 +79,131 @@ export type OperationPipeline = ReturnType<typeof createOperationPipeline>;
  *    error shaping, metrics, `extensions.cost` and `extensions.sqlStatements`.
  */
 export function createOperationPipeline(p: PipelineDeps) {
-  const documents = createDocumentCache(p.rules);
-  const formatError = createErrorFormatter(p.rules);
   // The first costing compiles the library's code paths: pay it at start,
   // not on a client's first operation.
   checkCost(p.schema, parse('{ __typename }'), null, null, p.maxOperationCost);
-
-  /** Parse and validate (cached per query text); the errors that refuse it otherwise. */
-  function prepare(request: OperationRequest): ResolvedOperation | GraphQLError[] {
-    const document = documents.prepare(p.schema, request.query);
-    if (Array.isArray(document)) return document;
-    const operation = getOperationAST(document, request.operationName);
-    return { schema: p.schema, document, operation, operationName: request.operationName, variables: request.variables };
-  }
-
-  /** Variables, the rules' pre-execution checks, the cost limit, then the budgets: what the operation spent, or why it is refused. */
-  async function admit(op: ResolvedOperation, payer: Payer): Promise<{ budget?: OperationBudget } | Refusal> {
-    if (!op.operation) return {}; // execution reports the missing operation
-    const invalid = checkBeforeExecution(p.rules, { schema: op.schema, document: op.document, operation: op.operation, variables: op.variables });
-    if (invalid) return { error: invalid, status: (invalid.extensions.http as { status?: number } | undefined)?.status ?? 400 };
-    const checked = checkCost(op.schema, op.document, op.operationName, op.variables, p.maxOperationCost);
-    if ('error' in checked) return { error: checked.error, status: 400 };
-    try {
-      return { budget: await p.budgets.spend(payer, checked.cost, rootFieldNames(op.document, op.operation)) };
-    } catch (error) {
-      if (!(error instanceof BudgetExceeded)) throw error;
-      return { error, status: 429, retryAfterSeconds: error.retryAfterSeconds, budget: error.state };
-    }
-  }
-
-  function newContext(viewer: Viewer | null, request: RequestInfo, sqlStats?: SqlStats, requestId?: ReturnType<typeof randomUUID>): GraphQLContext {
-    return createContext(p.deps, viewer, request, sqlStats, requestId);
-  }
-
-  /** Logs what went wrong with the operation's request id: an outage once, each unexpected error with its stack. */
-  function report(errors: readonly GraphQLError[], requestId: string | undefined, transport: Transport): void {
-    const outage = errors.find(isInfrastructureError);
-    if (outage) p.logger.warn('service unavailable', { transport, requestId, error: String(outage.originalError ?? outage) });
-    for (const error of errors) {
-      if (isUnexpected(error)) p.logger.error('unexpected error', { transport, requestId, error: String(error.originalError?.stack ?? error) });
-    }
-  }
-
-  function formatErrors(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
-    return errors.map((error) => formatError(error.toJSON() as GraphQLFormattedError, error));
-  }
-
-  /** `extensions.cost`, when the operation paid (a subscription pays once, not per event). */
-  function costOf(context: GraphQLContext | undefined): Record<string, unknown> {
-    return context?.budget ? { cost: costExtension(context.budget) } : {};
-  }
-
-  /** `extensions.sqlStatements` with SQL_STATS=1: the statements the operation issued. */
-  function sqlStatementsOf(context: GraphQLContext | undefined): Record<string, unknown> {
-    return p.exposeSqlStats && context ? { sqlStatements: context.sqlStats.statements } : {};
-  }
-
-  /**
-   * Runs a query or mutation (WS; Apollo does it for HTTP inside
-   * http-handler's counter) with its SQL statements counted and its request
-   * id on every log line.
-   */
-  async function executeCounted(args: ExecutionArgs): Promise<ExecutionResult> {
-    const context = args.contextValue as GraphQLContext;
-    const result = await withRequestId(context.requestId, () => sqlStatsStorage.run(context.sqlStats, () => Promise.resolve(execute(args))));
-    const sql = sqlStatementsOf(context);
-    return 'sqlStatements' in sql ? { ...result, extensions: { ...result.extensions, ...sql } } : result;
-  }
-
-  /** A WebSocket result as HTTP would answer it: errors logged and shaped, metrics, `extensions.cost`. */
-  function finishResult(result: ExecutionResult, context: GraphQLContext | undefined): ExecutionResult {
-    let shaped = result as ExecutionResult | (Omit<ExecutionResult, 'errors'> & { errors: GraphQLFormattedError[] });
-    if (result.errors?.length) {
-      report(result.errors, context?.requestId, 'ws');
-      const errors = formatErrors(result.errors);
-      p.metrics.errors('ws', errors);
-      shaped = { ...result, errors };
-    }
-    const cost = costOf(context);
-    if (!('cost' in cost)) return shaped as ExecutionResult;
-    return { ...shaped, extensions: { ...result.extensions, ...cost } } as ExecutionResult;
-  }
-
-  return {
+  const state: PipelineState = { ...p, documents: createDocumentCache(p.rules), formatError: createErrorFormatter(p.rules) };
+  const pipeline = {
     schema: p.schema,
     rules: p.rules,
-    formatError,
-    prepare,
-    admit,
-    createContext: newContext,
-    report,
-    formatErrors,
-    executeCounted,
-    finishResult,
     metrics: p.metrics,
-    apolloPlugin: (): ApolloServerPlugin<GraphQLContext> => ({ requestDidStart: async () => apolloListener() }),
+    formatError: state.formatError,
+    prepare: (request: OperationRequest) => prepare(state, request),
+    admit: (op: ResolvedOperation, payer: Payer) => admit(state, op, payer),
+    createContext: (viewer: Viewer | null, request: RequestInfo, sqlStats?: SqlStats, requestId?: ReturnType<typeof randomUUID>): GraphQLContext =>
+      createContext(p.deps, viewer, request, sqlStats, requestId),
+    report: (errors: readonly GraphQLError[], requestId: string | undefined, transport: Transport) => report(state, errors, requestId, transport),
+    formatErrors: (errors: readonly GraphQLError[]) => formatErrors(state, errors),
+    executeCounted: (args: ExecutionArgs) => executeCounted(state, args),
+    finishResult: (result: ExecutionResult, context: GraphQLContext | undefined) => finishResult(state, result, context),
+    apolloPlugin: (): ApolloServerPlugin<GraphQLContext> => ({ requestDidStart: async () => apolloListener(state) }),
   };
+  return pipeline;
+}
 
-  /** HTTP: Apollo Server's hooks calling the same steps. */
-  function apolloListener(): GraphQLRequestListener<GraphQLContext> {
-    return {
-      async didResolveOperation({ schema, document, operation, operationName, request, contextValue }) {
-        const admitted = await admit({ schema, document, operation, operationName, variables: request.variables }, { viewerId: contextValue.viewer?.id ?? null, address: contextValue.request.ip });
-        contextValue.budget = admitted.budget;
-        if ('error' in admitted) throw withHttp(admitted);
-      },
-      async didEncounterErrors({ errors, contextValue }) {
-        report(errors, contextValue?.requestId, 'http');
-      },
-      async willSendResponse({ response, contextValue, operationName, operation }) {
-        const single = response.body.kind === 'single' ? response.body.singleResult : undefined;
-        if (single) {
-          p.metrics.operation('http', operation ? operationName : undefined, single.errors);
-          p.metrics.errors('http', single.errors);
-        }
-        if (!contextValue) return;
-        response.http.headers.set('x-request-id', contextValue.requestId);
-        // PostgreSQL or Redis failed: 503 + Retry-After, so clients and proxies retry.
-        if (single?.errors?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) {
-          response.http.status = 503;
-          response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
-        }
-        const added = { ...costOf(contextValue), ...sqlStatementsOf(contextValue) };
-        if (single && Object.keys(added).length > 0) single.extensions = { ...single.extensions, ...added };
-      },
-    };
+type PipelineState = PipelineDeps & { documents: DocumentCache; formatError: ReturnType<typeof createErrorFormatter> };
+
+/** Parse and validate (cached per query text); the errors that refuse it otherwise. */
+function prepare(p: PipelineState, request: OperationRequest): ResolvedOperation | GraphQLError[] {
+  const document = p.documents.prepare(p.schema, request.query);
+  if (Array.isArray(document)) return document;
+  const operation = getOperationAST(document, request.operationName);
+  return { schema: p.schema, document, operation, operationName: request.operationName, variables: request.variables };
+}
+
+/** Variables, the rules' pre-execution checks, the cost limit, then the budgets: what the operation spent, or why it is refused. */
+async function admit(p: PipelineState, op: ResolvedOperation, payer: Payer): Promise<{ budget?: OperationBudget } | Refusal> {
+  if (!op.operation) return {}; // execution reports the missing operation
+  const invalid = checkBeforeExecution(p.rules, { schema: op.schema, document: op.document, operation: op.operation, variables: op.variables });
+  if (invalid) return { error: invalid, status: (invalid.extensions.http as { status?: number } | undefined)?.status ?? 400 };
+  const checked = checkCost(op.schema, op.document, op.operationName, op.variables, p.maxOperationCost);
+  if ('error' in checked) return { error: checked.error, status: 400 };
+  try {
+    return { budget: await p.budgets.spend(payer, checked.cost, rootFieldNames(op.document, op.operation)) };
+  } catch (error) {
+    if (!(error instanceof BudgetExceeded)) throw error;
+    return { error, status: 429, retryAfterSeconds: error.retryAfterSeconds, budget: error.state };
   }
+}
+
+/** Logs what went wrong with the operation's request id: an outage once, each unexpected error with its stack. */
+function report(p: PipelineState, errors: readonly GraphQLError[], requestId: string | undefined, transport: Transport): void {
+  const outage = errors.find(isInfrastructureError);
+  if (outage) p.logger.warn('service unavailable', { transport, requestId, error: String(outage.originalError ?? outage) });
+  for (const error of errors) {
+    if (isUnexpected(error)) p.logger.error('unexpected error', { transport, requestId, error: String(error.originalError?.stack ?? error) });
+  }
+}
+
+function formatErrors(p: PipelineState, errors: readonly GraphQLError[]): GraphQLFormattedError[] {
+  return errors.map((error) => p.formatError(error.toJSON() as GraphQLFormattedError, error));
+}
+
+/** `extensions.cost`, when the operation paid (a subscription pays once, not per event). */
+function costOf(context: GraphQLContext | undefined): Record<string, unknown> {
+  return context?.budget ? { cost: costExtension(context.budget) } : {};
+}
+
+/** `extensions.sqlStatements` with SQL_STATS=1: the statements the operation issued. */
+function sqlStatementsOf(p: PipelineState, context: GraphQLContext | undefined): Record<string, unknown> {
+  return p.exposeSqlStats && context ? { sqlStatements: context.sqlStats.statements } : {};
+}
+
+/**
+ * Runs a query or mutation (WS; Apollo does it for HTTP inside
+ * http-handler's counter) with its SQL statements counted and its request
+ * id on every log line.
+ */
+async function executeCounted(p: PipelineState, args: ExecutionArgs): Promise<ExecutionResult> {
+  const context = args.contextValue as GraphQLContext;
+  const result = await withRequestId(context.requestId, () => sqlStatsStorage.run(context.sqlStats, () => Promise.resolve(execute(args))));
+  const sql = sqlStatementsOf(p, context);
+  return 'sqlStatements' in sql ? { ...result, extensions: { ...result.extensions, ...sql } } : result;
+}
+
+/** A WebSocket result as HTTP would answer it: errors logged and shaped, metrics, `extensions.cost`. */
+function finishResult(p: PipelineState, result: ExecutionResult, context: GraphQLContext | undefined): ExecutionResult {
+  let shaped = result as ExecutionResult | (Omit<ExecutionResult, 'errors'> & { errors: GraphQLFormattedError[] });
+  if (result.errors?.length) {
+    report(p, result.errors, context?.requestId, 'ws');
+    const errors = formatErrors(p, result.errors);
+    p.metrics.errors('ws', errors);
+    shaped = { ...result, errors };
+  }
+  const cost = costOf(context);
+  if (!('cost' in cost)) return shaped as ExecutionResult;
+  return { ...shaped, extensions: { ...result.extensions, ...cost } } as ExecutionResult;
+}
+
+/** HTTP: Apollo Server's hooks calling the same steps. */
+function apolloListener(p: PipelineState): GraphQLRequestListener<GraphQLContext> {
+  return {
+    async didResolveOperation({ schema, document, operation, operationName, request, contextValue }) {
+      const payer = { viewerId: contextValue.viewer?.id ?? null, address: contextValue.request.ip };
+      const admitted = await admit(p, { schema, document, operation, operationName, variables: request.variables }, payer);
+      contextValue.budget = admitted.budget;
+      if ('error' in admitted) throw withHttp(admitted);
+    },
+    async didEncounterErrors({ errors, contextValue }) {
+      report(p, errors, contextValue?.requestId, 'http');
+    },
+    async willSendResponse({ response, contextValue, operationName, operation }) {
+      const single = response.body.kind === 'single' ? response.body.singleResult : undefined;
+      if (single) {
+        p.metrics.operation('http', operation ? operationName : undefined, single.errors);
+        p.metrics.errors('http', single.errors);
+      }
+      if (!contextValue) return;
+      response.http.headers.set('x-request-id', contextValue.requestId);
+      // PostgreSQL or Redis failed: 503 + Retry-After, so clients and proxies retry.
+      if (single?.errors?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) {
+        response.http.status = 503;
+        response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
+      }
+      const added = { ...costOf(contextValue), ...sqlStatementsOf(p, contextValue) };
+      if (single && Object.keys(added).length > 0) single.extensions = { ...single.extensions, ...added };
+    },
+  };
 }
 
 /** The refusal with its HTTP status (and Retry-After) for Apollo Server to answer with; Apollo strips `http` from the body. */
