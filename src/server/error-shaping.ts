@@ -43,9 +43,6 @@ export function createErrorFormatter(rules?: OperationRules) {
   };
 }
 
-/** For errors already coded for clients (WebSocket subscribe errors, resolver errors). */
-export const formatError = createErrorFormatter();
-
 function clientExtensions(extensions: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
   const { stacktrace: _stack, http: _http, ...rest } = extensions;
   return rest;

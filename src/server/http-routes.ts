@@ -8,7 +8,7 @@ import { serveMetrics, type Metrics } from './metrics.ts';
 import type { readiness } from './readiness.ts';
 import { applySecurityHeaders } from './security-headers.ts';
 
-export interface HttpRoutes {
+interface HttpRoutes {
   graphqlPath: string;
   handleGraphQL(req: IncomingMessage, res: ServerResponse, search: string): Promise<void>;
   origins: ReturnType<typeof createOriginPolicy>;

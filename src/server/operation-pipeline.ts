@@ -24,7 +24,7 @@ import { createErrorFormatter, isUnexpected } from './error-shaping.ts';
 import type { Metrics } from './metrics.ts';
 import { checkBeforeExecution, type OperationRules } from './operation-rules.ts';
 
-export type Transport = 'http' | 'ws';
+type Transport = 'http' | 'ws';
 
 /** The subscribe payload graphql-ws hands to `onSubscribe`. */
 export interface OperationRequest {
@@ -34,7 +34,7 @@ export interface OperationRequest {
 }
 
 /** A parsed, validated operation about to be admitted. */
-export interface ResolvedOperation {
+interface ResolvedOperation {
   schema: GraphQLSchema;
   document: DocumentNode;
   /** Null when the name matches no operation: execution reports that, as on HTTP. */
@@ -44,14 +44,14 @@ export interface ResolvedOperation {
 }
 
 /** Why an operation may not run: the error, the HTTP status it answers with, and what it spent (if anything). */
-export interface Refusal {
+interface Refusal {
   error: GraphQLError;
   status: number;
   retryAfterSeconds?: number;
   budget?: OperationBudget;
 }
 
-export interface PipelineDeps {
+interface PipelineDeps {
   schema: GraphQLSchema;
   deps: AppDeps;
   rules: OperationRules;
