@@ -42,11 +42,11 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
 
   it('runs a query as the viewer of connectionParams.authorization', async () => {
     const results = await run(client(`Bearer ${alice.token}`), '{ me { id username email } }');
-    expect(results).toEqual([{ data: { me: { id: alice.id, username: alice.username, email: alice.email } }, extensions: { cost: expect.objectContaining({ requested: 1 }) } }]);
+    expect(results).toEqual([{ data: { me: { id: alice.id, username: alice.username, email: alice.email } }, extensions: { cost: expect.objectContaining({ requested: 1 }), sqlStatements: expect.any(Number) } }]);
   });
 
   it('runs anonymously without credentials', async () => {
-    expect(await run(client(), '{ me { id } }')).toEqual([{ data: { me: null }, extensions: { cost: expect.objectContaining({ requested: 1 }) } }]);
+    expect(await run(client(), '{ me { id } }')).toEqual([{ data: { me: null }, extensions: { cost: expect.objectContaining({ requested: 1 }), sqlStatements: 0 } }]);
   });
 
   it('delivers postPublished for the subscribed author after a createPost over HTTP', async () => {
@@ -97,7 +97,7 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
     expect(http.body.errors![0]!.extensions.code).toBe(code);
     expect(http.body.errors![0]!.extensions.field).toBe(field);
     // The socket survives a bad operation.
-    expect(await run(c, '{ me { id } }')).toEqual([{ data: { me: { id: alice.id } }, extensions: { cost: expect.objectContaining({ requested: 1 }) } }]);
+    expect(await run(c, '{ me { id } }')).toEqual([{ data: { me: { id: alice.id } }, extensions: { cost: expect.objectContaining({ requested: 1 }), sqlStatements: expect.any(Number) } }]);
   });
 
   it('closes the socket with 1009 when a message exceeds the WebSocket payload limit (WS_MAX_PAYLOAD_BYTES)', async () => {

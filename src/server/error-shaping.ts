@@ -27,7 +27,7 @@ export function isUnexpected(error: unknown): boolean {
  * the operation rules (HTTP), it also gives Apollo's parse and validation
  * errors the code of the limit behind them: Apollo Server re-codes them all as
  * GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED. On WebSocket they are
- * coded when prepared (src/server/ws-operation.ts).
+ * coded when prepared (src/server/operation-pipeline.ts `prepare`).
  * Offending variable paths (`extensions.field`) come from the variable
  * coercion in src/server/variables.ts, never from parsing messages.
  */
@@ -42,9 +42,6 @@ export function createErrorFormatter(rules?: OperationRules) {
     return { ...formatted, extensions: clientExtensions(formatted.extensions) };
   };
 }
-
-/** For errors already coded for clients (WebSocket subscribe errors, resolver errors). */
-export const formatError = createErrorFormatter();
 
 function clientExtensions(extensions: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
   const { stacktrace: _stack, http: _http, ...rest } = extensions;

@@ -34,6 +34,31 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+function headerMap(req: IncomingMessage): HeaderMap {
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  return headers;
+}
+
+/** The POST body: JSON for JSON content types (bad JSON is a 400, as the GraphQL-over-HTTP spec says), the text otherwise. */
+async function readGraphQLBody(req: IncomingMessage, headers: HeaderMap): Promise<unknown> {
+  let raw: string;
+  try {
+    raw = await readBody(req);
+  } catch (error) {
+    return error instanceof BodyError ? error : new BodyError(400, (error as Error).message);
+  }
+  const contentType = headers.get('content-type') ?? '';
+  if (!contentType.startsWith('application/json') && !contentType.startsWith('application/graphql-response+json')) return raw;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return new BodyError(400, 'Request body is not valid JSON');
+  }
+}
+
 function sendError(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }));
@@ -69,29 +94,9 @@ export function createGraphQLHandler(
       requestId = randomUUID();
       res.setHeader('x-request-id', requestId);
     }
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
-    let body: unknown;
-    if (req.method === 'POST') {
-      let raw: string;
-      try {
-        raw = await readBody(req);
-      } catch (error) {
-        return sendError(res, error instanceof BodyError ? error.status : 400, (error as Error).message);
-      }
-      const contentType = headers.get('content-type') ?? '';
-      if (contentType.startsWith('application/json') || contentType.startsWith('application/graphql-response+json')) {
-        try {
-          body = JSON.parse(raw);
-        } catch {
-          return sendError(res, 400, 'Request body is not valid JSON');
-        }
-      } else {
-        body = raw;
-      }
-    }
+    const headers = headerMap(req);
+    const body = req.method === 'POST' ? await readGraphQLBody(req, headers) : undefined;
+    if (body instanceof BodyError) return sendError(res, body.status, body.message);
 
     // The document size limit holds before Apollo parses (it has no hook there).
     const query = req.method === 'POST' ? (body as { query?: unknown } | null)?.query : new URLSearchParams(search).get('query');

@@ -100,6 +100,33 @@ export function createMetrics(sources: MetricSources, logger: Logger): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
+  registerConnectionGauges(registry, sources);
+  registerOutboxAndRedisGauges(registry, sources, logger);
+  const operationLabel = operationLabeler();
+  const countErrors = (transport: Transport, errors: readonly ErrorLike[] | undefined) => {
+    for (const error of errors ?? []) errorsByCode.inc({ transport, code: codeOf(error) });
+  };
+
+  return {
+    registry,
+    sources,
+    operation(transport, operationName, errors) {
+      const outcome = errors?.length ? codeOf(errors[0]!) : 'ok';
+      operations.inc({ transport, operation: operationLabel(operationName), outcome });
+    },
+    errors: countErrors,
+    observeResponse(route, res) {
+      const stopTimer = durations.startTimer({ route });
+      res.once('finish', () => {
+        responses.inc({ route, status: String(res.statusCode) });
+        stopTimer();
+      });
+    },
+  };
+}
+
+/** Sockets, subscriptions and the PostgreSQL pool, read when scraped. */
+function registerConnectionGauges(registry: Registry, sources: MetricSources): void {
   new Gauge({
     name: 'agora_ws_connections',
     help: 'Open WebSocket connections',
@@ -136,6 +163,10 @@ export function createMetrics(sources: MetricSources, logger: Logger): Metrics {
       this.set(sources.pool.waitingCount);
     },
   });
+}
+
+/** The outbox backlog and lag (one query per scrape) and Redis readiness. */
+function registerOutboxAndRedisGauges(registry: Registry, sources: MetricSources, logger: Logger): void {
   const outbox = outboxReader(sources.pool, logger);
   new Gauge({
     name: 'agora_outbox_backlog',
@@ -165,8 +196,12 @@ export function createMetrics(sources: MetricSources, logger: Logger): Metrics {
     });
   }
 
+}
+
+/** Operation names as labels: bounded in length and in number (the rest are "other"). */
+function operationLabeler(): (name: string | null | undefined) => string {
   const operationNames = new Set<string>();
-  const operationLabel = (name: string | null | undefined): string => {
+  return (name: string | null | undefined): string => {
     if (name === undefined) return 'unknown'; // never resolved (parse or validation failed)
     if (name === null || name === '') return 'anonymous';
     const label = name.slice(0, MAX_LABEL_LENGTH);
@@ -174,26 +209,6 @@ export function createMetrics(sources: MetricSources, logger: Logger): Metrics {
     if (operationNames.size >= MAX_OPERATION_LABELS) return 'other';
     operationNames.add(label);
     return label;
-  };
-  const countErrors = (transport: Transport, errors: readonly ErrorLike[] | undefined) => {
-    for (const error of errors ?? []) errorsByCode.inc({ transport, code: codeOf(error) });
-  };
-
-  return {
-    registry,
-    sources,
-    operation(transport, operationName, errors) {
-      const outcome = errors?.length ? codeOf(errors[0]!) : 'ok';
-      operations.inc({ transport, operation: operationLabel(operationName), outcome });
-    },
-    errors: countErrors,
-    observeResponse(route, res) {
-      const stopTimer = durations.startTimer({ route });
-      res.once('finish', () => {
-        responses.inc({ route, status: String(res.statusCode) });
-        stopTimer();
-      });
-    },
   };
 }
 

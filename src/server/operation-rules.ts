@@ -1,4 +1,3 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
@@ -22,14 +21,15 @@ import { coerceVariables } from './variables.ts';
 
 /**
  * The ONE set of static operation rules, applied by both transports:
- * - HTTP: Apollo Server gets `parseOptions`, `validationRules`,
- *   `validationOptions` and the `apolloOperationRules()` plugin (src/app.ts);
+ * - HTTP: Apollo Server gets `parseOptions`, `validationRules` and
+ *   `validationOptions` (src/app.ts), and the operation pipeline's plugin runs
+ *   `checkBeforeExecution` (src/server/operation-pipeline.ts `admit`);
  *   the byte limit is checked on the request body before Apollo parses
  *   (src/server/http-handler.ts), and src/server/error-shaping.ts gives Apollo's
  *   re-coded parse/validation errors their OPERATION_TOO_COMPLEX code back;
- * - WebSocket: src/server/document-cache.ts and src/server/ws-operation.ts
- *   run `checkSize`, `parse(…, parseOptions)`, `validationRules` and
- *   `checkBeforeExecution` themselves (graphql-ws would otherwise apply only
+ * - WebSocket: the pipeline's `prepare` (with src/server/document-cache.ts)
+ *   and `admit` run `checkSize`, `parse(…, parseOptions)`, `validationRules`
+ *   and `checkBeforeExecution` (graphql-ws would otherwise apply only
  *   graphql-js's specified rules).
  * "Did you mean …" suggestions are left out by graphql-js itself
  * (`hideSuggestions` in validation and variable coercion), not by editing
@@ -194,29 +194,4 @@ export function checkBeforeExecution(rules: OperationRules, prepared: Omit<Prepa
     if (error) return error;
   }
   return undefined;
-}
-
-/** Apollo Server's side of `checkBeforeExecution`: a refusal answers 400 before execution. */
-export function apolloOperationRules(rules: OperationRules): ApolloServerPlugin {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operation, request }) {
-          if (!operation) return; // execution reports the missing operation
-          const error = checkBeforeExecution(rules, { schema, document, operation, variables: request.variables });
-          if (error) throw withHttpStatus(error, 400);
-        },
-      };
-    },
-  };
-}
-
-/** A check may set its own status (e.g. 429) in `extensions.http`; Apollo strips it from the response body. */
-function withHttpStatus(error: GraphQLError, status: number): GraphQLError {
-  if (error.extensions.http) return error;
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    originalError: error.originalError,
-    extensions: { ...error.extensions, http: { status } },
-  });
 }

@@ -1,9 +1,8 @@
-import { getOperationAST, parse, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { BudgetConfig } from '../config.ts';
-import { checkCost } from './cost.ts';
 import { AppError } from '../lib/errors.ts';
-import { BudgetExceeded, costExtension, rootFieldNames, type Budgets, type OperationBudget, type Payer } from './budgets.ts';
+import type { OperationBudget } from './budgets.ts';
 import { CLOSE_CODES } from './close-codes.ts';
 
 /** What the bounds keep on each socket (graphql-ws `ctx.extra`). */
@@ -20,18 +19,19 @@ export type SocketBoundsState = {
 // closed rather than answered message by message.
 const CLOSE_AFTER_RATE_MULTIPLE = 2;
 
+export type SocketBounds = ReturnType<typeof createSocketBounds>;
+
 /**
  * WebSocket bounds besides graphql-ws's own: anonymous socket caps (per
- * client address and per instance), a per-socket rate of subscribe messages,
- * and the same static cost limit and point budgets as HTTP.
+ * client address and per instance) and a per-socket rate of subscribe
+ * messages. The cost limit and point budgets are the pipeline's, as on HTTP
+ * (src/server/operation-pipeline.ts); what an operation spent waits here for
+ * its context.
  */
-export function createSocketBounds(schema: GraphQLSchema, budgets: Budgets, config: BudgetConfig) {
+export function createSocketBounds(config: BudgetConfig) {
   const anonymousPerAddress = new Map<string, number>();
   let anonymous = 0;
   let sockets = 0;
-  // The first costing compiles the library's code paths: pay it at start,
-  // not on a client's first subscribe.
-  checkCost(schema, parse('{ __typename }'), null, null, config.maxOperationCost);
   const rate = config.wsOperationsPerSecond > 0 ? new RateLimiterMemory({ keyPrefix: 'ws-ops', points: config.wsOperationsPerSecond, duration: 1 }) : null;
 
   return {
@@ -86,22 +86,9 @@ export function createSocketBounds(schema: GraphQLSchema, budgets: Budgets, conf
       }
     },
 
-    /** Checks the operation's cost and spends it; the errors to answer with when refused. */
-    async spend(state: SocketBoundsState, id: string, args: ExecutionArgs, payer: Payer): Promise<GraphQLError[] | null> {
-      const variables = args.variableValues as Record<string, unknown> | null | undefined;
-      const checked = checkCost(schema, args.document, args.operationName, variables, config.maxOperationCost);
-      if ('error' in checked) return [checked.error];
-      const operation = getOperationAST(args.document, args.operationName);
-      try {
-        const budget = await budgets.spend(payer, checked.cost, operation ? rootFieldNames(args.document, operation) : []);
-        // A subscription pays once, here; its events don't repeat the figures
-        // (they would add bytes to every event of every subscriber).
-        if (operation?.operation !== 'subscription') (state.budgets ??= new Map()).set(id, budget);
-        return null;
-      } catch (error) {
-        if (error instanceof BudgetExceeded) return [error];
-        throw error;
-      }
+    /** Keeps what subscribe message `id` spent (src/server/operation-pipeline.ts `admit`) until its context takes it. */
+    keepBudget(state: SocketBoundsState, id: string, budget: OperationBudget): void {
+      (state.budgets ??= new Map()).set(id, budget);
     },
 
     /** The budget spent for subscribe message `id`, handed to its GraphQL context once. */
@@ -111,10 +98,5 @@ export function createSocketBounds(schema: GraphQLSchema, budgets: Budgets, conf
       return budget;
     },
 
-    /** Adds `extensions.cost`, as on HTTP responses. */
-    withCost(result: ExecutionResult, budget: OperationBudget | undefined): ExecutionResult {
-      if (!budget) return result;
-      return { ...result, extensions: { ...result.extensions, cost: costExtension(budget) } };
-    },
   };
 }

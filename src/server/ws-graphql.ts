@@ -1,0 +1,130 @@
+import { getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
+import type { ServerOptions } from 'graphql-ws';
+import type { Extra } from 'graphql-ws/use/ws';
+import type { RealtimeConfig } from '../config.ts';
+import { sqlStatsStorage, type SqlStats } from '../db/prisma.ts';
+import { withRequestId } from '../lib/logger.ts';
+import type { AppDeps } from '../modules/scope.ts';
+import { recheckViewer } from '../modules/sessions/revocations.ts';
+import { CLOSE_CODES } from './close-codes.ts';
+import type { GraphQLContext } from './context.ts';
+import type { OperationPipeline, OperationRequest } from './operation-pipeline.ts';
+import { createSharedSubscribe } from './shared-subscribe.ts';
+import type { SocketBounds } from './socket-bounds.ts';
+import { closeSocket, requestInfo, type createSocketLifecycle, type SocketState } from './ws-sockets.ts';
+
+type Connection = { subscriptions: Record<string, unknown>; connectionParams?: Readonly<Record<string, unknown>>; extra: SocketState & Extra };
+type WsOptions = ServerOptions<Record<string, unknown> | undefined, SocketState & Extra>;
+
+export interface WsGraphQLDeps {
+  deps: AppDeps;
+  config: RealtimeConfig;
+  pipeline: OperationPipeline;
+  lifecycle: ReturnType<typeof createSocketLifecycle>;
+  bounds: SocketBounds;
+  /** Every open graphql-ws connection (for the metrics' counts). */
+  connections: Set<Connection>;
+  /** Queries and mutations executing now: shutdown lets them answer before closing their sockets. */
+  executing: Set<Promise<unknown>>;
+}
+
+/**
+ * graphql-ws's hooks: the socket lifecycle on connect/ping/close, and every
+ * operation through the shared pipeline (src/server/operation-pipeline.ts),
+ * as HTTP's go through it by Apollo Server's plugin hooks.
+ */
+export function wsGraphQLOptions(w: WsGraphQLDeps): WsOptions {
+  const { pipeline, lifecycle, bounds } = w;
+  // Subscriptions share one execution per viewer and role: a role change must
+  // not let one socket see what its new role may not.
+  const sharedSubscribe = createSharedSubscribe((context) => {
+    const viewer = (context as GraphQLContext).viewer;
+    return viewer ? `${viewer.id}:${viewer.role}` : '';
+  });
+  return {
+    schema: pipeline.schema,
+    onConnect: (ctx) => connect(w, ctx),
+    onPing: (ctx, payload) => lifecycle.reauthenticate(ctx.extra, payload as Record<string, unknown> | undefined),
+    onSubscribe: (ctx, id, payload) => subscribe(w, ctx, id, payload),
+    execute: (args) => track(w.executing, pipeline.executeCounted(args)),
+    subscribe: (args) => withRequestId((args.contextValue as GraphQLContext).requestId, () => sharedSubscribe(args)),
+    onOperation: (_ctx, _id, _payload, args, result) => {
+      pipeline.metrics.operation('ws', operationNameOf(args), (result as ExecutionResult).errors);
+    },
+    onError: (_ctx, _id, _payload, errors) => {
+      pipeline.report(errors, undefined, 'ws');
+      pipeline.metrics.operation('ws', undefined, errors);
+      pipeline.metrics.errors('ws', errors);
+      return pipeline.formatErrors(errors);
+    },
+    context: (ctx, id) => {
+      const sqlStats = ctx.extra.sqlStats?.get(id);
+      ctx.extra.sqlStats?.delete(id);
+      const context = pipeline.createContext(ctx.extra.viewer ?? null, requestInfo(ctx.extra.request), sqlStats);
+      context.connection = { close: (code, reason) => closeSocket(ctx.extra.socket, code, reason) };
+      context.budget = bounds.takeBudget(ctx.extra, id);
+      return context;
+    },
+    onNext: (ctx, _id, _payload, args, result) => {
+      lifecycle.checkBuffer(ctx.extra);
+      return pipeline.finishResult(result as ExecutionResult, args.contextValue as GraphQLContext | undefined);
+    },
+    onClose: (ctx) => {
+      bounds.release(ctx.extra);
+      w.connections.delete(ctx as Connection);
+      lifecycle.closed(ctx.extra);
+    },
+  };
+}
+
+function track(executing: Set<Promise<unknown>>, result: Promise<ExecutionResult>): Promise<ExecutionResult> {
+  const tracked = result.catch(() => {});
+  executing.add(tracked);
+  void tracked.finally(() => executing.delete(tracked));
+  return result;
+}
+
+async function connect(w: WsGraphQLDeps, ctx: Connection): Promise<boolean> {
+  const { extra } = ctx;
+  w.connections.add(ctx);
+  const viewer = await w.lifecycle.authenticate(extra, ctx.connectionParams?.authorization);
+  if (viewer === undefined) return false; // graphql-ws closes with 4403 Forbidden
+  const refused = viewer ? null : w.bounds.admitAnonymous(extra, requestInfo(extra.request).ip);
+  if (refused) {
+    closeSocket(extra.socket, refused.code, refused.reason);
+    return false;
+  }
+  return w.lifecycle.open(extra);
+}
+
+/** A subscribe message: socket bounds, the credential rechecked, then the pipeline's prepare and admit. */
+async function subscribe(w: WsGraphQLDeps, ctx: Connection, id: string, payload: OperationRequest): Promise<ExecutionArgs | readonly GraphQLError[] | void> {
+  const { extra } = ctx;
+  // graphql-ws has already reserved this operation's id in ctx.subscriptions.
+  if (Object.keys(ctx.subscriptions).length > w.config.wsMaxSubscriptionsPerSocket) {
+    closeSocket(extra.socket, CLOSE_CODES.TOO_MANY_SUBSCRIPTIONS, 'Too many subscriptions on this socket');
+    return;
+  }
+  const throttled = await w.bounds.throttle(extra, (code, reason) => closeSocket(extra.socket, code, reason));
+  if (throttled) return throttled;
+  // A revoked credential: the operation gets UNAUTHENTICATED, then the socket closes (4403).
+  // Counted as the operation's statements, as HTTP counts its credential lookup.
+  const sqlStats: SqlStats = { statements: 0 };
+  const revoked = await sqlStatsStorage.run(sqlStats, () =>
+    recheckViewer(w.deps, extra, () => setImmediate(() => closeSocket(extra.socket, CLOSE_CODES.FORBIDDEN, 'Credentials revoked'))),
+  );
+  if (revoked) return revoked;
+  const prepared = w.pipeline.prepare(payload);
+  if (Array.isArray(prepared)) return prepared;
+  const admitted = await w.pipeline.admit(prepared, { viewerId: extra.viewer?.id ?? null, address: requestInfo(extra.request).ip });
+  if ('error' in admitted) return [admitted.error];
+  // A subscription pays once, here; its events don't repeat the figures
+  // (they would add bytes to every event of every subscriber).
+  if (admitted.budget && prepared.operation?.operation !== 'subscription') w.bounds.keepBudget(extra, id, admitted.budget);
+  (extra.sqlStats ??= new Map()).set(id, sqlStats);
+  return { schema: prepared.schema, document: prepared.document, operationName: prepared.operationName, variableValues: prepared.variables };
+}
+
+function operationNameOf(args: ExecutionArgs): string | null | undefined {
+  return getOperationAST(args.document, args.operationName)?.name?.value ?? null;
+}
