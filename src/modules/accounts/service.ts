@@ -6,7 +6,7 @@ import { text } from '../../lib/validation.ts';
 import { announceRevoked } from '../sessions/revocations.ts';
 import { recordAudit } from '../audit/service.ts';
 import type { RequestScope } from '../scope.ts';
-import { createSessionService, revokeSessions, type AuthResult } from '../sessions/service.ts';
+import { revokeSessions, type AuthResult, type SessionService } from '../sessions/service.ts';
 import { requireSession } from '../../auth/guards.ts';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -37,9 +37,8 @@ function normalizeEmail(checker: InputChecker, field: string, raw: string): stri
   return email;
 }
 
-export function createAccountService(scope: RequestScope) {
+export function createAccountService(scope: RequestScope, { sessions }: { sessions: SessionService }) {
   const { db, loginThrottle, request } = scope;
-  const sessions = createSessionService(scope);
 
   /** The signed-in account, after re-checking its password (for sensitive changes). */
   async function confirmPassword(password: string, field: string): Promise<User> {

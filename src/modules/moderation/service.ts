@@ -1,4 +1,3 @@
-import { hasRole } from '../../auth/viewer.ts';
 import type { Comment, Post, Role, User } from '../../db/generated/client.ts';
 import { badInput, forbidden, notFound } from '../../lib/errors.ts';
 import { expectGlobalId } from '../../lib/global-id.ts';
@@ -7,6 +6,8 @@ import { recordAudit } from '../audit/service.ts';
 import type { RequestScope } from '../scope.ts';
 import { revokeSessions } from '../sessions/service.ts';
 import { requireViewer } from '../../auth/guards.ts';
+import { canSeeIfDraft } from '../posts/policy.ts';
+import { canActOnAccount, isSelf } from './policy.ts';
 
 // The SDL's @hasRole directives gate these mutations; the rules below are
 // about whom they may be applied to.
@@ -23,7 +24,8 @@ export function createModerationService(scope: RequestScope) {
     const me = requireViewer(scope);
     const id = expectGlobalId(globalId, 'Post', 'input.id');
     const post = await db.post.findUnique({ where: { id } });
-    if (!post || (post.status === 'DRAFT' && post.authorId !== me.id && !hasRole(me, 'ADMIN'))) throw notFound('Post', 'input.id');
+    // A draft the moderator may not see reads as missing; hidden posts are theirs to see.
+    if (!post || !canSeeIfDraft(me, post)) throw notFound('Post', 'input.id');
     return db.$transaction(async (tx) => {
       const updated = await tx.post.update({ where: { id }, data: { hiddenAt: hidden ? new Date() : null } });
       await recordAudit(tx, scope, {
@@ -63,9 +65,8 @@ export function createModerationService(scope: RequestScope) {
     async suspend(globalId: string, reason?: string | null): Promise<User> {
       const me = requireViewer(scope);
       const user = await target(globalId);
-      if (user.id === me.id) throw badInput('input.userId', 'You cannot suspend yourself');
-      // Moderators act on members; only admins act on staff.
-      if (user.role !== 'USER' && !hasRole(me, 'ADMIN')) throw forbidden('Only admins may suspend staff');
+      if (isSelf(me, user)) throw badInput('input.userId', 'You cannot suspend yourself');
+      if (!canActOnAccount(me, user)) throw forbidden('Only admins may suspend staff');
       const updated = await db.$transaction(async (tx) => {
         const updated = await tx.user.update({ where: { id: user.id }, data: { suspendedAt: user.suspendedAt ?? new Date() } });
         await revokeSessions(tx, { userId: user.id }, 'SUSPENDED');
@@ -80,7 +81,7 @@ export function createModerationService(scope: RequestScope) {
     async unsuspend(globalId: string): Promise<User> {
       const me = requireViewer(scope);
       const user = await target(globalId);
-      if (user.role !== 'USER' && !hasRole(me, 'ADMIN')) throw forbidden('Only admins may restore staff');
+      if (!canActOnAccount(me, user)) throw forbidden('Only admins may restore staff');
       return db.$transaction(async (tx) => {
         const updated = await tx.user.update({ where: { id: user.id }, data: { suspendedAt: null } });
         await recordAudit(tx, scope, { type: 'USER_UNSUSPENDED', actorId: me.id, targetUserId: user.id });
@@ -91,7 +92,7 @@ export function createModerationService(scope: RequestScope) {
     async setRole(globalId: string, role: Role): Promise<User> {
       const me = requireViewer(scope);
       const user = await target(globalId);
-      if (user.id === me.id) throw badInput('input.userId', 'You cannot change your own role');
+      if (isSelf(me, user)) throw badInput('input.userId', 'You cannot change your own role');
       const updated = await db.$transaction(async (tx) => {
         const updated = await tx.user.update({ where: { id: user.id }, data: { role } });
         await recordAudit(tx, scope, { type: 'ROLE_CHANGED', actorId: me.id, targetUserId: user.id, data: { from: user.role, to: role } });

@@ -4,12 +4,12 @@ import { expectGlobalId } from '../../lib/global-id.ts';
 import * as validate from '../../lib/validation.ts';
 import { Outbox, streams } from '../../events/outbox.ts';
 import type { RequestScope } from '../scope.ts';
-import type { createPostService } from './service.ts';
-import { visibleCommentById } from './policy.ts';
+import type { PostService } from './service.ts';
+import { canEditComment, takesComments, visibleCommentById } from './policy.ts';
 import { notify } from '../notifications/service.ts';
 import { requireViewer } from '../../auth/guards.ts';
 
-export function createCommentService(scope: RequestScope, posts: ReturnType<typeof createPostService>) {
+export function createCommentService(scope: RequestScope, { posts }: { posts: PostService }) {
   const { db, loaders, viewer, realtime } = scope;
 
   /** A comment is visible exactly when its post is. */
@@ -22,7 +22,7 @@ export function createCommentService(scope: RequestScope, posts: ReturnType<type
   async function ownComment(globalId: string, field: string): Promise<Comment> {
     const me = requireViewer(scope);
     const comment = await visibleComment(globalId, field);
-    if (comment.authorId !== me.id) throw forbidden('Only the author may change this comment');
+    if (!canEditComment(me, comment)) throw forbidden('Only the author may change this comment');
     return comment;
   }
 
@@ -42,7 +42,7 @@ export function createCommentService(scope: RequestScope, posts: ReturnType<type
       const body = validate.text(checker, 'input.body', input.body, 1, 5_000);
       checker.throwIfAny();
       const post = await posts.visiblePost(input.postId, 'input.postId');
-      if (post.status !== 'PUBLISHED') throw badInput('input.postId', 'Only published posts take comments');
+      if (!takesComments(post)) throw badInput('input.postId', 'Only published posts take comments');
       let parentId: string | null = null;
       let parentAuthorId: string | null = null;
       if (input.parentId != null) {
@@ -86,3 +86,5 @@ export function createCommentService(scope: RequestScope, posts: ReturnType<type
     },
   };
 }
+
+export type CommentService = ReturnType<typeof createCommentService>;

@@ -14,8 +14,7 @@ import {
 import { sorts } from '../../lib/sorts.ts';
 import * as validate from '../../lib/validation.ts';
 import type { RequestScope } from '../scope.ts';
-import { postVisibleSql, visiblePostById } from './policy.ts';
-import { hasRole } from '../../auth/viewer.ts';
+import { canEditPost, listableDraftsSql, postVisibleSql, visiblePostById } from './policy.ts';
 import { requireViewer } from '../../auth/guards.ts';
 import { postPublishedTopic } from '../../events/topics.ts';
 
@@ -67,7 +66,7 @@ export function createPostService(scope: RequestScope) {
   async function ownPost(globalId: string, field: string): Promise<Post> {
     const me = requireViewer(scope);
     const post = await visiblePost(globalId, field);
-    if (post.authorId !== me.id) throw forbidden('Only the author may change this post');
+    if (!canEditPost(me, post)) throw forbidden('Only the author may change this post');
     return post;
   }
 
@@ -102,10 +101,7 @@ export function createPostService(scope: RequestScope) {
       const filter = options.filter ?? {};
       const status = filter.status ?? 'PUBLISHED';
       const conditions = [Prisma.sql`p.status = ${status}::"PostStatus"`, postVisibleSql(viewer)];
-      if (status === 'DRAFT' && !hasRole(viewer, 'ADMIN')) {
-        // Only one's own drafts are listable; signed out, there are none.
-        conditions.push(viewer ? Prisma.sql`p."authorId" = ${viewer.id}::uuid` : Prisma.sql`FALSE`);
-      }
+      if (status === 'DRAFT') conditions.push(listableDraftsSql(viewer));
       if (filter.authorId != null) {
         conditions.push(Prisma.sql`p."authorId" = ${expectGlobalId(filter.authorId, 'User', 'filter.authorId')}::uuid`);
       }
@@ -195,3 +191,5 @@ export function createPostService(scope: RequestScope) {
     },
   };
 }
+
+export type PostService = ReturnType<typeof createPostService>;

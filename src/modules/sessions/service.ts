@@ -8,6 +8,7 @@ import { announceRevoked } from './revocations.ts';
 import { recordAudit } from '../audit/service.ts';
 import type { RequestScope } from '../scope.ts';
 import { requireSession } from '../../auth/guards.ts';
+import { revocableWhere } from './policy.ts';
 
 export type RevokeReason = 'LOGOUT' | 'LOGOUT_EVERYWHERE' | 'REVOKED' | 'PASSWORD_CHANGED' | 'REFRESH_REUSE' | 'SUSPENDED';
 
@@ -154,9 +155,9 @@ export function createSessionService(scope: RequestScope) {
       const viewer = requireSession(scope);
       const id = expectGlobalId(globalId, 'Session', 'input.id');
       // Someone else's session is reported as missing, not as forbidden.
-      const count = revoked(viewer.id, await revokeSessions(db, { userId: viewer.id, id }, 'REVOKED')).length;
+      const count = revoked(viewer.id, await revokeSessions(db, { ...revocableWhere(viewer), id }, 'REVOKED')).length;
       if (count === 0) {
-        const exists = await db.session.findFirst({ where: { id, userId: viewer.id }, select: { id: true } });
+        const exists = await db.session.findFirst({ where: { id, ...revocableWhere(viewer) }, select: { id: true } });
         if (!exists) throw notFound('Session', 'input.id');
       }
       await recordAudit(db, scope, { type: 'SESSION_REVOKED', actorId: viewer.id, targetUserId: viewer.id, data: { sessionId: id } });
@@ -177,3 +178,5 @@ export function createSessionService(scope: RequestScope) {
     },
   };
 }
+
+export type SessionService = ReturnType<typeof createSessionService>;

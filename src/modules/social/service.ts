@@ -4,23 +4,24 @@ import { expectGlobalId } from '../../lib/global-id.ts';
 import { Outbox } from '../../events/outbox.ts';
 import type { RequestScope } from '../scope.ts';
 import { notify, notifyReaction } from '../notifications/service.ts';
-import type { createPostService } from '../posts/service.ts';
+import type { PostService } from '../posts/service.ts';
+import { canFollow, takesReactions } from './policy.ts';
 import { requireViewer } from '../../auth/guards.ts';
 
 /** Reactions and follows: idempotent toggles between a viewer and a target. */
-export function createSocialService(scope: RequestScope, posts: ReturnType<typeof createPostService>) {
+export function createSocialService(scope: RequestScope, { posts }: { posts: PostService }) {
   const { db, loaders, realtime } = scope;
 
   async function reactablePost(globalId: string): Promise<Post> {
     const post = await posts.visiblePost(globalId, 'input.postId');
-    if (post.status !== 'PUBLISHED') throw badInput('input.postId', 'Only published posts take reactions');
+    if (!takesReactions(post)) throw badInput('input.postId', 'Only published posts take reactions');
     return post;
   }
 
   async function followTarget(globalId: string): Promise<{ me: User; target: User }> {
     const viewer = requireViewer(scope);
     const targetId = expectGlobalId(globalId, 'User', 'input.userId');
-    if (targetId === viewer.id) throw badInput('input.userId', 'You cannot follow yourself');
+    if (!canFollow(viewer, targetId)) throw badInput('input.userId', 'You cannot follow yourself');
     const [me, target] = await Promise.all([loaders.user.load(viewer.id), loaders.user.load(targetId)]);
     if (!target) throw notFound('User', 'input.userId');
     if (!me) throw notFound('User', 'viewer');
