@@ -9,7 +9,6 @@ import { createNotificationService } from './notifications/service.ts';
 import { createCommentService, type CommentService } from './posts/comment-service.ts';
 import type { RequestScope } from './scope.ts';
 import { createNodeService } from './nodes/service.ts';
-import { createPageService } from './posts/nested-pages.ts';
 import { createModerationService } from './moderation/service.ts';
 import { createPostService, type PostService } from './posts/service.ts';
 import { createSessionService, type SessionService } from './sessions/service.ts';
@@ -23,6 +22,7 @@ interface SharedServices {
   comments: CommentService;
   chat: ReturnType<typeof createChatService>;
   notifications: ReturnType<typeof createNotificationService>;
+  audit: ReturnType<typeof createAuditService>;
 }
 
 // Each service is built on first use (lib/lazy.ts): an operation needs one or
@@ -42,6 +42,7 @@ const makeServices = lazyFactory({
     comments: self.comments,
     chat: self.chat,
     notifications: self.notifications,
+    audit: self.audit,
   }),
   chat: (scope: RequestScope) => createChatService(scope),
   notifications: (scope: RequestScope) => createNotificationService(scope),
@@ -52,7 +53,6 @@ const makeServices = lazyFactory({
       const states = await scope.realtime.presence.get(userIds);
       return userIds.map((id) => states.get(id) ?? { userId: id, online: false, lastSeenAt: null });
     }),
-  pages: (scope: RequestScope) => createPageService(scope),
   subscriptions: (scope: RequestScope) => ({ events: <T>(topic: string) => scope.bus.subscribe<T>(topic) }),
 });
 

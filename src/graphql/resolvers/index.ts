@@ -1,20 +1,27 @@
 import type { Resolvers } from '../resolvers.generated.ts';
 import { connectionResolvers } from './connections.ts';
-import { Mutation } from './mutation.ts';
-import { nodeTypeResolvers } from './node-types.ts';
-import { Query } from './query.ts';
+import { mergeResolvers } from './merge.ts';
 import { rateLimitQuery } from './rate-limit.ts';
 import { DateTime } from './scalars.ts';
+import { accountResolvers } from '../../modules/accounts/resolvers.ts';
+import { auditResolvers } from '../../modules/audit/resolvers.ts';
+import { moderationResolvers } from '../../modules/moderation/resolvers.ts';
+import { nodeResolvers } from '../../modules/nodes/resolvers.ts';
+import { postResolvers } from '../../modules/posts/resolvers.ts';
+import { sessionResolvers } from '../../modules/sessions/resolvers.ts';
+import { socialResolvers } from '../../modules/social/resolvers.ts';
 import { realtimeMutation, realtimeQuery, realtimeSubscription, realtimeTypeResolvers } from '../../modules/chat/resolvers.ts';
-import { Subscription } from './subscription.ts';
 
-export const resolvers: Resolvers = {
-  DateTime,
-  Query: { ...Query, ...realtimeQuery, ...rateLimitQuery },
-  Mutation: { ...Mutation, ...realtimeMutation },
-  Subscription: { ...Subscription, ...realtimeSubscription },
-  ...nodeTypeResolvers,
-  ...connectionResolvers,
-  ...realtimeTypeResolvers,
-  User: { ...nodeTypeResolvers.User, ...realtimeTypeResolvers.User },
-};
+// Each module resolves its own types and root fields; this only combines them.
+export const resolvers: Resolvers = mergeResolvers(
+  { DateTime, Query: rateLimitQuery },
+  connectionResolvers,
+  accountResolvers,
+  sessionResolvers,
+  postResolvers,
+  socialResolvers,
+  moderationResolvers,
+  auditResolvers,
+  nodeResolvers,
+  { Query: realtimeQuery, Mutation: realtimeMutation, Subscription: realtimeSubscription, ...realtimeTypeResolvers },
+);

@@ -1,10 +1,10 @@
-import type { ApiKey, AuditEvent, Comment, Conversation, Message, Notification, Post, Session, User } from '../../db/generated/client.ts';
+import type { ApiKey, Comment, Conversation, Message, Notification, Post, Session, User } from '../../db/generated/client.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { parseGlobalId, type NodeType } from '../../lib/global-id.ts';
 import type { createChatService } from '../chat/service.ts';
 import type { CommentService } from '../posts/comment-service.ts';
 import { canSeeCredential } from '../sessions/policy.ts';
-import { canReadAuditLog } from '../audit/policy.ts';
+import type { AuditRecord, createAuditService } from '../audit/service.ts';
 import type { RequestScope } from '../scope.ts';
 import type { createNotificationService } from '../notifications/service.ts';
 import type { PostService } from '../posts/service.ts';
@@ -16,7 +16,7 @@ export type NodeValue =
   | Typed<Comment, 'Comment'>
   | Typed<Session, 'Session'>
   | Typed<ApiKey, 'ApiKey'>
-  | Typed<AuditEvent, 'AuditEvent'>
+  | Typed<AuditRecord, 'AuditEvent'>
   | Typed<Conversation, 'Conversation'>
   | Typed<Message, 'Message'>
   | Typed<Notification, 'Notification'>;
@@ -32,9 +32,10 @@ export interface NodeServiceDeps {
   comments: CommentService;
   chat: ReturnType<typeof createChatService>;
   notifications: ReturnType<typeof createNotificationService>;
+  audit: ReturnType<typeof createAuditService>;
 }
 
-export function createNodeService(scope: RequestScope, { posts, comments, chat, notifications }: NodeServiceDeps) {
+export function createNodeService(scope: RequestScope, { posts, comments, chat, notifications, audit }: NodeServiceDeps) {
   const { loaders, db, viewer } = scope;
   const typed = <T, N extends NodeType>(value: T | null, __typename: N) => (value ? { ...value, __typename } : null);
 
@@ -56,10 +57,8 @@ export function createNodeService(scope: RequestScope, { posts, comments, chat, 
         const key = await db.apiKey.findUnique({ where: { id: parsed.id } });
         return typed(key && canSeeCredential(viewer, key) ? key : null, 'ApiKey');
       }
-      case 'AuditEvent': {
-        if (!canReadAuditLog(viewer)) return null;
-        return typed(await db.auditEvent.findUnique({ where: { id: parsed.id } }), 'AuditEvent');
-      }
+      case 'AuditEvent':
+        return typed(await audit.byId(parsed.id), 'AuditEvent');
       case 'Conversation':
         return typed(await chat.byId(globalId), 'Conversation');
       case 'Message':

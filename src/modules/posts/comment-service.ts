@@ -1,4 +1,6 @@
 import type { Comment } from '../../db/generated/client.ts';
+import { parsePageArgs, toConnection, type Connection, type PageArgs } from '../../lib/pagination.ts';
+import { sorts } from '../../lib/sorts.ts';
 import { AppError, badInput, forbidden, InputChecker, notFound } from '../../lib/errors.ts';
 import { expectGlobalId } from '../../lib/global-id.ts';
 import * as validate from '../../lib/validation.ts';
@@ -27,6 +29,18 @@ export function createCommentService(scope: RequestScope, { posts }: { posts: Po
   }
 
   return {
+    /** `Post.comments`: its top-level comments the viewer may see, batched. */
+    ofPost(postId: string, args: PageArgs): Promise<Connection<Comment>> {
+      return loaders.postComments.load({ parentId: postId, page: parsePageArgs(args, sorts.comments) });
+    },
+
+    /** `Comment.replies`, batched. Replies are one level deep: a reply has none, no query needed. */
+    replies(comment: Comment, args: PageArgs): Promise<Connection<Comment>> {
+      const page = parsePageArgs(args, sorts.comments);
+      if (comment.parentId) return Promise.resolve(toConnection<Comment>([], page, sorts.comments, (c) => ({ key: c.createdAt, id: c.id }), async () => 0));
+      return loaders.commentReplies.load({ parentId: comment.id, page });
+    },
+
     async byId(globalId: string): Promise<Comment | null> {
       try {
         return await visibleComment(globalId, 'id');

@@ -89,6 +89,11 @@ export function createPostService(scope: RequestScope) {
   return {
     visiblePost,
 
+    /** `User.posts`: the author's posts the viewer may list (posts/policy.ts authorPostsSql), batched. */
+    byAuthor(userId: string, args: PageArgs): Promise<Connection<Post>> {
+      return loaders.authorPosts.load({ parentId: userId, page: parsePageArgs(args, sorts.authorPosts) });
+    },
+
     async byId(globalId: string): Promise<Post | null> {
       return visiblePostById(loaders, viewer, expectGlobalId(globalId, 'Post', 'id'));
     },

@@ -7,6 +7,8 @@ import { notify, notifyReaction } from '../notifications/service.ts';
 import type { PostService } from '../posts/service.ts';
 import { canFollow, takesReactions } from './policy.ts';
 import { requireViewer } from '../../auth/guards.ts';
+import { parsePageArgs, type Connection, type PageArgs } from '../../lib/pagination.ts';
+import { sorts } from '../../lib/sorts.ts';
 
 /** Reactions and follows: idempotent toggles between a viewer and a target. */
 export function createSocialService(scope: RequestScope, { posts }: { posts: PostService }) {
@@ -29,6 +31,16 @@ export function createSocialService(scope: RequestScope, { posts }: { posts: Pos
   }
 
   return {
+    /** `User.followers`, batched. */
+    followers(userId: string, args: PageArgs): Promise<Connection<User>> {
+      return loaders.followers.load({ parentId: userId, page: parsePageArgs(args, sorts.follows) });
+    },
+
+    /** `User.following`, batched. */
+    following(userId: string, args: PageArgs): Promise<Connection<User>> {
+      return loaders.following.load({ parentId: userId, page: parsePageArgs(args, sorts.follows) });
+    },
+
     async addReaction(input: { postId: string; kind: ReactionKind }): Promise<Post> {
       const me = requireViewer(scope);
       const post = await reactablePost(input.postId);
