@@ -3,14 +3,21 @@ import { badInput, forbidden, notFound } from '../../lib/errors.ts';
 import { expectGlobalId } from '../../lib/global-id.ts';
 import { announceRevoked } from '../sessions/revocations.ts';
 import { recordAudit } from '../audit/service.ts';
-import type { RequestScope } from '../scope.ts';
+import type { RequestScope, Viewer } from '../scope.ts';
 import { revokeSessions } from '../sessions/service.ts';
 import { requireViewer } from '../../auth/guards.ts';
 import { canSeeIfDraft } from '../posts/policy.ts';
-import { canActOnAccount, isSelf } from './policy.ts';
+import { canActOnAccount, canModerateContent, canSetRoles, isSelf } from './policy.ts';
 
 // The SDL's @hasRole directives gate these mutations; moderation/policy.ts
 // holds the rules about whom they may be applied to.
+
+/** The moderator acting: the SDL's @hasRole gate already refused everyone else; this keeps the rule with its peers. */
+function moderator(scope: RequestScope): Viewer {
+  const me = requireViewer(scope);
+  if (!canModerateContent(me)) throw forbidden('This needs the MODERATOR role');
+  return me;
+}
 
 async function target({ db }: RequestScope, globalId: string): Promise<User> {
   const user = await db.user.findUnique({ where: { id: expectGlobalId(globalId, 'User', 'input.userId') } });
@@ -19,7 +26,7 @@ async function target({ db }: RequestScope, globalId: string): Promise<User> {
 }
 
 async function setPostHidden(scope: RequestScope, globalId: string, hidden: boolean, reason?: string | null): Promise<Post> {
-  const me = requireViewer(scope);
+  const me = moderator(scope);
   const id = expectGlobalId(globalId, 'Post', 'input.id');
   const post = await scope.db.post.findUnique({ where: { id } });
   // A draft the moderator may not see reads as missing; hidden posts are theirs to see.
@@ -37,7 +44,7 @@ async function setPostHidden(scope: RequestScope, globalId: string, hidden: bool
 }
 
 async function setCommentHidden(scope: RequestScope, globalId: string, hidden: boolean, reason?: string | null): Promise<Comment> {
-  const me = requireViewer(scope);
+  const me = moderator(scope);
   const id = expectGlobalId(globalId, 'Comment', 'input.id');
   const comment = await scope.db.comment.findUnique({ where: { id } });
   if (!comment) throw notFound('Comment', 'input.id');
@@ -55,7 +62,7 @@ async function setCommentHidden(scope: RequestScope, globalId: string, hidden: b
 
 /** Suspends an account: its sessions end and it can no longer sign in or write. */
 async function suspend(scope: RequestScope, globalId: string, reason?: string | null): Promise<User> {
-  const me = requireViewer(scope);
+  const me = moderator(scope);
   const user = await target(scope, globalId);
   if (isSelf(me, user)) throw badInput('input.userId', 'You cannot suspend yourself');
   if (!canActOnAccount(me, user)) throw forbidden('Only admins may suspend staff');
@@ -71,7 +78,7 @@ async function suspend(scope: RequestScope, globalId: string, reason?: string | 
 }
 
 async function unsuspend(scope: RequestScope, globalId: string): Promise<User> {
-  const me = requireViewer(scope);
+  const me = moderator(scope);
   const user = await target(scope, globalId);
   if (!canActOnAccount(me, user)) throw forbidden('Only admins may restore staff');
   return scope.db.$transaction(async (tx) => {
@@ -83,6 +90,7 @@ async function unsuspend(scope: RequestScope, globalId: string): Promise<User> {
 
 async function setRole(scope: RequestScope, globalId: string, role: Role): Promise<User> {
   const me = requireViewer(scope);
+  if (!canSetRoles(me)) throw forbidden('This needs the ADMIN role');
   const user = await target(scope, globalId);
   if (isSelf(me, user)) throw badInput('input.userId', 'You cannot change your own role');
   const updated = await scope.db.$transaction(async (tx) => {

@@ -27,7 +27,7 @@ export const MAX_NODES = 100;
  * Relay object identification: a global id to the object, if the viewer may
  * see it. Objects the viewer may not see are null, exactly like missing ones.
  */
-export interface NodeServiceDeps {
+interface NodeServiceDeps {
   posts: PostService;
   comments: CommentService;
   chat: ReturnType<typeof createChatService>;

@@ -5,7 +5,7 @@ import { sorts } from '../../lib/sorts.ts';
 import { byIds, childPages, grouped, listsBy } from '../../db/batch-loaders.ts';
 import { authorPostsSql, commentVisibleSql } from './policy.ts';
 
-export interface ReactionTally {
+interface ReactionTally {
   kind: ReactionKind;
   count: number;
 }
