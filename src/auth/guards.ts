@@ -1,5 +1,6 @@
 import { forbidden, unauthenticated } from '../lib/errors.ts';
 import type { RequestScope, Viewer } from '../modules/scope.ts';
+import { canManageCredentials } from '../modules/sessions/policy.ts';
 
 export function requireViewer(scope: Pick<RequestScope, 'viewer'>): Viewer {
   if (!scope.viewer) throw unauthenticated();
@@ -9,6 +10,6 @@ export function requireViewer(scope: Pick<RequestScope, 'viewer'>): Viewer {
 /** For actions that manage the account itself: a signed-in session, not an API key or external token. */
 export function requireSession(scope: Pick<RequestScope, 'viewer'>): Viewer & { sessionId: string } {
   const viewer = requireViewer(scope);
-  if (!viewer.sessionId) throw forbidden('This needs a signed-in session, not an API key or external token');
-  return viewer as Viewer & { sessionId: string };
+  if (!canManageCredentials(viewer)) throw forbidden('This needs a signed-in session, not an API key or external token');
+  return viewer;
 }

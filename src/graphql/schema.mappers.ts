@@ -1,7 +1,6 @@
 // The shapes GraphQL types resolve from (see codegen.ts `mappers`).
 import type {
   ApiKey,
-  AuditEvent,
   Comment,
   Conversation,
   ConversationMember,
@@ -15,18 +14,19 @@ import type {
 import type { Connection } from '../lib/pagination.ts';
 import type { ConversationEventKind } from '../modules/chat/events.ts';
 import type { AuthResult } from '../modules/sessions/service.ts';
+import type { AuditRecord } from '../modules/audit/service.ts';
 
 export type UserMapper = User;
 export type PostMapper = Post;
 export type CommentMapper = Comment;
 export type SessionMapper = Session;
 export type ApiKeyMapper = ApiKey;
-export type AuditEventMapper = AuditEvent;
+export type AuditEventMapper = AuditRecord;
 export type UserConnectionMapper = Connection<User>;
 export type PostConnectionMapper = Connection<Post>;
 export type CommentConnectionMapper = Connection<Comment>;
 export type SessionConnectionMapper = Connection<Session>;
-export type AuditEventConnectionMapper = Connection<AuditEvent>;
+export type AuditEventConnectionMapper = Connection<AuditRecord>;
 export type ReactionCountMapper = { postId: string; kind: ReactionKind; count: number };
 export type AuthPayloadMapper = AuthResult;
 export type FollowPayloadMapper = { user: User; viewer: User };

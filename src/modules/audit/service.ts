@@ -3,26 +3,14 @@ import type { Db } from '../../db/prisma.ts';
 import { keysetPage, type PageArgs } from '../../lib/pagination.ts';
 import { sorts } from '../../lib/sorts.ts';
 import type { RequestScope } from '../scope.ts';
+import type { AuditEventType } from '../../graphql/resolvers.generated.ts';
+import { canReadAuditLog } from './policy.ts';
 
-/** Mirrors `enum AuditEventType` in schema.graphql. */
-export type AuditEventType =
-  | 'SIGNED_UP'
-  | 'LOGIN_SUCCEEDED'
-  | 'LOGIN_FAILED'
-  | 'LOGIN_THROTTLED'
-  | 'REFRESH_REUSE_DETECTED'
-  | 'SESSION_REVOKED'
-  | 'LOGGED_OUT_EVERYWHERE'
-  | 'PASSWORD_CHANGED'
-  | 'EMAIL_CHANGED'
-  | 'ACCOUNT_DELETED'
-  | 'ROLE_CHANGED'
-  | 'API_KEY_CREATED'
-  | 'API_KEY_REVOKED'
-  | 'USER_SUSPENDED'
-  | 'USER_UNSUSPENDED'
-  | 'CONTENT_HIDDEN'
-  | 'CONTENT_RESTORED';
+/**
+ * An audit row as the API sees it. The column is text, and only recordAudit
+ * writes it, always with an AuditEventType (the schema's enum, generated).
+ */
+export type AuditRecord = Omit<AuditEvent, 'type'> & { type: AuditEventType };
 
 export interface AuditEntry {
   type: AuditEventType;
@@ -45,18 +33,26 @@ export async function recordAudit(db: Db | Prisma.TransactionClient, scope: Pick
 }
 
 export function createAuditService(scope: RequestScope) {
+  const { db, viewer } = scope;
   return {
+    /** One event, if the viewer may read the log (node(id)); else null, like a missing one. */
+    async byId(id: string): Promise<AuditRecord | null> {
+      if (!canReadAuditLog(viewer)) return null;
+      return (await db.auditEvent.findUnique({ where: { id } })) as AuditRecord | null;
+    },
+
+
     list(args: PageArgs & { type?: AuditEventType | null; userId?: string | null }) {
       const where: Prisma.AuditEventWhereInput = {
         ...(args.type ? { type: args.type } : {}),
         ...(args.userId ? { OR: [{ actorId: args.userId }, { targetUserId: args.userId }] } : {}),
       };
-      return keysetPage<AuditEvent>({
+      return keysetPage<AuditRecord>({
         args,
         sort: sorts.auditEvents,
         sortField: 'createdAt',
         where,
-        find: (q) => scope.db.auditEvent.findMany(q as Prisma.AuditEventFindManyArgs),
+        find: (q) => scope.db.auditEvent.findMany(q as Prisma.AuditEventFindManyArgs) as Promise<AuditRecord[]>,
         count: () => scope.db.auditEvent.count({ where }),
       });
     },

@@ -1,12 +1,13 @@
-import { hasRole } from '../../auth/viewer.ts';
-import type { ApiKey, AuditEvent, Comment, Conversation, Message, Notification, Post, Session, User } from '../../db/generated/client.ts';
+import type { ApiKey, Comment, Conversation, Message, Notification, Post, Session, User } from '../../db/generated/client.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { parseGlobalId, type NodeType } from '../../lib/global-id.ts';
 import type { createChatService } from '../chat/service.ts';
-import type { createCommentService } from '../posts/comment-service.ts';
+import type { CommentService } from '../posts/comment-service.ts';
+import { canSeeCredential } from '../sessions/policy.ts';
+import type { AuditRecord, createAuditService } from '../audit/service.ts';
 import type { RequestScope } from '../scope.ts';
 import type { createNotificationService } from '../notifications/service.ts';
-import type { createPostService } from '../posts/service.ts';
+import type { PostService } from '../posts/service.ts';
 
 type Typed<T, N extends NodeType> = T & { __typename: N };
 export type NodeValue =
@@ -15,7 +16,7 @@ export type NodeValue =
   | Typed<Comment, 'Comment'>
   | Typed<Session, 'Session'>
   | Typed<ApiKey, 'ApiKey'>
-  | Typed<AuditEvent, 'AuditEvent'>
+  | Typed<AuditRecord, 'AuditEvent'>
   | Typed<Conversation, 'Conversation'>
   | Typed<Message, 'Message'>
   | Typed<Notification, 'Notification'>;
@@ -26,15 +27,16 @@ export const MAX_NODES = 100;
  * Relay object identification: a global id to the object, if the viewer may
  * see it. Objects the viewer may not see are null, exactly like missing ones.
  */
-export function createNodeService(
-  scope: RequestScope,
-  posts: ReturnType<typeof createPostService>,
-  comments: ReturnType<typeof createCommentService>,
-  chat: ReturnType<typeof createChatService>,
-  notifications: ReturnType<typeof createNotificationService>,
-) {
+interface NodeServiceDeps {
+  posts: PostService;
+  comments: CommentService;
+  chat: ReturnType<typeof createChatService>;
+  notifications: ReturnType<typeof createNotificationService>;
+  audit: ReturnType<typeof createAuditService>;
+}
+
+export function createNodeService(scope: RequestScope, { posts, comments, chat, notifications, audit }: NodeServiceDeps) {
   const { loaders, db, viewer } = scope;
-  const ownerOrAdmin = (userId: string) => viewer !== null && (viewer.id === userId || hasRole(viewer, 'ADMIN'));
   const typed = <T, N extends NodeType>(value: T | null, __typename: N) => (value ? { ...value, __typename } : null);
 
   async function node(globalId: string): Promise<NodeValue | null> {
@@ -49,16 +51,14 @@ export function createNodeService(
         return typed(await comments.byId(globalId), 'Comment');
       case 'Session': {
         const session = await db.session.findUnique({ where: { id: parsed.id } });
-        return typed(session && ownerOrAdmin(session.userId) ? session : null, 'Session');
+        return typed(session && canSeeCredential(viewer, session) ? session : null, 'Session');
       }
       case 'ApiKey': {
         const key = await db.apiKey.findUnique({ where: { id: parsed.id } });
-        return typed(key && ownerOrAdmin(key.userId) ? key : null, 'ApiKey');
+        return typed(key && canSeeCredential(viewer, key) ? key : null, 'ApiKey');
       }
-      case 'AuditEvent': {
-        if (!hasRole(viewer, 'ADMIN')) return null;
-        return typed(await db.auditEvent.findUnique({ where: { id: parsed.id } }), 'AuditEvent');
-      }
+      case 'AuditEvent':
+        return typed(await audit.byId(parsed.id), 'AuditEvent');
       case 'Conversation':
         return typed(await chat.byId(globalId), 'Conversation');
       case 'Message':

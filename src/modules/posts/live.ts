@@ -4,9 +4,6 @@ import { createEventFeeds, type SubscriberHooks } from '../../events/event-feed.
 import { RESYNC } from '../../events/event-bus.ts';
 import { streams } from '../../events/outbox.ts';
 import { postPublishedTopic } from '../../events/topics.ts';
-import { renewContext, type GraphQLContext } from '../../server/context.ts';
-import { subscriberHooks } from '../../server/subscriber-context.ts';
-import type { SubscriptionCommentAddedArgs, SubscriptionResolvers } from '../../graphql/resolvers.generated.ts';
 import type { RequestScope } from '../scope.ts';
 import { canSeePost, readVisibleComment } from './policy.ts';
 import type { createPostService } from './service.ts';
@@ -16,7 +13,7 @@ import type { createPostService } from './service.ts';
 /** Event type on `post:<id>` streams. */
 export const COMMENT_ADDED_EVENT = 'COMMENT_ADDED';
 
-interface PublishedPost {
+export interface PublishedPost {
   postId: string;
   post?: Post;
 }
@@ -74,14 +71,3 @@ export function createPostStreams(scope: RequestScope, posts: ReturnType<typeof 
   };
 }
 
-export const postStreamSubscription: SubscriptionResolvers = {
-  commentAdded: {
-    subscribe: (_, { postId, after }, context) => context.services.postStreams.commentAdded(postId, after, subscriberHooks(context)),
-    // The stream read the comment under the visibility rule just now.
-    resolve: (event: CommentFeedEvent, _args: SubscriptionCommentAddedArgs, context: GraphQLContext) => {
-      renewContext(context);
-      context.loaders.comment.prime(event.commentId, event.comment);
-      return { cursor: event.cursor, comment: event.comment };
-    },
-  },
-};

@@ -7,15 +7,34 @@ import type { Db } from '../../db/prisma.ts';
 // - drafts: their author and admins;
 // - hidden (by a moderator): their author, moderators and admins.
 
+/** The draft rule alone: a draft is seen by its author and admins (every other status by anyone). */
+export function canSeeIfDraft(viewer: Viewer | null, post: Pick<Post, 'status' | 'authorId'>): boolean {
+  return post.status !== 'DRAFT' || viewer?.id === post.authorId || hasRole(viewer, 'ADMIN');
+}
+
 export function canSeePost(viewer: Viewer | null, post: Pick<Post, 'status' | 'authorId' | 'hiddenAt'>): boolean {
-  const own = viewer?.id === post.authorId;
-  if (post.status === 'DRAFT' && !own && !hasRole(viewer, 'ADMIN')) return false;
-  if (post.hiddenAt && !own && !hasRole(viewer, 'MODERATOR')) return false;
+  if (!canSeeIfDraft(viewer, post)) return false;
+  if (post.hiddenAt && viewer?.id !== post.authorId && !hasRole(viewer, 'MODERATOR')) return false;
   return true;
 }
 
 export function canSeeComment(viewer: Viewer | null, comment: Pick<Comment, 'authorId' | 'hiddenAt'>): boolean {
   return !comment.hiddenAt || viewer?.id === comment.authorId || hasRole(viewer, 'MODERATOR');
+}
+
+/** Only the author edits, publishes, archives or deletes a post. */
+export function canEditPost(viewer: Viewer, post: Pick<Post, 'authorId'>): boolean {
+  return post.authorId === viewer.id;
+}
+
+/** Only the author edits or deletes a comment. */
+export function canEditComment(viewer: Viewer, comment: Pick<Comment, 'authorId'>): boolean {
+  return comment.authorId === viewer.id;
+}
+
+/** Only published posts take comments. */
+export function takesComments(post: Pick<Post, 'status'>): boolean {
+  return post.status === 'PUBLISHED';
 }
 
 const NOBODY = '00000000-0000-0000-0000-000000000000';
@@ -32,6 +51,23 @@ export function postVisibleSql(viewer: Viewer | null): Prisma.Sql {
 export function commentVisibleSql(viewer: Viewer | null): Prisma.Sql {
   if (hasRole(viewer, 'MODERATOR')) return Prisma.sql`TRUE`;
   return Prisma.sql`(c."hiddenAt" IS NULL OR c."authorId" = ${viewer?.id ?? NOBODY}::uuid)`;
+}
+
+/**
+ * Which drafts a `status: DRAFT` list shows (on top of postVisibleSql): an
+ * admin's, all; anyone else's, their own; signed out, none.
+ */
+export function listableDraftsSql(viewer: Viewer | null): Prisma.Sql {
+  if (hasRole(viewer, 'ADMIN')) return Prisma.sql`TRUE`;
+  return viewer ? Prisma.sql`p."authorId" = ${viewer.id}::uuid` : Prisma.sql`FALSE`;
+}
+
+/**
+ * A profile's posts (`User.posts`, "Post" aliased `p`): published ones, plus
+ * the author's own drafts and archived ones, within what postVisibleSql allows.
+ */
+export function authorPostsSql(viewer: Viewer | null): Prisma.Sql {
+  return Prisma.sql`(p.status = 'PUBLISHED' OR p."authorId" = ${viewer?.id ?? NOBODY}::uuid) AND ${postVisibleSql(viewer)}`;
 }
 
 // Every path that hands out a post or comment by id goes through these, so a

@@ -7,6 +7,7 @@ import { announceRevoked } from './revocations.ts';
 import { recordAudit } from '../audit/service.ts';
 import type { RequestScope } from '../scope.ts';
 import { requireSession } from '../../auth/guards.ts';
+import { revocableWhere } from './policy.ts';
 
 const MAX_KEYS_PER_USER = 50;
 
@@ -44,7 +45,7 @@ export function createApiKeyService(scope: RequestScope) {
     async revoke(globalId: string): Promise<ApiKey> {
       const viewer = requireSession(scope);
       const id = expectGlobalId(globalId, 'ApiKey', 'input.id');
-      const key = await db.apiKey.findFirst({ where: { id, userId: viewer.id } });
+      const key = await db.apiKey.findFirst({ where: { id, ...revocableWhere(viewer) } });
       if (!key) throw notFound('API key', 'input.id');
       const revoked = key.revokedAt ? key : await db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
       await recordAudit(db, scope, { type: 'API_KEY_REVOKED', actorId: viewer.id, targetUserId: viewer.id, data: { apiKeyId: id } });

@@ -8,6 +8,7 @@ import { announceRevoked } from './revocations.ts';
 import { recordAudit } from '../audit/service.ts';
 import type { RequestScope } from '../scope.ts';
 import { requireSession } from '../../auth/guards.ts';
+import { revocableWhere } from './policy.ts';
 
 export type RevokeReason = 'LOGOUT' | 'LOGOUT_EVERYWHERE' | 'REVOKED' | 'PASSWORD_CHANGED' | 'REFRESH_REUSE' | 'SUSPENDED';
 
@@ -49,52 +50,81 @@ export async function revokeSessions(
   return ended.map((s) => s.id);
 }
 
+async function issue({ db, tokens }: RequestScope, user: User, session: Session, rotated?: string): Promise<AuthResult> {
+  const refreshToken = rotated ?? newSecret(REFRESH_TOKEN_PREFIX);
+  if (!rotated) await db.refreshToken.create({ data: { sessionId: session.id, tokenHash: hashSecret(refreshToken) } });
+  const access = tokens.issueAccessToken(user.id, session.id);
+  return {
+    accessToken: access.token,
+    accessTokenExpiresAt: access.expiresAt,
+    refreshToken,
+    refreshTokenExpiresAt: session.expiresAt,
+    user,
+    session,
+  };
+}
+
+/**
+ * The live refresh token that follows `token`, whose row is `tokenId`.
+ * Successors are derived from their predecessor, so every rotation of one
+ * token (concurrent, or retried within the overlap) names the same row:
+ * the insert is idempotent and there is never a second chain. If the
+ * successor was itself rotated meanwhile, the walk continues to the live
+ * end of the chain.
+ */
+async function successor({ db, tokens }: RequestScope, token: string, tokenId: string, sessionId: string, now: Date): Promise<string> {
+  let current = token;
+  for (let step = 0; step < MAX_CHAIN_WALK; step++) {
+    const next = tokens.successorRefreshToken(current);
+    const tokenHash = hashSecret(next);
+    // Successor first, then the predecessor marked used: a crash between the
+    // two leaves a token that still rotates to the same successor.
+    const created = await db.refreshToken.createMany({ data: [{ sessionId, tokenHash }], skipDuplicates: true });
+    if (step === 0) await db.refreshToken.updateMany({ where: { id: tokenId, usedAt: null }, data: { usedAt: now } });
+    if (created.count === 1) return next; // a fresh successor: nobody can have used it
+    const row = await db.refreshToken.findUnique({ where: { tokenHash }, select: { usedAt: true, sessionId: true } });
+    if (row?.sessionId !== sessionId) throw refreshFailed();
+    if (!row.usedAt) return next;
+    current = next;
+  }
+  throw refreshFailed();
+}
+
+/**
+ * Rotates a refresh token. Each token works once; presenting a used one
+ * again means it was stolen (or the client is broken), so the whole
+ * session ends. Within a short overlap window a used token still works,
+ * so two concurrent refreshes from one client don't log it out: they get
+ * the same successor (see `successor`), so the session stays one chain.
+ */
+async function refresh(scope: RequestScope, refreshToken: string): Promise<AuthResult> {
+  const { db, sessionPolicy } = scope;
+  if (!refreshToken.startsWith(REFRESH_TOKEN_PREFIX) || refreshToken.length > 200) throw refreshFailed();
+  const record = await db.refreshToken.findUnique({
+    where: { tokenHash: hashSecret(refreshToken) },
+    include: { session: { include: { user: true } } },
+  });
+  if (!record) throw refreshFailed();
+  const { session } = record;
+  const now = new Date();
+  if (session.revokedAt || session.expiresAt <= now || session.user.suspendedAt) throw refreshFailed();
+  if (record.usedAt && now.getTime() - record.usedAt.getTime() > sessionPolicy.refreshOverlapSeconds * 1000) {
+    const ended = await revokeSessions(db, { userId: session.userId, id: session.id }, 'REFRESH_REUSE');
+    announceRevoked(scope.bus, scope.logger, { userId: session.userId, sessionIds: ended });
+    await recordAudit(db, scope, { type: 'REFRESH_REUSE_DETECTED', targetUserId: session.userId, data: { sessionId: session.id } });
+    throw refreshFailed();
+  }
+  const next = await successor(scope, refreshToken, record.id, session.id, now);
+  const touched = await db.session.update({ where: { id: session.id }, data: { lastUsedAt: now } });
+  return issue(scope, session.user, touched, next);
+}
+
 export function createSessionService(scope: RequestScope) {
-  const { db, tokens, sessionPolicy, request, bus, logger } = scope;
+  const { db, sessionPolicy, request, bus, logger } = scope;
   const revoked = (userId: string, sessionIds: string[]) => {
     announceRevoked(bus, logger, { userId, sessionIds });
     return sessionIds;
   };
-
-  async function issue(user: User, session: Session, rotated?: string): Promise<AuthResult> {
-    const refreshToken = rotated ?? newSecret(REFRESH_TOKEN_PREFIX);
-    if (!rotated) await db.refreshToken.create({ data: { sessionId: session.id, tokenHash: hashSecret(refreshToken) } });
-    const access = tokens.issueAccessToken(user.id, session.id);
-    return {
-      accessToken: access.token,
-      accessTokenExpiresAt: access.expiresAt,
-      refreshToken,
-      refreshTokenExpiresAt: session.expiresAt,
-      user,
-      session,
-    };
-  }
-
-  /**
-   * The live refresh token that follows `token`, whose row is `tokenId`.
-   * Successors are derived from their predecessor, so every rotation of one
-   * token (concurrent, or retried within the overlap) names the same row:
-   * the insert is idempotent and there is never a second chain. If the
-   * successor was itself rotated meanwhile, the walk continues to the live
-   * end of the chain.
-   */
-  async function successor(token: string, tokenId: string, sessionId: string, now: Date): Promise<string> {
-    let current = token;
-    for (let step = 0; step < MAX_CHAIN_WALK; step++) {
-      const next = tokens.successorRefreshToken(current);
-      const tokenHash = hashSecret(next);
-      // Successor first, then the predecessor marked used: a crash between the
-      // two leaves a token that still rotates to the same successor.
-      const created = await db.refreshToken.createMany({ data: [{ sessionId, tokenHash }], skipDuplicates: true });
-      if (step === 0) await db.refreshToken.updateMany({ where: { id: tokenId, usedAt: null }, data: { usedAt: now } });
-      if (created.count === 1) return next; // a fresh successor: nobody can have used it
-      const row = await db.refreshToken.findUnique({ where: { tokenHash }, select: { usedAt: true, sessionId: true } });
-      if (row?.sessionId !== sessionId) throw refreshFailed();
-      if (!row.usedAt) return next;
-      current = next;
-    }
-    throw refreshFailed();
-  }
 
   return {
     /** Starts a session for a user who just proved who they are. */
@@ -107,35 +137,10 @@ export function createSessionService(scope: RequestScope) {
           expiresAt: new Date(Date.now() + sessionPolicy.refreshTokenTtlSeconds * 1000),
         },
       });
-      return issue(user, session);
+      return issue(scope, user, session);
     },
 
-    /**
-     * Rotates a refresh token. Each token works once; presenting a used one
-     * again means it was stolen (or the client is broken), so the whole
-     * session ends. Within a short overlap window a used token still works,
-     * so two concurrent refreshes from one client don't log it out: they get
-     * the same successor (see `successor`), so the session stays one chain.
-     */
-    async refresh(refreshToken: string): Promise<AuthResult> {
-      if (!refreshToken.startsWith(REFRESH_TOKEN_PREFIX) || refreshToken.length > 200) throw refreshFailed();
-      const record = await db.refreshToken.findUnique({
-        where: { tokenHash: hashSecret(refreshToken) },
-        include: { session: { include: { user: true } } },
-      });
-      if (!record) throw refreshFailed();
-      const { session } = record;
-      const now = new Date();
-      if (session.revokedAt || session.expiresAt <= now || session.user.suspendedAt) throw refreshFailed();
-      if (record.usedAt && now.getTime() - record.usedAt.getTime() > sessionPolicy.refreshOverlapSeconds * 1000) {
-        revoked(session.userId, await revokeSessions(db, { userId: session.userId, id: session.id }, 'REFRESH_REUSE'));
-        await recordAudit(db, scope, { type: 'REFRESH_REUSE_DETECTED', targetUserId: session.userId, data: { sessionId: session.id } });
-        throw refreshFailed();
-      }
-      const next = await successor(refreshToken, record.id, session.id, now);
-      const touched = await db.session.update({ where: { id: session.id }, data: { lastUsedAt: now } });
-      return issue(session.user, touched, next);
-    },
+    refresh: (refreshToken: string) => refresh(scope, refreshToken),
 
     async logOut(): Promise<string> {
       const viewer = requireSession(scope);
@@ -154,9 +159,9 @@ export function createSessionService(scope: RequestScope) {
       const viewer = requireSession(scope);
       const id = expectGlobalId(globalId, 'Session', 'input.id');
       // Someone else's session is reported as missing, not as forbidden.
-      const count = revoked(viewer.id, await revokeSessions(db, { userId: viewer.id, id }, 'REVOKED')).length;
+      const count = revoked(viewer.id, await revokeSessions(db, { ...revocableWhere(viewer), id }, 'REVOKED')).length;
       if (count === 0) {
-        const exists = await db.session.findFirst({ where: { id, userId: viewer.id }, select: { id: true } });
+        const exists = await db.session.findFirst({ where: { id, ...revocableWhere(viewer) }, select: { id: true } });
         if (!exists) throw notFound('Session', 'input.id');
       }
       await recordAudit(db, scope, { type: 'SESSION_REVOKED', actorId: viewer.id, targetUserId: viewer.id, data: { sessionId: id } });
@@ -177,3 +182,5 @@ export function createSessionService(scope: RequestScope) {
     },
   };
 }
+
+export type SessionService = ReturnType<typeof createSessionService>;

@@ -1,0 +1,28 @@
+import { hasRole, type Viewer } from '../../auth/viewer.ts';
+
+// Who sees what of an account. The SDL directives only say whether a field
+// needs a signed-in viewer or a role; the rules about whose account it is live here.
+
+/**
+ * Who an operation reads for: its viewer, plus the account a sign-in in the
+ * same operation just proved (signUp/logIn payloads show that account's own fields).
+ */
+export interface AccountReader {
+  viewer: Viewer | null;
+  signedIn?: { userId: string } | null;
+}
+
+/** The reader is the account itself. */
+export function isAccountOwner(reader: AccountReader, userId: string): boolean {
+  return reader.signedIn?.userId === userId || reader.viewer?.id === userId;
+}
+
+/** Email, sessions and API keys: the account itself and admins. */
+export function canSeePrivateFields(reader: AccountReader, userId: string): boolean {
+  return isAccountOwner(reader, userId) || hasRole(reader.viewer, 'ADMIN');
+}
+
+/** Whether (and since when) an account is suspended: the account itself and staff. */
+export function canSeeSuspension(viewer: Viewer | null, userId: string): boolean {
+  return viewer?.id === userId || hasRole(viewer, 'MODERATOR');
+}
