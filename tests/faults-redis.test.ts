@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultServer } from './helpers/fault-server.ts';
 import { redisServerAvailable, startPrivateRedis, type PrivateRedis } from './helpers/private-services.ts';
 import { createTestDatabase, unique } from './helpers/server.ts';
-import { eventCursor, streamOf } from './helpers/fixtures.ts';
+import { eventCursor, streamOf, topics } from './helpers/fixtures.ts';
 import { eventually, wsClient, type Subscription } from './helpers/ws.ts';
 
 const SIGN_UP = `mutation ($input: SignUpInput!) { signUp(input: $input) { accessToken user { id } } }`;
@@ -90,6 +90,8 @@ describe.skipIf(!redisServerAvailable)('Redis outage (private redis-server)', ()
     // Subscriber A is live before the outage (proven by receiving "before").
     const wsA = wsClient(server.url, bob.token);
     const subA = wsA.subscribe(MESSAGE_EVENTS, { conversationId });
+    // Live before anything is sent: it has read its starting point and Redis acknowledged its SUBSCRIBE.
+    await server.app.whenSubscribed(topics.conversation(conversationId));
     const first = await send('before');
     await eventually(async () => (await pgQuery(databaseUrl, `SELECT 1 FROM "Event" WHERE seq = $1 AND "publishedAt" IS NOT NULL`, [first.seq])).length > 0);
     const seenByA = (await subA.next(10_000)).data!.messageEvents;
