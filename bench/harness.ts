@@ -48,7 +48,11 @@ function startScriptNodeFlags(): string[] {
 
 export async function startServer(peer: PeerName, options: StartOptions): Promise<ServerHandle> {
   const tsx = ['--import', 'tsx'];
-  const nodeArgs = ['--expose-gc', ...(peer === 'agora' ? startScriptNodeFlags() : []), ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [])];
+  const nodeArgs = [
+    '--expose-gc',
+    ...(peer === 'agora' ? startScriptNodeFlags() : []),
+    ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []),
+  ];
   const [binary, args] =
     peer === 'postgraphile'
       ? [options.node22!, [...nodeArgs, path.join(here, 'peers/postgraphile.mjs')]]

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-export const NODE22_VERSION = '22.23.3';
+const NODE22_VERSION = '22.23.3';
 const PREFIX = path.resolve('.data/bench/node22');
 
 function major(binary: string): number {
@@ -29,7 +29,9 @@ export function resolveNode22(): string {
   const binary = path.join(PREFIX, 'node_modules', pkg, 'bin', 'node');
   if (!existsSync(binary)) {
     console.log(`[bench] installing ${pkg}@${NODE22_VERSION} into ${PREFIX} for the PostGraphile peer`);
-    execFileSync('npm', ['install', '--prefix', PREFIX, '--no-save', '--no-audit', '--no-fund', `${pkg}@${NODE22_VERSION}`], { stdio: 'ignore' });
+    execFileSync('npm', ['install', '--prefix', PREFIX, '--no-save', '--no-audit', '--no-fund', `${pkg}@${NODE22_VERSION}`], {
+      stdio: 'ignore',
+    });
   }
   if (major(binary) >= 22) return binary;
   throw new Error(`could not get a Node 22 binary (${pkg}@${NODE22_VERSION})`);
@@ -45,5 +47,7 @@ const PEERS_DIR = path.resolve(import.meta.dirname, 'peers');
 export function ensurePeerPackages(): void {
   if (existsSync(path.join(PEERS_DIR, 'node_modules', 'postgraphile', 'package.json'))) return;
   console.log('[bench] installing the PostGraphile peer into bench/peers (first use)');
-  execFileSync('npm', ['ci', '--prefix', PEERS_DIR, '--no-audit', '--no-fund', '--engine-strict=false', '--loglevel=error'], { stdio: 'inherit' });
+  execFileSync('npm', ['ci', '--prefix', PEERS_DIR, '--no-audit', '--no-fund', '--engine-strict=false', '--loglevel=error'], {
+    stdio: 'inherit',
+  });
 }

@@ -88,7 +88,10 @@ export function evaluateTargets(r: Pick<BenchReport, 'http' | 'w2StatementsByPag
   targets.push({
     name: 'W2 SQL statements/request',
     goal: '<= 5, same for every page size',
-    measured: Object.entries(r.w2StatementsByPageSize).map(([k, v]) => `${v} (first: ${k})`).join(', ') || 'n/a',
+    measured:
+      Object.entries(r.w2StatementsByPageSize)
+        .map(([k, v]) => `${v} (first: ${k})`)
+        .join(', ') || 'n/a',
     met: sql.length ? Math.max(...sql) <= 5 && new Set(sql).size === 1 : null,
   });
   const cpu = (w: WorkloadName, p: PeerName) => r.http.find((e) => e.workload === w && e.peer === p)?.median.serverCpuMsPerRequest;
@@ -150,7 +153,9 @@ export function markdown(r: BenchReport): string {
       `DB pool ${s.poolSize}; autocannon ${s.connections} connections, ${s.warmupSec} s warm-up, median of ${s.runs} × ${s.durationSec} s.`,
   );
   lines.push('');
-  lines.push('| Workload | Server | req/s | p50 ms | p99 ms | errors / non-2xx / bad body | bytes/resp | SQL/req | server CPU ms/req | server RSS MiB | × physical | Agora ÷ this |');
+  lines.push(
+    '| Workload | Server | req/s | p50 ms | p99 ms | errors / non-2xx / bad body | bytes/resp | SQL/req | server CPU ms/req | server RSS MiB | × physical | Agora ÷ this |',
+  );
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const w of ['W1', 'W2', 'W3', 'W4'] as WorkloadName[]) {
     const entries = r.http.filter((e) => e.workload === w);
@@ -165,16 +170,26 @@ export function markdown(r: BenchReport): string {
     }
   }
   lines.push('');
-  lines.push(`Workloads: ${Object.entries(WORKLOAD_TITLES).map(([k, v]) => `${k} ${v}`).join('; ')}.`);
+  lines.push(
+    `Workloads: ${Object.entries(WORKLOAD_TITLES)
+      .map(([k, v]) => `${k} ${v}`)
+      .join('; ')}.`,
+  );
   if (Object.keys(r.w2StatementsByPageSize).length) {
     lines.push('');
-    lines.push(`Agora W2 SQL statements by page size: ${Object.entries(r.w2StatementsByPageSize).map(([k, v]) => `first ${k} → ${v}`).join(', ')}.`);
+    lines.push(
+      `Agora W2 SQL statements by page size: ${Object.entries(r.w2StatementsByPageSize)
+        .map(([k, v]) => `first ${k} → ${v}`)
+        .join(', ')}.`,
+    );
   }
   if (r.w5.length) {
     lines.push('');
     lines.push(`W5 subscription fan-out (Agora, ${r.w5Note}):`);
     lines.push('');
-    lines.push('| bus | subscribers | topics | publishes/s (failed) | delivered / expected | delivered msg/s | p50 ms | p99 ms | max ms | server CPU µs/msg | RSS KiB/conn (idle) | heap KiB/conn |');
+    lines.push(
+      '| bus | subscribers | topics | publishes/s (failed) | delivered / expected | delivered msg/s | p50 ms | p99 ms | max ms | server CPU µs/msg | RSS KiB/conn (idle) | heap KiB/conn |',
+    );
     lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const x of r.w5) {
       lines.push(

@@ -100,8 +100,14 @@ async function findRedis(): Promise<string | null> {
   const reachable = await new Promise<boolean>((resolve) => {
     const socket = net.connect({ host: hostname, port: Number(port || 6379) });
     socket.setTimeout(1_000);
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.once('error', () => resolve(false));
   });
   return reachable ? url : null;
@@ -122,8 +128,16 @@ async function main(): Promise<void> {
   const version = (await client.query<{ v: string }>(`SELECT split_part(version(), ' on ', 1) AS v`)).rows[0]!.v;
   await client.query(`SELECT setseed(0.42)`);
   const userIds = (await client.query<{ id: string }>(`SELECT id FROM "User" ORDER BY random() LIMIT 200`)).rows.map((r) => r.id);
-  const postIds = (await client.query<{ id: string }>(`SELECT id FROM "Post" WHERE status = 'PUBLISHED' ORDER BY random() LIMIT 200`)).rows.map((r) => r.id);
-  const tokens = new TokenService({ algorithm: 'HS256', secret: JWT_SECRET, issuer: 'agora', audience: 'agora-api', accessTokenTtlSeconds: 3600 });
+  const postIds = (
+    await client.query<{ id: string }>(`SELECT id FROM "Post" WHERE status = 'PUBLISHED' ORDER BY random() LIMIT 200`)
+  ).rows.map((r) => r.id);
+  const tokens = new TokenService({
+    algorithm: 'HS256',
+    secret: JWT_SECRET,
+    issuer: 'agora',
+    audience: 'agora-api',
+    accessTokenTtlSeconds: 3600,
+  });
   // Access tokens name a live session; the bench opens one per user it signs in as.
   const sessionTokens = async (ids: string[]): Promise<Map<string, string>> => {
     const { rows } = await client.query<{ id: string; userId: string }>(
@@ -198,7 +212,8 @@ async function main(): Promise<void> {
         const loadOptions = { connections: settings.connections, sqlFromExtensions: peer === 'agora' };
         await runLoad(server, workload, { ...loadOptions, durationSec: settings.warmupSec });
         const runs: RunResult[] = [];
-        for (let r = 0; r < settings.runs; r++) runs.push(await runLoad(server, workload, { ...loadOptions, durationSec: settings.durationSec }));
+        for (let r = 0; r < settings.runs; r++)
+          runs.push(await runLoad(server, workload, { ...loadOptions, durationSec: settings.durationSec }));
         const med = (k: keyof RunResult) => median(runs.map((x) => (x[k] as number | null) ?? NaN));
         const medianRun: RunResult = {
           requests: med('requests'),
@@ -233,7 +248,9 @@ async function main(): Promise<void> {
     if (wantsHttp) await httpPeer(peer);
     if (wantsW5) {
       // A fresh server per subscriber count, so memory per connection is measured from a clean baseline.
-      const authors = userIds.slice(0, Math.max(...settings.w5Topics)).map((id) => ({ token: tokenOf.get(id)!, gid: toGlobalId('User', id) }));
+      const authors = userIds
+        .slice(0, Math.max(...settings.w5Topics))
+        .map((id) => ({ token: tokenOf.get(id)!, gid: toGlobalId('User', id) }));
       // The in-process bus, then (when a Redis answers) the Redis bus that
       // several instances would share, each with a fresh server per subscriber count.
       for (const bus of redisUrl ? (['memory', 'redis'] as const) : (['memory'] as const)) {
@@ -242,7 +259,8 @@ async function main(): Promise<void> {
             skipped[`W5 ${bus} ${subscribers} subscribers`] = `time budget (${SOFT_LIMIT_SEC} s) used up`;
             continue;
           }
-          const busEnv: Record<string, string> = bus === 'redis' ? { REDIS_URL: redisUrl!, REDIS_KEY_PREFIX: `agora-bench-${process.pid}:` } : {};
+          const busEnv: Record<string, string> =
+            bus === 'redis' ? { REDIS_URL: redisUrl!, REDIS_KEY_PREFIX: `agora-bench-${process.pid}:` } : {};
           const fresh = await startServer(peer, {
             databaseUrl,
             poolSize: settings.poolSize,
@@ -253,7 +271,13 @@ async function main(): Promise<void> {
           try {
             const results = await runFanout(
               fresh,
-              { subscriberCounts: [subscribers], topicCounts: settings.w5Topics, ratePerSec: settings.w5RatePerSec, publishSeconds: settings.w5PublishSec, authors },
+              {
+                subscriberCounts: [subscribers],
+                topicCounts: settings.w5Topics,
+                ratePerSec: settings.w5RatePerSec,
+                publishSeconds: settings.w5PublishSec,
+                authors,
+              },
               log,
             );
             w5.push(...results.map((result) => ({ ...result, bus })));

@@ -50,7 +50,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 export async function runFanout(server: ServerHandle, options: FanoutOptions, log: (s: string) => void): Promise<FanoutResult[]> {
-  const wsUrl = server.url.replace(/^http/, 'ws') + '/graphql';
+  const wsUrl = `${server.url.replace(/^http/, 'ws')}/graphql`;
   const results: FanoutResult[] = [];
   let runId = 0;
   for (const n of options.subscriberCounts) {
@@ -86,7 +86,9 @@ export async function runFanout(server: ServerHandle, options: FanoutOptions, lo
         delivered += 1;
         lastDelivery = now;
       };
-      const unsubscribes = clients.map((client, i) => client.subscribe(SUBSCRIPTION, { authorId: options.authors[i % topics]!.gid }, onMessage));
+      const unsubscribes = clients.map((client, i) =>
+        client.subscribe(SUBSCRIPTION, { authorId: options.authors[i % topics]!.gid }, onMessage),
+      );
       // graphql-ws has no "subscribed" ack: give the server time to register every subscription.
       subscribed = unsubscribes.length;
       await sleep(Math.min(5_000, 500 + n / 2));
@@ -158,7 +160,9 @@ export async function runFanout(server: ServerHandle, options: FanoutOptions, lo
         `W5: ${n} subs / ${topics} topics: ${delivered}/${expected} delivered (${publishErrors} publish errors, ${badMessages} bad messages), ${result.deliveredPerSec.toFixed(0)} msg/s, ` +
           `p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, server ${result.serverCpuUsPerDelivery.toFixed(0)} µs CPU/msg` +
           `, load generator CPU ${(loadGenCpu * 100).toFixed(0)} %` +
-          (rssKiBPerConnection !== undefined ? `, ${rssKiBPerConnection.toFixed(1)} KiB RSS/conn, ${heapKiBPerConnection!.toFixed(1)} KiB heap/conn` : ''),
+          (rssKiBPerConnection !== undefined
+            ? `, ${rssKiBPerConnection.toFixed(1)} KiB RSS/conn, ${heapKiBPerConnection!.toFixed(1)} KiB heap/conn`
+            : ''),
       );
       results.push(result);
       await sleep(300);

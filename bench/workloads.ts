@@ -50,7 +50,11 @@ const PG_W2 = `query W2($first: Int!) { allPosts(first: $first, condition: {stat
 const PG_W3 = `query W3($id: ID!) { node(id: $id) { id ... on User { username name } ... on Post { title } } }`;
 
 function checkUsers(list: any): boolean {
-  return Array.isArray(list) && list.length === 50 && list.every((u) => isGid(u.id) && typeof u.username === 'string' && typeof u.createdAt === 'string');
+  return (
+    Array.isArray(list) &&
+    list.length === 50 &&
+    list.every((u) => isGid(u.id) && typeof u.username === 'string' && typeof u.createdAt === 'string')
+  );
 }
 
 /** W2 shape: `pageSize` posts, each with an author, <= 10 comments with authors, and reaction counts. */
@@ -79,13 +83,24 @@ function pick<T>(list: T[], i: number): T {
 }
 
 export function workloadsFor(peer: PeerName, f: Fixtures, w2PageSize = 20): Partial<Record<WorkloadName, Workload>> {
-  const w3Check = (json: any) => noErrors(json) && isGid(json.data.node?.id) && (typeof json.data.node.username === 'string' || typeof json.data.node.title === 'string');
+  const w3Check = (json: any) =>
+    noErrors(json) &&
+    isGid(json.data.node?.id) &&
+    (typeof json.data.node.username === 'string' || typeof json.data.node.title === 'string');
   switch (peer) {
     case 'physical':
       return {
         W2: {
           request: () => ({ body: body(AGORA_W2, { first: w2PageSize }) }),
-          check: (j) => noErrors(j) && checkPosts(j.data.posts?.nodes, w2PageSize, 'author', (p) => p.comments?.nodes, (p) => p.reactionCounts),
+          check: (j) =>
+            noErrors(j) &&
+            checkPosts(
+              j.data.posts?.nodes,
+              w2PageSize,
+              'author',
+              (p) => p.comments?.nodes,
+              (p) => p.reactionCounts,
+            ),
         },
       };
     case 'naive':
@@ -94,7 +109,15 @@ export function workloadsFor(peer: PeerName, f: Fixtures, w2PageSize = 20): Part
         W1: { request: () => ({ body: body(AGORA_W1) }), check: (j) => noErrors(j) && checkUsers(j.data.users?.nodes) },
         W2: {
           request: () => ({ body: body(AGORA_W2, { first: w2PageSize }) }),
-          check: (j) => noErrors(j) && checkPosts(j.data.posts?.nodes, w2PageSize, 'author', (p) => p.comments?.nodes, (p) => p.reactionCounts),
+          check: (j) =>
+            noErrors(j) &&
+            checkPosts(
+              j.data.posts?.nodes,
+              w2PageSize,
+              'author',
+              (p) => p.comments?.nodes,
+              (p) => p.reactionCounts,
+            ),
         },
         W3: { request: (i) => ({ body: body(AGORA_W3, { id: pick(f.nodeIds[peer]!, i) }) }), check: w3Check },
       };
@@ -116,7 +139,13 @@ export function workloadsFor(peer: PeerName, f: Fixtures, w2PageSize = 20): Part
           request: () => ({ body: body(PG_W2, { first: w2PageSize }) }),
           check: (j) =>
             noErrors(j) &&
-            checkPosts(j.data.allPosts?.nodes, w2PageSize, 'userByAuthorId', (p) => p.commentsByPostId?.nodes, (p) => p.reactionCounts?.nodes),
+            checkPosts(
+              j.data.allPosts?.nodes,
+              w2PageSize,
+              'userByAuthorId',
+              (p) => p.commentsByPostId?.nodes,
+              (p) => p.reactionCounts?.nodes,
+            ),
         },
         W3: { request: (i) => ({ body: body(PG_W3, { id: pick(f.nodeIds.postgraphile!, i) }) }), check: w3Check },
       };
@@ -129,7 +158,11 @@ export async function postgraphileNodeIds(url: string, userIds: string[], postId
     ...userIds.map((id, i) => `u${i}: userByRowId(rowId: "${id}") { id }`),
     ...postIds.map((id, i) => `p${i}: postByRowId(rowId: "${id}") { id }`),
   ];
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(`{ ${fields.join('\n')} }`) });
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body(`{ ${fields.join('\n')} }`),
+  });
   const json = (await res.json()) as any;
   if (json.errors) throw new Error(`PostGraphile node ids: ${JSON.stringify(json.errors).slice(0, 300)}`);
   return Object.values(json.data).map((v: any) => v.id);

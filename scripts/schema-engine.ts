@@ -39,18 +39,10 @@ function loadBindings(): Promise<any> {
 
 /** `connectionString`: any reachable PostgreSQL; the engine connects at start but a
  * schema-to-schema diff reads and writes nothing there. */
-export async function diffSchemas(
-  from: SchemaFile | null,
-  to: SchemaFile,
-  connectionString: string,
-): Promise<string> {
+export async function diffSchemas(from: SchemaFile | null, to: SchemaFile, connectionString: string): Promise<string> {
   const bindings = await loadBindings();
   const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg({ connectionString }));
-  const engine = await bindings.SchemaEngine.new(
-    { datamodels: [[to.path, to.content]] },
-    () => {},
-    adapter,
-  );
+  const engine = await bindings.SchemaEngine.new({ datamodels: [[to.path, to.content]] }, () => {}, adapter);
   const result = await engine.diff({
     from: from ? { tag: 'schemaDatamodel', files: [from] } : { tag: 'empty' },
     to: { tag: 'schemaDatamodel', files: [to] },

@@ -29,7 +29,7 @@ import { Budgets } from './server/budgets.ts';
 import { createOperationPipeline, type OperationPipeline } from './server/operation-pipeline.ts';
 import type { AppDeps, RequestInfo } from './modules/scope.ts';
 
-export const GRAPHQL_PATH = '/graphql';
+const GRAPHQL_PATH = '/graphql';
 
 export interface App {
   /** Resolves when the server accepts connections. */
@@ -75,7 +75,15 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     running.apollo = await startApollo(config, pipeline);
     running.httpServer = createServer();
     running.requests = trackRequests(running.httpServer);
-    running.ws = attachTransports(config, logger, { deps, database, realtime, metrics, pipeline, apollo: running.apollo, httpServer: running.httpServer });
+    running.ws = attachTransports(config, logger, {
+      deps,
+      database,
+      realtime,
+      metrics,
+      pipeline,
+      apollo: running.apollo,
+      httpServer: running.httpServer,
+    });
     await realtime.start();
     url = await listen(running.httpServer, config.port, config.host);
   }
@@ -144,7 +152,13 @@ function createAppDeps(config: AppConfig, logger: Logger, database: Database, re
 }
 
 /** API step: the schema and the one operation pipeline both transports use. */
-function createApiPipeline(config: AppConfig, logger: Logger, deps: AppDeps, realtime: RealtimeRuntime, metrics: Metrics): OperationPipeline {
+function createApiPipeline(
+  config: AppConfig,
+  logger: Logger,
+  deps: AppDeps,
+  realtime: RealtimeRuntime,
+  metrics: Metrics,
+): OperationPipeline {
   return createOperationPipeline({
     schema: buildSchema(),
     deps,
@@ -180,7 +194,9 @@ async function startApollo(config: AppConfig, pipeline: OperationPipeline): Prom
       // still wrap every field resolver to compute them.
       ApolloServerPluginCacheControlDisabled(),
       // Production serves no IDE page (and nothing from a CDN).
-      config.nodeEnv === 'production' ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      config.nodeEnv === 'production'
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       pipeline.apolloPlugin(),
     ],
   });
@@ -192,7 +208,15 @@ async function startApollo(config: AppConfig, pipeline: OperationPipeline): Prom
 function attachTransports(
   config: AppConfig,
   logger: Logger,
-  parts: { deps: AppDeps; database: Database; realtime: RealtimeRuntime; metrics: Metrics; pipeline: OperationPipeline; apollo: ApolloServer<GraphQLContext>; httpServer: Server },
+  parts: {
+    deps: AppDeps;
+    database: Database;
+    realtime: RealtimeRuntime;
+    metrics: Metrics;
+    pipeline: OperationPipeline;
+    apollo: ApolloServer<GraphQLContext>;
+    httpServer: Server;
+  },
 ): WsServer {
   const { deps, pipeline, metrics, httpServer } = parts;
   const origins = createOriginPolicy(config.exposure);
@@ -214,7 +238,12 @@ function attachTransports(
     logger,
     pipeline.rules,
   );
-  const checkReadiness = readiness({ pool: parts.database.pool, redis: parts.realtime.redis, timeoutMs: config.faults.redisCommandTimeoutMs, logger });
+  const checkReadiness = readiness({
+    pool: parts.database.pool,
+    redis: parts.realtime.redis,
+    timeoutMs: config.faults.redisCommandTimeoutMs,
+    logger,
+  });
   serveHttp(httpServer, { graphqlPath: GRAPHQL_PATH, handleGraphQL, origins, metrics, checkReadiness, exposure: config.exposure, logger });
   return ws;
 }

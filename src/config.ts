@@ -19,7 +19,13 @@ export interface AppConfig {
   /** External OpenID Connect provider whose access tokens are accepted (resource-server mode). */
   oidc: { issuer: string; audience: string; jwksUrl: string } | null;
   /** See README, "Security model": per account+address (strict), per address, per account (high). */
-  loginThrottle: { maxFailuresPerLogin: number; maxFailuresPerIp: number; windowSeconds: number; maxFailuresPerAccount: number; redisTimeoutMs: number };
+  loginThrottle: {
+    maxFailuresPerLogin: number;
+    maxFailuresPerIp: number;
+    windowSeconds: number;
+    maxFailuresPerAccount: number;
+    redisTimeoutMs: number;
+  };
   /** Prefix of every Redis key and channel (REDIS_KEY_PREFIX): instances of one deployment share it, others don't collide. */
   redisKeyPrefix: string;
   /** Adds `extensions.sqlStatements` to responses (tests and benchmarks). */
@@ -51,7 +57,7 @@ export interface ExposureConfig {
 }
 
 /** Behaviour under infrastructure faults and at shutdown (see README, "Faults and shutdown"). */
-export interface FaultConfig {
+interface FaultConfig {
   /** SIGTERM/SIGINT: time to drain requests, sockets and the outbox before connections are forced closed (SHUTDOWN_GRACE_MS). */
   shutdownGraceMs: number;
   /** A Redis command unanswered this long fails, and the feature gives its degraded answer (REDIS_COMMAND_TIMEOUT_MS). */
@@ -138,10 +144,7 @@ export type JwtConfig = {
   issuer: string;
   audience: string;
   accessTokenTtlSeconds: number;
-} & (
-  | { algorithm: 'HS256'; secret: string }
-  | { algorithm: 'RS256' | 'ES256'; privateKey: string; publicKey: string }
-);
+} & ({ algorithm: 'HS256'; secret: string } | { algorithm: 'RS256' | 'ES256'; privateKey: string; publicKey: string });
 
 export class ConfigError extends Error {}
 
@@ -310,11 +313,15 @@ function corsOrigin(entry: string): string {
     parsed = undefined;
   }
   if (entry === '*') {
-    throw new ConfigError('CORS_ORIGINS cannot be "*": credentials are allowed, so list each origin exactly (e.g. https://app.example.com)');
+    throw new ConfigError(
+      'CORS_ORIGINS cannot be "*": credentials are allowed, so list each origin exactly (e.g. https://app.example.com)',
+    );
   }
   if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== entry) {
     const hint = parsed && parsed.origin !== 'null' ? ` (did you mean "${parsed.origin}"?)` : '';
-    throw new ConfigError(`CORS_ORIGINS entries must be origins like https://app.example.com, without path or trailing slash (got "${entry}")${hint}`);
+    throw new ConfigError(
+      `CORS_ORIGINS entries must be origins like https://app.example.com, without path or trailing slash (got "${entry}")${hint}`,
+    );
   }
   return entry;
 }

@@ -3,7 +3,6 @@ import { createGroup, send } from './helpers/chat.ts';
 import { rawId } from './helpers/fixtures.ts';
 import { signUp, startTestServer, type TestServer } from './helpers/server.ts';
 
-
 // Deleting an account must leave no dangling references that would break
 // other members' reads (every relation to users is a foreign key).
 describe('deleting an account with chat and notifications', () => {
@@ -17,11 +16,15 @@ describe('deleting an account with chat and notifications', () => {
   it('removes its messages, memberships and notifications; others read on without errors', async () => {
     const [owner, leaver, third] = await Promise.all([signUp(server, 'own'), signUp(server, 'leave'), signUp(server, 'third')]);
     const group = await createGroup(server, leaver, [owner, third], 'Doomed');
-    await send(server, leaver, group, 'hello @' + owner.username);
+    await send(server, leaver, group, `hello @${owner.username}`);
     await send(server, owner, group, 'hi back');
     await server.gql('mutation ($id: ID!) { followUser(input: { userId: $id }) { user { id } } }', { id: owner.id }, leaver.token);
 
-    const del = await server.gql('mutation ($pw: String!) { deleteAccount(input: { password: $pw }) { deletedUserId } }', { pw: leaver.password }, leaver.token);
+    const del = await server.gql(
+      'mutation ($pw: String!) { deleteAccount(input: { password: $pw }) { deletedUserId } }',
+      { pw: leaver.password },
+      leaver.token,
+    );
     expect(del.body.errors).toBeUndefined();
     const gone = rawId(leaver.id);
     expect(await server.db.message.count({ where: { senderId: gone } })).toBe(0);

@@ -60,7 +60,9 @@ describe('accounts', () => {
 
   it('stores email and username lower-cased and logs in with either, in any case', async () => {
     const input = fresh();
-    const res = await server.gql(SIGN_UP, { input: { ...input, email: input.email.toUpperCase(), username: input.username.toUpperCase() } });
+    const res = await server.gql(SIGN_UP, {
+      input: { ...input, email: input.email.toUpperCase(), username: input.username.toUpperCase() },
+    });
     const { user } = ok(res).signUp;
     expect(user.username).toBe(input.username);
     expect(ok(await server.gql(ME, {}, ok(res).signUp.accessToken)).me.email).toBe(input.email);

@@ -78,7 +78,7 @@ describe('end-to-end chat with Apollo Client (HttpLink + GraphQLWsLink)', () => 
       await eventually(() => watched.length > 0);
       const live = b.client.subscribe<any>({ query: MESSAGE_EVENTS, variables: { id } }).subscribe((result) => {
         const event = result.data?.messageEvents;
-        if (!event || event.kind !== 'CREATED') return;
+        if (event?.kind !== 'CREATED') return;
         b.client.cache.updateQuery<any>({ query: CONVERSATION, variables: { id } }, (data) => {
           if (!data || data.conversation.messages.edges.some((e: any) => e.node.id === event.message.id)) return data;
           const edges = [...data.conversation.messages.edges, { __typename: 'MessageEdge', cursor: event.cursor, node: event.message }];
@@ -87,7 +87,10 @@ describe('end-to-end chat with Apollo Client (HttpLink + GraphQLWsLink)', () => 
       });
       await server.whenSubscribed(topics.conversation(id));
 
-      const sent = await a.client.mutate<any>({ mutation: SEND, variables: { input: { conversationId: id, body: 'Hello Bob', idempotencyKey: 'apollo-1' } } });
+      const sent = await a.client.mutate<any>({
+        mutation: SEND,
+        variables: { input: { conversationId: id, body: 'Hello Bob', idempotencyKey: 'apollo-1' } },
+      });
       await a.client.mutate({ mutation: SEND, variables: { input: { conversationId: id, body: 'Second', idempotencyKey: 'apollo-2' } } });
       await eventually(() => watched.at(-1)?.join('|') === 'Hello Bob|Second');
 

@@ -45,7 +45,8 @@ describe('authorization', () => {
   async function alicesContent() {
     const post = await createPost(server, alice, { title: 'Alice post', body: 'Hello', tags: ['one'], publish: true });
     const draft = await createPost(server, alice, { title: 'Alice draft', body: 'Secret' });
-    const comment = ok(await server.gql(M.createComment, { input: { postId: post.id, body: 'Alice comment' } }, alice.token)).createComment.comment;
+    const comment = ok(await server.gql(M.createComment, { input: { postId: post.id, body: 'Alice comment' } }, alice.token)).createComment
+      .comment;
     return { post, draft, comment };
   }
 
@@ -111,7 +112,11 @@ describe('authorization', () => {
       const res = await server.gql(M[name], { input }, bob.token);
       expectError(res, 'NOT_FOUND', field);
       // Same answer as for a post that does not exist at all.
-      const missing = await server.gql(M[name], { input: { ...input, ...('id' in input ? { id: fakePostId() } : { postId: fakePostId() }) } }, bob.token);
+      const missing = await server.gql(
+        M[name],
+        { input: { ...input, ...('id' in input ? { id: fakePostId() } : { postId: fakePostId() }) } },
+        bob.token,
+      );
       expect(missing.body.errors![0]!.extensions).toEqual(res.body.errors![0]!.extensions);
       expect(missing.body.errors![0]!.message).toBe(res.body.errors![0]!.message);
     }
@@ -124,7 +129,11 @@ describe('authorization', () => {
     const hidden = await server.db.comment.create({ data: { postId: draft.raw, authorId: rawId(bob.id), body: 'old' } });
     const before = await snapshot();
     expectError(await server.gql(M.updateComment, { input: { id: commentGid(hidden.id), body: 'x' } }, bob.token), 'NOT_FOUND', 'input.id');
-    expectError(await server.gql(M.createComment, { input: { postId: draft.id, parentId: commentGid(hidden.id), body: 'x' } }, bob.token), 'NOT_FOUND', 'input.postId');
+    expectError(
+      await server.gql(M.createComment, { input: { postId: draft.id, parentId: commentGid(hidden.id), body: 'x' } }, bob.token),
+      'NOT_FOUND',
+      'input.postId',
+    );
     expect(ok(await server.gql('query ($id: ID!) { node(id: $id) { id } }', { id: commentGid(hidden.id) }, bob.token)).node).toBeNull();
     expect(await snapshot()).toEqual(before);
   });
@@ -136,7 +145,10 @@ describe('authorization', () => {
     expect(asSelf.me.email).toBe(alice.email);
     expect(ok(await server.gql(q, { id: alice.id }, bob.token)).user.email).toBeNull();
     expect(ok(await server.gql(q, { id: alice.id })).user.email).toBeNull();
-    const listed = ok(await server.gql(`{ users(first: 100) { nodes { id email } } }`, {}, bob.token)).users.nodes as { id: string; email: string | null }[];
+    const listed = ok(await server.gql(`{ users(first: 100) { nodes { id email } } }`, {}, bob.token)).users.nodes as {
+      id: string;
+      email: string | null;
+    }[];
     expect(listed.find((u) => u.id === alice.id)!.email).toBeNull();
     expect(listed.find((u) => u.id === bob.id)!.email).toBe(bob.email);
     const viaNode = ok(await server.gql(`query ($id: ID!) { node(id: $id) { ... on User { email } } }`, { id: alice.id }, bob.token));
@@ -177,7 +189,13 @@ describe('authorization', () => {
     it('accepts a well-formed token for the right audience and issuer', async () => {
       // Access tokens name their session (`sid`); borrow alice's live one.
       const { sid } = jwt.decode(alice.token) as { sid: string };
-      const token = jwt.sign({ ...claims, sid }, SECRET, { algorithm: 'HS256', issuer: 'agora', audience: 'agora-api', expiresIn: 600, subject: rawId(alice.id) });
+      const token = jwt.sign({ ...claims, sid }, SECRET, {
+        algorithm: 'HS256',
+        issuer: 'agora',
+        audience: 'agora-api',
+        expiresIn: 600,
+        subject: rawId(alice.id),
+      });
       const res = await meWith(`Bearer ${token}`);
       expect(res.status).toBe(200);
       expect(res.body.data).toEqual({ me: { id: alice.id } });
@@ -188,11 +206,22 @@ describe('authorization', () => {
       ['a non-Bearer scheme', () => `Basic ${Buffer.from('a:b').toString('base64')}`],
       ['an empty Bearer', () => 'Bearer '],
       ['another secret', () => `Bearer ${sign('some-other-secret-0123456789abcdef0123', { subject: 'x' })}`],
-      ['alg none', () => `Bearer ${jwt.sign(claims, '', { algorithm: 'none', issuer: 'agora', audience: 'agora-api', subject: 'x', expiresIn: 600 })}`],
+      [
+        'alg none',
+        () => `Bearer ${jwt.sign(claims, '', { algorithm: 'none', issuer: 'agora', audience: 'agora-api', subject: 'x', expiresIn: 600 })}`,
+      ],
       ['a wrong audience', () => `Bearer ${sign(SECRET, { subject: 'x', audience: 'someone-else' })}`],
       ['a wrong issuer', () => `Bearer ${sign(SECRET, { subject: 'x', issuer: 'evil' })}`],
-      ['an expired token', () => `Bearer ${jwt.sign({ ...claims, exp: Math.floor(Date.now() / 1000) - 3600 }, SECRET, { algorithm: 'HS256', issuer: 'agora', audience: 'agora-api', subject: 'x' })}`],
-      ['a token that is not an access token', () => `Bearer ${jwt.sign({ typ: 'refresh' }, SECRET, { algorithm: 'HS256', issuer: 'agora', audience: 'agora-api', subject: 'x', expiresIn: 600 })}`],
+      [
+        'an expired token',
+        () =>
+          `Bearer ${jwt.sign({ ...claims, exp: Math.floor(Date.now() / 1000) - 3600 }, SECRET, { algorithm: 'HS256', issuer: 'agora', audience: 'agora-api', subject: 'x' })}`,
+      ],
+      [
+        'a token that is not an access token',
+        () =>
+          `Bearer ${jwt.sign({ typ: 'refresh' }, SECRET, { algorithm: 'HS256', issuer: 'agora', audience: 'agora-api', subject: 'x', expiresIn: 600 })}`,
+      ],
       ['an HS512 token', () => `Bearer ${sign(SECRET, { subject: 'x', algorithm: 'HS512' })}`],
     ])('answers %s with 401 UNAUTHENTICATED, never anonymously', async (_label, header) => {
       const res = await meWith(header());

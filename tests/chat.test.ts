@@ -55,7 +55,12 @@ describe('chat', () => {
   it('edits (sender only, marked edited), deletes as a tombstone, and replies', async () => {
     const id = await createGroup(server, alice, [bob], 'Edits');
     const original = await send(server, alice, id, 'hello');
-    const reply = await ok(server, SEND, { input: { conversationId: id, body: 'hi back', replyToId: original.id, idempotencyKey: 'reply-1' } }, bob.token);
+    const reply = await ok(
+      server,
+      SEND,
+      { input: { conversationId: id, body: 'hi back', replyToId: original.id, idempotencyKey: 'reply-1' } },
+      bob.token,
+    );
     expect(reply.sendMessage.message.replyTo.id).toBe(original.id);
 
     const EDIT = `mutation ($input: EditMessageInput!) { editMessage(input: $input) { message { body edited editedAt } } }`;
@@ -86,7 +91,12 @@ describe('chat', () => {
     const bobs = await ok(server, SEND, { input }, bob.token);
     expect(bobs.sendMessage.message.id).not.toBe(a.sendMessage.message.id);
     // A late retry after the sender edited the message still returns it.
-    await ok(server, `mutation ($input: EditMessageInput!) { editMessage(input: $input) { message { id } } }`, { input: { messageId: a.sendMessage.message.id, body: 'edited' } }, alice.token);
+    await ok(
+      server,
+      `mutation ($input: EditMessageInput!) { editMessage(input: $input) { message { id } } }`,
+      { input: { messageId: a.sendMessage.message.id, body: 'edited' } },
+      alice.token,
+    );
     const late = await ok(server, SEND, { input }, alice.token);
     expect(late.sendMessage.message).toMatchObject({ id: a.sendMessage.message.id, body: 'edited' });
     const elsewhere = await createGroup(server, alice, [bob], 'Elsewhere');
@@ -119,7 +129,7 @@ describe('chat', () => {
     expect(res.body.extensions!.sqlStatements).toBe(4);
 
     const MARK = `mutation ($input: MarkConversationReadInput!) { markConversationRead(input: $input) { conversation { unreadCount viewerLastReadSeq } } }`;
-    const partly = await ok(server, MARK, { input: { conversationId: ids[0], upTo: (await firstMessageId(ids[0]!)) } }, carol.token);
+    const partly = await ok(server, MARK, { input: { conversationId: ids[0], upTo: await firstMessageId(ids[0]!) } }, carol.token);
     expect(partly.markConversationRead.conversation.unreadCount).toBe(1);
     const all = await ok(server, MARK, { input: { conversationId: ids[0] } }, carol.token);
     expect(all.markConversationRead.conversation).toEqual({ unreadCount: 0, viewerLastReadSeq: two.seq });
@@ -137,7 +147,9 @@ describe('chat', () => {
     expect(added.addConversationMembers.conversation.members).toHaveLength(3);
 
     const RENAME = `mutation ($input: UpdateConversationInput!) { updateConversation(input: $input) { conversation { title } } }`;
-    expect((await ok(server, RENAME, { input: { conversationId: id, title: 'Renamed' } }, alice.token)).updateConversation.conversation.title).toBe('Renamed');
+    expect(
+      (await ok(server, RENAME, { input: { conversationId: id, title: 'Renamed' } }, alice.token)).updateConversation.conversation.title,
+    ).toBe('Renamed');
 
     const REMOVE = `mutation ($input: RemoveConversationMemberInput!) { removeConversationMember(input: $input) { conversation { members { user { username } } } } }`;
     const removed = await ok(server, REMOVE, { input: { conversationId: id, userId: carol.id } }, alice.token);
@@ -145,7 +157,12 @@ describe('chat', () => {
 
     const LEAVE = `mutation ($input: ConversationIdInput!) { leaveConversation(input: $input) { conversationId } }`;
     expect((await ok(server, LEAVE, { input: { conversationId: id } }, alice.token)).leaveConversation.conversationId).toBe(id);
-    const view = await ok(server, `query ($id: ID!) { conversation(id: $id) { viewerIsAdmin members { user { username } } } }`, { id }, bob.token);
+    const view = await ok(
+      server,
+      `query ($id: ID!) { conversation(id: $id) { viewerIsAdmin members { user { username } } } }`,
+      { id },
+      bob.token,
+    );
     expect(view.conversation).toEqual({ viewerIsAdmin: true, members: [{ user: { username: bob.username } }] });
   });
 
@@ -170,7 +187,12 @@ describe('chat', () => {
   });
 
   async function firstMessageId(conversationId: string): Promise<string> {
-    const page = await ok(server, `query ($id: ID!) { conversation(id: $id) { messages(first: 1) { nodes { id } } } }`, { id: conversationId }, bob.token);
+    const page = await ok(
+      server,
+      `query ($id: ID!) { conversation(id: $id) { messages(first: 1) { nodes { id } } } }`,
+      { id: conversationId },
+      bob.token,
+    );
     return page.conversation.messages.nodes[0].id;
   }
 });

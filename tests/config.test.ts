@@ -40,8 +40,19 @@ describe('configuration', () => {
   });
 
   it('accepts a valid production configuration', () => {
-    const config = loadConfig({ NODE_ENV: 'production', PORT: '8080', DATABASE_URL: 'postgres://u:p@db:5432/agora', JWT_SECRET: SECRET, REDIS_URL: 'redis://cache:6379' });
-    expect(config).toMatchObject({ nodeEnv: 'production', port: 8080, databaseUrl: 'postgres://u:p@db:5432/agora', redisUrl: 'redis://cache:6379' });
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      PORT: '8080',
+      DATABASE_URL: 'postgres://u:p@db:5432/agora',
+      JWT_SECRET: SECRET,
+      REDIS_URL: 'redis://cache:6379',
+    });
+    expect(config).toMatchObject({
+      nodeEnv: 'production',
+      port: 8080,
+      databaseUrl: 'postgres://u:p@db:5432/agora',
+      redisUrl: 'redis://cache:6379',
+    });
     expect(config.jwt).toMatchObject({ algorithm: 'HS256', secret: SECRET });
   });
 

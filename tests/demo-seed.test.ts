@@ -27,7 +27,12 @@ describe('demo data', () => {
       token,
     );
     expect(inbox.body.errors).toBeUndefined();
-    const conversations = inbox.body.data!.conversations.nodes as { id: string; kind: string; unreadCount: number; messages: { nodes: { seq: number }[] } }[];
+    const conversations = inbox.body.data!.conversations.nodes as {
+      id: string;
+      kind: string;
+      unreadCount: number;
+      messages: { nodes: { seq: number }[] };
+    }[];
     expect(conversations.map((c) => c.kind).sort()).toEqual(['DIRECT', 'GROUP']);
     // The last three messages are unread, less any the demo user sent herself.
     for (const c of conversations) expect(c.unreadCount).toBeGreaterThan(0);

@@ -10,8 +10,21 @@ describe('fault and shutdown settings', () => {
       dbTxMaxWaitMs: 10_000,
       dbTxTimeoutMs: 15_000,
     });
-    const env = { NODE_ENV: 'test', SHUTDOWN_GRACE_MS: '0', REDIS_COMMAND_TIMEOUT_MS: '250', DB_ACQUIRE_TIMEOUT_MS: '500', DB_TX_MAX_WAIT_MS: '600', DB_TX_TIMEOUT_MS: '700' } as const;
-    expect(loadConfig(env).faults).toEqual({ shutdownGraceMs: 0, redisCommandTimeoutMs: 250, dbAcquireTimeoutMs: 500, dbTxMaxWaitMs: 600, dbTxTimeoutMs: 700 });
+    const env = {
+      NODE_ENV: 'test',
+      SHUTDOWN_GRACE_MS: '0',
+      REDIS_COMMAND_TIMEOUT_MS: '250',
+      DB_ACQUIRE_TIMEOUT_MS: '500',
+      DB_TX_MAX_WAIT_MS: '600',
+      DB_TX_TIMEOUT_MS: '700',
+    } as const;
+    expect(loadConfig(env).faults).toEqual({
+      shutdownGraceMs: 0,
+      redisCommandTimeoutMs: 250,
+      dbAcquireTimeoutMs: 500,
+      dbTxMaxWaitMs: 600,
+      dbTxTimeoutMs: 700,
+    });
   });
 
   it.each([

@@ -16,7 +16,10 @@ async function lockWaiters(databaseUrl: string, database: string): Promise<numbe
   const monitor = new pg.Client({ connectionString: databaseUrl });
   await monitor.connect();
   try {
-    const { rows } = await monitor.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`, [database]);
+    const { rows } = await monitor.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
+      [database],
+    );
     return rows[0].n as number;
   } finally {
     await monitor.end();
@@ -25,13 +28,18 @@ async function lockWaiters(databaseUrl: string, database: string): Promise<numbe
 
 async function signUpAndPost(server: Server) {
   const name = unique('pgf').slice(0, 30);
-  const res = await server.gql(SIGN_UP, { input: { email: `${name}@example.com`, username: name, password: 'correct horse battery', name } });
+  const res = await server.gql(SIGN_UP, {
+    input: { email: `${name}@example.com`, username: name, password: 'correct horse battery', name },
+  });
   const token = res.body.data.signUp.accessToken as string;
   const post = await server.gql(CREATE_POST, { input: { title: 'Faults', body: 'under load', publish: true } }, token);
   return { token, postId: post.body.data.createPost.post.id as string };
 }
 
-function expectUnavailable(res: { status: number; headers: Headers; body: { errors?: { extensions: Record<string, any> }[] } }, logs: Server['logs']) {
+function expectUnavailable(
+  res: { status: number; headers: Headers; body: { errors?: { extensions: Record<string, any> }[] } },
+  logs: Server['logs'],
+) {
   expect(res.status).toBe(503);
   expect(res.body.errors?.[0]?.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: expect.any(Number) });
   expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -82,13 +90,20 @@ describe.skipIf(!postgresAvailable)('PostgreSQL outage and saturation (private P
     } finally {
       await blocker.end();
     }
-    const total = await server.gql(`query ($id: ID!) { node(id: $id) { ... on Post { comments(first: 1) { totalCount } } } }`, { id: postId });
+    const total = await server.gql(`query ($id: ID!) { node(id: $id) { ... on Post { comments(first: 1) { totalCount } } } }`, {
+      id: postId,
+    });
     expect(total.body.data.node.comments.totalCount).toBe(21);
   });
 
   it('overload beyond the bound answers 503 SERVICE_UNAVAILABLE with Retry-After and x-request-id, never 500', async () => {
     const databaseUrl = await pgServer.createDatabase('overload');
-    const server = await startFaultServer(databaseUrl, { DB_POOL_SIZE: '1', DB_ACQUIRE_TIMEOUT_MS: '200', DB_TX_MAX_WAIT_MS: '200', OUTBOX_DISPATCH: 'off' });
+    const server = await startFaultServer(databaseUrl, {
+      DB_POOL_SIZE: '1',
+      DB_ACQUIRE_TIMEOUT_MS: '200',
+      DB_TX_MAX_WAIT_MS: '200',
+      OUTBOX_DISPATCH: 'off',
+    });
     servers.push(server);
     const { token, postId } = await signUpAndPost(server);
     expect((await server.gql(CREATE_COMMENT, { input: { postId, body: 'first' } }, token)).status).toBe(200);
@@ -115,7 +130,9 @@ describe.skipIf(!postgresAvailable)('PostgreSQL outage and saturation (private P
       await blocker.end();
     }
     // The refused comment was not written; the server is healthy.
-    const bodies = await server.gql(`query ($id: ID!) { node(id: $id) { ... on Post { comments(first: 10) { nodes { body } } } } }`, { id: postId });
+    const bodies = await server.gql(`query ($id: ID!) { node(id: $id) { ... on Post { comments(first: 10) { nodes { body } } } } }`, {
+      id: postId,
+    });
     expect(bodies.body.data.node.comments.nodes.map((c: { body: string }) => c.body).sort()).toEqual(['first', 'waits for the lock']);
     expect(server.logs.filter((l) => l.level === 'error')).toEqual([]);
   });

@@ -49,7 +49,11 @@ describe.skipIf(!redisServerAvailable)('Redis outage (private redis-server)', ()
   let keyCounter = 0;
 
   const send = async (body: string, to = conversationId) => {
-    const res = await server.gql(SEND, { input: { conversationId: to, body, idempotencyKey: `redis-fault-${(keyCounter += 1)}-${unique()}` } }, alice.token);
+    const res = await server.gql(
+      SEND,
+      { input: { conversationId: to, body, idempotencyKey: `redis-fault-${(keyCounter += 1)}-${unique()}` } },
+      alice.token,
+    );
     expect(res.body.errors).toBeUndefined();
     return res.body.data.sendMessage.message as { seq: number };
   };
@@ -59,11 +63,18 @@ describe.skipIf(!redisServerAvailable)('Redis outage (private redis-server)', ()
     databaseUrl = await createTestDatabase();
     // Polling is slow on purpose: events committed during the outage reach
     // subscribers by their own replay, not by a lucky poll.
-    server = await startFaultServer(databaseUrl, { JWT_SECRET, REDIS_URL: redis.url, REDIS_KEY_PREFIX: `${unique('rf')}:`, OUTBOX_POLL_MS: '60000' });
+    server = await startFaultServer(databaseUrl, {
+      JWT_SECRET,
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: `${unique('rf')}:`,
+      OUTBOX_POLL_MS: '60000',
+    });
     const users = [];
     for (const who of ['alice', 'bob']) {
       const name = unique(who).slice(0, 30);
-      const res = await server.gql(SIGN_UP, { input: { email: `${name}@example.com`, username: name, password: 'correct horse battery', name: who } });
+      const res = await server.gql(SIGN_UP, {
+        input: { email: `${name}@example.com`, username: name, password: 'correct horse battery', name: who },
+      });
       users.push({ token: res.body.data.signUp.accessToken as string, id: res.body.data.signUp.user.id as string, login: name });
     }
     [alice, bob] = users as [typeof alice, typeof bob];
@@ -86,14 +97,19 @@ describe.skipIf(!redisServerAvailable)('Redis outage (private redis-server)', ()
     await redis?.stop();
   });
 
-  it('during the outage: fast degraded answers, liveness 200 / readiness 503, no transaction held open; afterwards every subscriber gets every event exactly once', { timeout: 120_000 }, async () => {
+  it('during the outage: fast degraded answers, liveness 200 / readiness 503, no transaction held open; afterwards every subscriber gets every event exactly once', {
+    timeout: 120_000,
+  }, async () => {
     // Subscriber A is live before the outage (proven by receiving "before").
     const wsA = wsClient(server.url, bob.token);
     const subA = wsA.subscribe(MESSAGE_EVENTS, { conversationId });
     // Live before anything is sent: it has read its starting point and Redis acknowledged its SUBSCRIBE.
     await server.app.whenSubscribed(topics.conversation(conversationId));
     const first = await send('before');
-    await eventually(async () => (await pgQuery(databaseUrl, `SELECT 1 FROM "Event" WHERE seq = $1 AND "publishedAt" IS NOT NULL`, [first.seq])).length > 0);
+    await eventually(
+      async () =>
+        (await pgQuery(databaseUrl, `SELECT 1 FROM "Event" WHERE seq = $1 AND "publishedAt" IS NOT NULL`, [first.seq])).length > 0,
+    );
     const seenByA = (await subA.next(10_000)).data!.messageEvents;
     expect(seenByA.message.body).toBe('before');
 
@@ -107,12 +123,23 @@ describe.skipIf(!redisServerAvailable)('Redis outage (private redis-server)', ()
     expect(await ready.json()).toEqual({ status: 'unavailable', checks: { database: 'ok', migrations: 'ok', redis: 'down' } });
 
     // Presence: unknown, answered as offline, without waiting for Redis.
-    const presence = await timed(server.gql(`query ($id: ID!) { node(id: $id) { ... on User { presence { online lastSeenAt } } } }`, { id: bob.id }, alice.token));
+    const presence = await timed(
+      server.gql(`query ($id: ID!) { node(id: $id) { ... on User { presence { online lastSeenAt } } } }`, { id: bob.id }, alice.token),
+    );
     expect(presence.ms).toBeLessThan(2_000);
-    expect(presence.value.body).toEqual({ data: { node: { presence: { online: false, lastSeenAt: null } } }, extensions: { cost: expect.any(Object) } });
+    expect(presence.value.body).toEqual({
+      data: { node: { presence: { online: false, lastSeenAt: null } } },
+      extensions: { cost: expect.any(Object) },
+    });
 
     // Typing: the signal is dropped.
-    const typing = await timed(server.gql(`mutation ($input: SetTypingInput!) { setTyping(input: $input) { accepted } }`, { input: { conversationId, typing: true } }, alice.token));
+    const typing = await timed(
+      server.gql(
+        `mutation ($input: SetTypingInput!) { setTyping(input: $input) { accepted } }`,
+        { input: { conversationId, typing: true } },
+        alice.token,
+      ),
+    );
     expect(typing.ms).toBeLessThan(2_000);
     expect(typing.value.body).toEqual({ data: { setTyping: { accepted: false } }, extensions: { cost: expect.any(Object) } });
 
@@ -134,7 +161,10 @@ describe.skipIf(!redisServerAvailable)('Redis outage (private redis-server)', ()
     // "every event committed after it subscribed" exact, whatever the timing.
     const wsB = wsClient(server.url, bob.token);
     const subB = wsB.subscribe(MESSAGE_EVENTS, { conversationId, after: seenByA.cursor });
-    const subC = wsB.subscribe(MESSAGE_EVENTS, { conversationId: quietConversationId, after: eventCursor(JWT_SECRET, streamOf.conversation(quietConversationId), 0) });
+    const subC = wsB.subscribe(MESSAGE_EVENTS, {
+      conversationId: quietConversationId,
+      after: eventCursor(JWT_SECRET, streamOf.conversation(quietConversationId), 0),
+    });
 
     // Writes still commit; their events wait in the outbox.
     await send('during 1');
@@ -142,9 +172,14 @@ describe.skipIf(!redisServerAvailable)('Redis outage (private redis-server)', ()
     await send('during 2');
     await eventually(() => server.logs.some((l) => l.msg === 'outbox dispatch failed; retrying every poll'));
     // The failed dispatch holds no transaction (and no row lock) open.
-    const idleInTx = await pgQuery(databaseUrl, `SELECT state FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`);
+    const idleInTx = await pgQuery(
+      databaseUrl,
+      `SELECT state FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`,
+    );
     expect(idleInTx).toEqual([]);
-    expect((await pgQuery<{ n: number }>(databaseUrl, `SELECT count(*)::int AS n FROM "Event" WHERE "publishedAt" IS NULL`))[0]!.n).toBeGreaterThanOrEqual(3);
+    expect(
+      (await pgQuery<{ n: number }>(databaseUrl, `SELECT count(*)::int AS n FROM "Event" WHERE "publishedAt" IS NULL`))[0]!.n,
+    ).toBeGreaterThanOrEqual(3);
 
     await redis.start();
 
@@ -158,7 +193,10 @@ describe.skipIf(!redisServerAvailable)('Redis outage (private redis-server)', ()
     expect(await bodies(subB, 1)).toEqual(['after']);
     await send('quiet after', quietConversationId);
     expect(await bodies(subC, 1)).toEqual(['quiet after']);
-    await eventually(async () => (await pgQuery<{ n: number }>(databaseUrl, `SELECT count(*)::int AS n FROM "Event" WHERE "publishedAt" IS NULL`))[0]!.n === 0);
+    await eventually(
+      async () =>
+        (await pgQuery<{ n: number }>(databaseUrl, `SELECT count(*)::int AS n FROM "Event" WHERE "publishedAt" IS NULL`))[0]!.n === 0,
+    );
     // Nothing more (no duplicate from the backlog's publication): the next
     // event on each subscription is a fresh marker.
     await send('marker');
@@ -168,7 +206,11 @@ describe.skipIf(!redisServerAvailable)('Redis outage (private redis-server)', ()
     expect(await bodies(subC, 1)).toEqual(['quiet marker']);
 
     await eventually(async () => (await fetch(`${server.url}/ready`)).status === 200, 10_000);
-    const typingAgain = await server.gql(`mutation ($input: SetTypingInput!) { setTyping(input: $input) { accepted } }`, { input: { conversationId, typing: true } }, alice.token);
+    const typingAgain = await server.gql(
+      `mutation ($input: SetTypingInput!) { setTyping(input: $input) { accepted } }`,
+      { input: { conversationId, typing: true } },
+      alice.token,
+    );
     expect(typingAgain.body).toEqual({ data: { setTyping: { accepted: true } }, extensions: { cost: expect.any(Object) } });
     expect(server.logs.filter((l) => l.msg === 'unexpected error')).toEqual([]);
 

@@ -48,7 +48,9 @@ async function spawnServer(env: Record<string, string>): Promise<ServerProcess> 
       }
     }
   });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -92,7 +94,12 @@ function slowPost(url: string, body: string, token: string) {
   const acceptedP = new Promise<void>((r) => (accepted = r));
   const req = request(`${url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'content-length': bytes.length, authorization: `Bearer ${token}`, expect: '100-continue' },
+    headers: {
+      'content-type': 'application/json',
+      'content-length': bytes.length,
+      authorization: `Bearer ${token}`,
+      expect: '100-continue',
+    },
   });
   const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
     req.once('response', (res) => {
@@ -128,7 +135,9 @@ describe('shutdown drains (SIGTERM/SIGINT on the real process)', () => {
     const users = [];
     for (const who of ['alice', 'bob']) {
       const name = unique(who).slice(0, 30);
-      const res = await gql(server.url, SIGN_UP, { input: { email: `${name}@example.com`, username: name, password: 'correct horse battery', name: who } });
+      const res = await gql(server.url, SIGN_UP, {
+        input: { email: `${name}@example.com`, username: name, password: 'correct horse battery', name: who },
+      });
       users.push(res.data.signUp as { accessToken: string; user: { id: string } });
     }
     const [alice, bob] = users as [(typeof users)[number], (typeof users)[number]];
@@ -153,14 +162,21 @@ describe('shutdown drains (SIGTERM/SIGINT on the real process)', () => {
       alice.accessToken,
     );
     const otherId = other.data.createGroupConversation.conversation.id as string;
-    await gql(server.url, SEND, { input: { conversationId: otherId, body: 'warm-up', idempotencyKey: `warm-${unique()}` } }, alice.accessToken);
+    await gql(
+      server.url,
+      SEND,
+      { input: { conversationId: otherId, body: 'warm-up', idempotencyKey: `warm-${unique()}` } },
+      alice.accessToken,
+    );
     const otherStream = `conversation:${Buffer.from(otherId, 'base64url').toString('utf8').split(':')[1]}`;
     const blocker = new pg.Client({ connectionString: databaseUrl });
     await blocker.connect();
     await blocker.query('BEGIN');
     expect((await blocker.query(`SELECT * FROM "EventStream" WHERE stream = $1 FOR UPDATE`, [otherStream])).rowCount).toBe(1);
     const aliceWs = wsClient(server.url, alice.accessToken);
-    const wsMutation = aliceWs.subscribe(SEND, { input: { conversationId: otherId, body: 'over the socket', idempotencyKey: `ws-${unique()}` } });
+    const wsMutation = aliceWs.subscribe(SEND, {
+      input: { conversationId: otherId, body: 'over the socket', idempotencyKey: `ws-${unique()}` },
+    });
     const database = new URL(databaseUrl).pathname.slice(1);
     await eventually(async () => {
       const monitor = new pg.Client({ connectionString: databaseUrl });
@@ -174,7 +190,14 @@ describe('shutdown drains (SIGTERM/SIGINT on the real process)', () => {
     });
 
     const posts = Array.from({ length: 20 }, (_, i) =>
-      slowPost(server.url, JSON.stringify({ query: SEND, variables: { input: { conversationId, body: `in flight ${i}`, idempotencyKey: `drain-${i}-${unique()}` } } }), alice.accessToken),
+      slowPost(
+        server.url,
+        JSON.stringify({
+          query: SEND,
+          variables: { input: { conversationId, body: `in flight ${i}`, idempotencyKey: `drain-${i}-${unique()}` } },
+        }),
+        alice.accessToken,
+      ),
     );
     await Promise.all(posts.map((p) => p.accepted));
 
@@ -192,9 +215,15 @@ describe('shutdown drains (SIGTERM/SIGINT on the real process)', () => {
     await blocker.end();
     for (const [i, res] of responses.entries()) {
       expect(res.status).toBe(200);
-      expect(JSON.parse(res.body)).toEqual({ data: { sendMessage: { message: { id: expect.any(String), seq: expect.any(Number), body: `in flight ${i}` } } }, extensions: { cost: expect.any(Object) } });
+      expect(JSON.parse(res.body)).toEqual({
+        data: { sendMessage: { message: { id: expect.any(String), seq: expect.any(Number), body: `in flight ${i}` } } },
+        extensions: { cost: expect.any(Object) },
+      });
     }
-    expect(await wsMutation.next()).toEqual({ data: { sendMessage: { message: { id: expect.any(String), seq: expect.any(Number), body: 'over the socket' } } }, extensions: { cost: expect.any(Object) } });
+    expect(await wsMutation.next()).toEqual({
+      data: { sendMessage: { message: { id: expect.any(String), seq: expect.any(Number), body: 'over the socket' } } },
+      extensions: { cost: expect.any(Object) },
+    });
     expect((await aliceWs.closed).code).toBe(1001);
     expect((await ws.closed).code).toBe(1001);
 
@@ -228,7 +257,9 @@ describe('shutdown drains (SIGTERM/SIGINT on the real process)', () => {
     const server = await spawnServer({ DATABASE_URL: databaseUrl, SHUTDOWN_GRACE_MS: '60000' });
     children.push(server.child);
     const name = unique('carol').slice(0, 30);
-    const signedUp = await gql(server.url, SIGN_UP, { input: { email: `${name}@example.com`, username: name, password: 'correct horse battery', name: 'c' } });
+    const signedUp = await gql(server.url, SIGN_UP, {
+      input: { email: `${name}@example.com`, username: name, password: 'correct horse battery', name: 'c' },
+    });
     const token = signedUp.data.signUp.accessToken as string;
 
     // One request stays in flight (its body never completes), so the drain waits.
@@ -254,7 +285,9 @@ describe('shutdown drains (SIGTERM/SIGINT on the real process)', () => {
       const server = await spawnServer({ DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), SEED: 'auto' });
       children.push(server.child);
       // The seeded demo account signs in; its request is then left uploading.
-      const login = await gql(server.url, `mutation ($input: LogInInput!) { logIn(input: $input) { accessToken } }`, { input: { login: DEMO_LOGIN.username, password: DEMO_LOGIN.password } });
+      const login = await gql(server.url, `mutation ($input: LogInInput!) { logIn(input: $input) { accessToken } }`, {
+        input: { login: DEMO_LOGIN.username, password: DEMO_LOGIN.password },
+      });
       const token = login.data?.logIn?.accessToken as string | undefined;
       expect(token).toEqual(expect.any(String));
       const post = slowPost(server.url, JSON.stringify({ query: '{ me { username } }' }), token!);

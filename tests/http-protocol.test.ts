@@ -15,7 +15,12 @@ describe('GraphQL over HTTP', () => {
   async function post(body: string, headers: Record<string, string> = {}) {
     const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, text, json: JSON.parse(text) as { data?: any; errors?: { message: string; extensions: Record<string, any> }[] } };
+    return {
+      status: res.status,
+      headers: res.headers,
+      text,
+      json: JSON.parse(text) as { data?: any; errors?: { message: string; extensions: Record<string, any> }[] },
+    };
   }
   const postJson = (payload: unknown) => post(JSON.stringify(payload));
 
@@ -88,7 +93,12 @@ describe('GraphQL over HTTP', () => {
     ],
     ['a bad list element', 'query ($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: ['a', null] }, 'ids.1'],
     ['a missing required variable', 'query ($id: ID!) { node(id: $id) { id } }', {}, 'id'],
-    ['a bad enum value', 'query ($o: PostOrder) { posts(orderBy: $o) { totalCount } }', { o: { field: 'LIKES', direction: 'ASC' } }, 'o.field'],
+    [
+      'a bad enum value',
+      'query ($o: PostOrder) { posts(orderBy: $o) { totalCount } }',
+      { o: { field: 'LIKES', direction: 'ASC' } },
+      'o.field',
+    ],
   ])('answers %s with 400 BAD_USER_INPUT naming the variable path', async (_label, query, variables, field) => {
     const res = await postJson({ query, variables });
     expect(res.status).toBe(400);
@@ -97,10 +107,13 @@ describe('GraphQL over HTTP', () => {
   });
 
   it('serves queries over GET', async () => {
-    const res = await fetch(`${endpoint}?query=${encodeURIComponent('query ($n: Int) { posts(first: $n) { totalCount } }')}&variables=${encodeURIComponent('{"n":1}')}`, {
-      // Apollo's CSRF prevention wants a header a browser form cannot send.
-      headers: { 'apollo-require-preflight': 'true' },
-    });
+    const res = await fetch(
+      `${endpoint}?query=${encodeURIComponent('query ($n: Int) { posts(first: $n) { totalCount } }')}&variables=${encodeURIComponent('{"n":1}')}`,
+      {
+        // Apollo's CSRF prevention wants a header a browser form cannot send.
+        headers: { 'apollo-require-preflight': 'true' },
+      },
+    );
     expect(res.status).toBe(200);
     expect(((await res.json()) as any).data).toEqual({ posts: { totalCount: 0 } });
   });
@@ -137,7 +150,11 @@ describe('GraphQL over HTTP', () => {
   });
 
   it('answers other methods with 405', async () => {
-    const res = await fetch(endpoint, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ me { id } }' }) });
+    const res = await fetch(endpoint, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ me { id } }' }),
+    });
     expect(res.status).toBe(405);
   });
 
@@ -160,7 +177,9 @@ describe('unexpected errors', () => {
   afterAll(() => server.stop());
 
   it('are masked as INTERNAL_SERVER_ERROR without SQL, stack or driver details', async () => {
-    const author = await server.db.user.create({ data: { username: unique('mask').slice(0, 30), email: `${unique('mask')}@example.com`, name: 'M', passwordHash: 'x' } });
+    const author = await server.db.user.create({
+      data: { username: unique('mask').slice(0, 30), email: `${unique('mask')}@example.com`, name: 'M', passwordHash: 'x' },
+    });
     await server.db.post.create({ data: { authorId: author.id, title: 'T', body: 'B', status: 'PUBLISHED', publishedAt: new Date() } });
     // Break the database under the running server: tags can no longer be read.
     await server.db.$executeRawUnsafe('ALTER TABLE "Tag" RENAME TO "Tag_gone"');

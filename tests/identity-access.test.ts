@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawId } from './helpers/fixtures.ts';
 import { signUp, startTestServer, unique, type TestServer, type TestUser } from './helpers/server.ts';
 
-
 const CREATE_KEY = `mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id name prefix scopes } } }`;
 const CREATE_POST = `mutation ($title: String!) { createPost(input: { title: $title, body: "body", publish: true }) { post { id } } }`;
 
@@ -79,7 +78,11 @@ describe('API keys', () => {
 
   it('revoked and expired keys are refused with 401', async () => {
     const key = await createKey(['READ']);
-    const revoke = await server.gql('mutation ($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { revokedAt } } }', { id: key.apiKey.id }, owner.token);
+    const revoke = await server.gql(
+      'mutation ($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { revokedAt } } }',
+      { id: key.apiKey.id },
+      owner.token,
+    );
     expect(revoke.body.data!.revokeApiKey.apiKey.revokedAt).not.toBeNull();
     expect((await server.gql('{ me { id } }', {}, key.secret)).status).toBe(401);
 
@@ -92,7 +95,11 @@ describe('API keys', () => {
   it("cannot revoke someone else's key", async () => {
     const key = await createKey(['READ']);
     const other = await signUp(server, 'thief');
-    const res = await server.gql('mutation ($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { id } } }', { id: key.apiKey.id }, other.token);
+    const res = await server.gql(
+      'mutation ($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { id } } }',
+      { id: key.apiKey.id },
+      other.token,
+    );
     expect(res.body.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.id' });
     expect((await server.db.apiKey.findUnique({ where: { id: rawId(key.apiKey.id) } }))!.revokedAt).toBeNull();
   });
@@ -128,16 +135,26 @@ describe('accounts: brute force and mass assignment', () => {
 
   it('cannot mass-assign role or author through inputs', async () => {
     const before = await server.db.user.count();
-    const res = await server.gql('mutation { signUp(input: { email: "root@example.com", username: "rooty", password: "long enough pw", name: "R", role: ADMIN }) { user { id } } }');
+    const res = await server.gql(
+      'mutation { signUp(input: { email: "root@example.com", username: "rooty", password: "long enough pw", name: "R", role: ADMIN }) { user { id } } }',
+    );
     expect(res.status).toBe(400);
     expect(res.body.errors![0]!.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(await server.db.user.count()).toBe(before);
 
     const user = await signUp(server, 'mass');
     const victim = await signUp(server, 'victim');
-    const post = await server.gql('mutation ($a: ID!) { createPost(input: { title: "t", body: "b", authorId: $a }) { post { id } } }', { a: victim.id }, user.token);
+    const post = await server.gql(
+      'mutation ($a: ID!) { createPost(input: { title: "t", body: "b", authorId: $a }) { post { id } } }',
+      { a: victim.id },
+      user.token,
+    );
     expect(post.status).toBe(400);
-    const viaVariables = await server.gql('mutation ($input: CreatePostInput!) { createPost(input: $input) { post { id } } }', { input: { title: 't', body: 'b', authorId: victim.id, createdAt: '2000-01-01T00:00:00Z' } }, user.token);
+    const viaVariables = await server.gql(
+      'mutation ($input: CreatePostInput!) { createPost(input: $input) { post { id } } }',
+      { input: { title: 't', body: 'b', authorId: victim.id, createdAt: '2000-01-01T00:00:00Z' } },
+      user.token,
+    );
     expect(viaVariables.status).toBe(400);
     expect(viaVariables.body.errors![0]!.extensions.code).toBe('BAD_USER_INPUT');
     expect(await server.db.post.count({ where: { authorId: rawId(victim.id) } })).toBe(0);

@@ -30,9 +30,11 @@ describe('external identity provider (OIDC resource server)', () => {
 
   beforeAll(async () => {
     published = [newKey('key-1', 'RS256')];
-    jwksServer = createServer((req, res) => {
+    jwksServer = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ keys: published.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: k.alg, use: 'sig' })) }));
+      res.end(
+        JSON.stringify({ keys: published.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: k.alg, use: 'sig' })) }),
+      );
     });
     await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}`;
@@ -48,7 +50,11 @@ describe('external identity provider (OIDC resource server)', () => {
 
   it('creates a local user on first sight and maps the same subject to it again', async () => {
     const key = published[0]!;
-    const first = await server.gql(ME, {}, token(key, { sub: 'ext-123', preferred_username: 'Ext.User', name: 'Ext User', email: 'ext@example.org', email_verified: true }));
+    const first = await server.gql(
+      ME,
+      {},
+      token(key, { sub: 'ext-123', preferred_username: 'Ext.User', name: 'Ext User', email: 'ext@example.org', email_verified: true }),
+    );
     expect(first.body.errors).toBeUndefined();
     expect(first.body.data!.me).toMatchObject({ name: 'Ext User', email: 'ext@example.org' });
     expect(first.body.data!.me.username).toMatch(/^ext_user_[0-9a-f]{6}$/);
@@ -58,7 +64,8 @@ describe('external identity provider (OIDC resource server)', () => {
   });
 
   it('never links to an existing account by email', async () => {
-    const SIGN_UP = 'mutation { signUp(input: { email: "owner@example.org", username: "owner_acct", password: "long enough pw", name: "Owner" }) { user { id } } }';
+    const SIGN_UP =
+      'mutation { signUp(input: { email: "owner@example.org", username: "owner_acct", password: "long enough pw", name: "Owner" }) { user { id } } }';
     const local = (await server.gql(SIGN_UP)).body.data!.signUp.user.id;
     const res = await server.gql(ME, {}, token(published[0]!, { sub: 'attacker', email: 'owner@example.org', email_verified: true }));
     expect(res.body.data!.me.id).not.toBe(local);
@@ -81,7 +88,12 @@ describe('external identity provider (OIDC resource server)', () => {
       token(key, { sub: 'x' }, { issuer: 'https://evil.example/' }),
       token(stranger, { sub: 'x' }),
       token(newKey('unknown-kid', 'RS256'), { sub: 'x' }),
-      jwt.sign({ sub: 'x', exp: Math.floor(Date.now() / 1000) - 60 }, key.privateKey, { algorithm: key.alg, keyid: key.kid, issuer, audience: 'agora-api' }),
+      jwt.sign({ sub: 'x', exp: Math.floor(Date.now() / 1000) - 60 }, key.privateKey, {
+        algorithm: key.alg,
+        keyid: key.kid,
+        issuer,
+        audience: 'agora-api',
+      }),
     ];
     const before = await server.db.user.count();
     for (const bad of cases) {
@@ -93,7 +105,9 @@ describe('external identity provider (OIDC resource server)', () => {
   });
 
   it('still accepts Agora-issued tokens next to the provider', async () => {
-    const res = await server.gql('mutation { signUp(input: { email: "local@example.org", username: "local_acct", password: "long enough pw", name: "L" }) { accessToken } }');
+    const res = await server.gql(
+      'mutation { signUp(input: { email: "local@example.org", username: "local_acct", password: "long enough pw", name: "L" }) { accessToken } }',
+    );
     const me = await server.gql(ME, {}, res.body.data!.signUp.accessToken);
     expect(me.body.data!.me.username).toBe('local_acct');
   });

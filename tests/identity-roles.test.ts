@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawId } from './helpers/fixtures.ts';
 import { signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
 
-
 describe('roles, moderation, visibility (IDOR) and the audit log', () => {
   let server: TestServer;
   let admin: TestUser;
@@ -12,16 +11,24 @@ describe('roles, moderation, visibility (IDOR) and the audit log', () => {
   let draftId: string;
   let publishedId: string;
 
-  const setRole = (user: TestUser, role: 'ADMIN' | 'MODERATOR') =>
-    server.db.user.update({ where: { id: rawId(user.id) }, data: { role } });
+  const setRole = (user: TestUser, role: 'ADMIN' | 'MODERATOR') => server.db.user.update({ where: { id: rawId(user.id) }, data: { role } });
 
   beforeAll(async () => {
     server = await startTestServer();
-    [admin, moderator, author, stranger] = await Promise.all([signUp(server, 'admin'), signUp(server, 'mod'), signUp(server, 'author'), signUp(server, 'stranger')]);
+    [admin, moderator, author, stranger] = await Promise.all([
+      signUp(server, 'admin'),
+      signUp(server, 'mod'),
+      signUp(server, 'author'),
+      signUp(server, 'stranger'),
+    ]);
     await setRole(admin, 'ADMIN');
     await setRole(moderator, 'MODERATOR');
     const create = (title: string, publish: boolean) =>
-      server.gql('mutation ($t: String!, $p: Boolean) { createPost(input: { title: $t, body: "secret body zebra", publish: $p }) { post { id } } }', { t: title, p: publish }, author.token);
+      server.gql(
+        'mutation ($t: String!, $p: Boolean) { createPost(input: { title: $t, body: "secret body zebra", publish: $p }) { post { id } } }',
+        { t: title, p: publish },
+        author.token,
+      );
     draftId = (await create('Draft zebra', false)).body.data!.createPost.post.id;
     publishedId = (await create('Published zebra', true)).body.data!.createPost.post.id;
   });
@@ -49,11 +56,14 @@ describe('roles, moderation, visibility (IDOR) and the audit log', () => {
     expect((await server.gql(q, { id: draftId, author: author.id }, admin.token)).body.data!.post.id).toBe(draftId);
   });
 
-  it("keeps private fields private wherever reached", async () => {
-    const q = 'query ($id: ID!) { node(id: $id) { ... on User { email sessions { totalCount } apiKeys { id } } } users(first: 100) { nodes { id email } } }';
+  it('keeps private fields private wherever reached', async () => {
+    const q =
+      'query ($id: ID!) { node(id: $id) { ... on User { email sessions { totalCount } apiKeys { id } } } users(first: 100) { nodes { id email } } }';
     const res = await server.gql(q, { id: author.id }, stranger.token);
     expect(res.body.data!.node).toEqual({ email: null, sessions: null, apiKeys: null });
-    expect(res.body.data!.users.nodes.every((u: { id: string; email: string | null }) => u.email === null || u.id === stranger.id)).toBe(true);
+    expect(res.body.data!.users.nodes.every((u: { id: string; email: string | null }) => u.email === null || u.id === stranger.id)).toBe(
+      true,
+    );
     const asAdmin = await server.gql(q, { id: author.id }, admin.token);
     expect(asAdmin.body.data!.node.email).toBe(author.email);
   });
@@ -74,21 +84,36 @@ describe('roles, moderation, visibility (IDOR) and the audit log', () => {
     expect((await server.gql(look, { id: publishedId }, author.token)).body.data!.post.id).toBe(publishedId);
     expect((await server.gql(look, { id: publishedId }, moderator.token)).body.data!.post.id).toBe(publishedId);
 
-    const restored = await server.gql('mutation ($id: ID!) { restorePost(input: { id: $id }) { post { isHidden } } }', { id: publishedId }, moderator.token);
+    const restored = await server.gql(
+      'mutation ($id: ID!) { restorePost(input: { id: $id }) { post { isHidden } } }',
+      { id: publishedId },
+      moderator.token,
+    );
     expect(restored.body.data!.restorePost.post.isHidden).toBe(false);
     expect((await server.gql(look, { id: publishedId }, stranger.token)).body.data!.post.id).toBe(publishedId);
   });
 
   it('suspension ends sessions and blocks login and writes', async () => {
     const victim = await signUp(server, 'suspend');
-    const res = await server.gql('mutation ($id: ID!) { suspendUser(input: { userId: $id, reason: "abuse" }) { user { suspendedAt } } }', { id: victim.id }, moderator.token);
+    const res = await server.gql(
+      'mutation ($id: ID!) { suspendUser(input: { userId: $id, reason: "abuse" }) { user { suspendedAt } } }',
+      { id: victim.id },
+      moderator.token,
+    );
     expect(res.body.data!.suspendUser.user.suspendedAt).not.toBeNull();
     expect((await server.gql('{ me { id } }', {}, victim.token)).status).toBe(401);
-    const login = await server.gql('mutation ($l: String!, $p: String!) { logIn(input: { login: $l, password: $p }) { accessToken } }', { l: victim.username, p: victim.password });
+    const login = await server.gql('mutation ($l: String!, $p: String!) { logIn(input: { login: $l, password: $p }) { accessToken } }', {
+      l: victim.username,
+      p: victim.password,
+    });
     // Exactly like a wrong password: a different answer would confirm the password.
     expect(login.body.errors![0]!.extensions.code).toBe('INVALID_CREDENTIALS');
     // Moderators cannot suspend staff.
-    const staff = await server.gql('mutation ($id: ID!) { suspendUser(input: { userId: $id }) { user { id } } }', { id: admin.id }, moderator.token);
+    const staff = await server.gql(
+      'mutation ($id: ID!) { suspendUser(input: { userId: $id }) { user { id } } }',
+      { id: admin.id },
+      moderator.token,
+    );
     expect(staff.body.errors![0]!.extensions.code).toBe('FORBIDDEN');
     expect((await server.db.user.findUnique({ where: { id: rawId(admin.id) } }))!.suspendedAt).toBeNull();
   });

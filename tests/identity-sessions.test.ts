@@ -8,7 +8,6 @@ const LOG_IN = `mutation ($input: LogInInput!) {
 const REFRESH = `mutation ($token: String!) { refreshSession(input: { refreshToken: $token }) { accessToken refreshToken session { id } } }`;
 const ME = '{ me { id } }';
 
-
 describe('sessions and refresh tokens', () => {
   let server: TestServer;
 
@@ -20,7 +19,12 @@ describe('sessions and refresh tokens', () => {
   async function logIn(username: string, password: string, deviceLabel = 'test device') {
     const res = await server.gql(LOG_IN, { input: { login: username, password, deviceLabel } });
     expect(res.body.errors).toBeUndefined();
-    return res.body.data!.logIn as { accessToken: string; refreshToken: string; session: { id: string; current: boolean; deviceLabel: string }; user: { email: string } };
+    return res.body.data!.logIn as {
+      accessToken: string;
+      refreshToken: string;
+      session: { id: string; current: boolean; deviceLabel: string };
+      user: { email: string };
+    };
   }
 
   it('logIn starts a labelled session; the payload sees the new viewer', async () => {
@@ -48,7 +52,10 @@ describe('sessions and refresh tokens', () => {
   it('two concurrent refreshes with one token both succeed (overlap window)', async () => {
     const user = await signUp(server, 'conc');
     const auth = await logIn(user.username, user.password);
-    const [a, b] = await Promise.all([server.gql(REFRESH, { token: auth.refreshToken }), server.gql(REFRESH, { token: auth.refreshToken })]);
+    const [a, b] = await Promise.all([
+      server.gql(REFRESH, { token: auth.refreshToken }),
+      server.gql(REFRESH, { token: auth.refreshToken }),
+    ]);
     expect(a.body.errors).toBeUndefined();
     expect(b.body.errors).toBeUndefined();
     const session = await server.db.session.findUnique({ where: { id: rawId(auth.session.id) } });
@@ -110,15 +117,27 @@ describe('sessions and refresh tokens', () => {
     expect(list.body.data!.me.sessions.nodes.filter((s: { current: boolean }) => s.current)).toHaveLength(1);
 
     // Another user: the field is null, node() hides it, revoke says NOT_FOUND.
-    const peek = await server.gql('query ($id: ID!) { user(id: $id) { sessions { totalCount } } node(id: $id) { id } }', { id: user.id }, other.token);
+    const peek = await server.gql(
+      'query ($id: ID!) { user(id: $id) { sessions { totalCount } } node(id: $id) { id } }',
+      { id: user.id },
+      other.token,
+    );
     expect(peek.body.data!.user.sessions).toBeNull();
     const bySessionId = await server.gql('query ($id: ID!) { node(id: $id) { id } }', { id: second.session.id }, other.token);
     expect(bySessionId.body.data!.node).toBeNull();
-    const steal = await server.gql('mutation ($id: ID!) { revokeSession(input: { id: $id }) { sessionId } }', { id: second.session.id }, other.token);
+    const steal = await server.gql(
+      'mutation ($id: ID!) { revokeSession(input: { id: $id }) { sessionId } }',
+      { id: second.session.id },
+      other.token,
+    );
     expect(steal.body.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.id' });
     expect((await server.db.session.findUnique({ where: { id: rawId(second.session.id) } }))!.revokedAt).toBeNull();
 
-    const revoke = await server.gql('mutation ($id: ID!) { revokeSession(input: { id: $id }) { sessionId } }', { id: second.session.id }, user.token);
+    const revoke = await server.gql(
+      'mutation ($id: ID!) { revokeSession(input: { id: $id }) { sessionId } }',
+      { id: second.session.id },
+      user.token,
+    );
     expect(revoke.body.data!.revokeSession.sessionId).toBe(second.session.id);
     expect((await server.gql(ME, {}, second.accessToken)).status).toBe(401);
   });
@@ -153,9 +172,17 @@ describe('sessions and refresh tokens', () => {
 
   it('deleteAccount removes the user and their content', async () => {
     const user = await signUp(server, 'del');
-    const post = await server.gql('mutation { createPost(input: { title: "Bye", body: "b", publish: true }) { post { id } } }', {}, user.token);
+    const post = await server.gql(
+      'mutation { createPost(input: { title: "Bye", body: "b", publish: true }) { post { id } } }',
+      {},
+      user.token,
+    );
     expect(post.body.errors).toBeUndefined();
-    const res = await server.gql('mutation ($pw: String!) { deleteAccount(input: { password: $pw }) { deletedUserId } }', { pw: user.password }, user.token);
+    const res = await server.gql(
+      'mutation ($pw: String!) { deleteAccount(input: { password: $pw }) { deletedUserId } }',
+      { pw: user.password },
+      user.token,
+    );
     expect(res.body.data!.deleteAccount.deletedUserId).toBe(user.id);
     expect(await server.db.user.findUnique({ where: { id: rawId(user.id) } })).toBeNull();
     expect(await server.db.post.count({ where: { authorId: rawId(user.id) } })).toBe(0);

@@ -72,8 +72,7 @@ describe('access tokens (HS256 default)', () => {
   it('rejects the wrong audience', () => expect401(server, forge({}, { audience: 'someone-else' })));
   it('rejects the wrong issuer', () => expect401(server, forge({}, { issuer: 'evil' })));
   it('rejects a token of another type', () => expect401(server, forge({ typ: 'refresh' })));
-  it('rejects a token for a session that does not exist', () =>
-    expect401(server, forge({ sid: '00000000-0000-4000-8000-000000000000' })));
+  it('rejects a token for a session that does not exist', () => expect401(server, forge({ sid: '00000000-0000-4000-8000-000000000000' })));
   it('rejects a malformed Authorization header', async () => {
     const res = await fetch(`${server.url}/graphql`, {
       method: 'POST',

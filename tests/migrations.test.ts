@@ -44,8 +44,10 @@ async function catalog(url: string) {
           character_maximum_length, numeric_precision, datetime_precision
         FROM information_schema.columns
         WHERE table_schema = 'public' AND table_name <> '_prisma_migrations' ORDER BY 1, 2`),
-      indexes: (await q(`SELECT tablename, indexname, indexdef FROM pg_indexes
-        WHERE schemaname = 'public' AND tablename <> '_prisma_migrations' ORDER BY 1, 2`)).filter((r) => !HAND_WRITTEN.has(r.indexname)),
+      indexes: (
+        await q(`SELECT tablename, indexname, indexdef FROM pg_indexes
+        WHERE schemaname = 'public' AND tablename <> '_prisma_migrations' ORDER BY 1, 2`)
+      ).filter((r) => !HAND_WRITTEN.has(r.indexname)),
       constraints: await q(`SELECT cl.relname AS table_name, co.conname, co.contype, pg_get_constraintdef(co.oid) AS definition
         FROM pg_constraint co JOIN pg_class cl ON cl.oid = co.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace
         WHERE n.nspname = 'public' AND cl.relname <> '_prisma_migrations' ORDER BY 1, 2`),
@@ -92,7 +94,9 @@ describe('migrations', () => {
 
   it('notice when schema.prisma changes without a migration', { timeout: 120_000 }, async () => {
     // The comparison above must be sensitive to drift: model an unmigrated edit.
-    const edited = schema.replace(/(model Post \{\n)/, '$1  pinned Boolean @default(false)\n').replace('@@index([authorId])', '@@index([authorId, createdAt])');
+    const edited = schema
+      .replace(/(model Post \{\n)/, '$1  pinned Boolean @default(false)\n')
+      .replace('@@index([authorId])', '@@index([authorId, createdAt])');
     expect(edited).not.toBe(schema);
     const drifted = await catalog(await fromDatamodel(edited));
     const actual = await catalog(migrated);
@@ -101,24 +105,36 @@ describe('migrations', () => {
   });
 
   it('keep the hand-written search index', async () => {
-    const rows = await withClient(migrated, async (c) => (await c.query(`SELECT indexdef FROM pg_indexes WHERE indexname = 'Post_search_idx'`)).rows);
+    const rows = await withClient(
+      migrated,
+      async (c) => (await c.query(`SELECT indexdef FROM pg_indexes WHERE indexname = 'Post_search_idx'`)).rows,
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0].indexdef).toMatch(/USING gin \(to_tsvector\('english'::regconfig/);
   });
 
   it('are recorded in _prisma_migrations with sha256 checksums, and re-running applies nothing', async () => {
-    const dirs = (await readdir(MIGRATIONS_DIR, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    const dirs = (await readdir(MIGRATIONS_DIR, { withFileTypes: true }))
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
     expect(dirs.length).toBeGreaterThanOrEqual(2);
     const expected = await Promise.all(
       dirs.map(async (name) => ({
         migration_name: name,
-        checksum: createHash('sha256').update(await readFile(path.join(MIGRATIONS_DIR, name, 'migration.sql'))).digest('hex'),
+        checksum: createHash('sha256')
+          .update(await readFile(path.join(MIGRATIONS_DIR, name, 'migration.sql')))
+          .digest('hex'),
       })),
     );
     const read = () =>
-      withClient(migrated, async (c) =>
-        (await c.query(`SELECT id, migration_name, checksum, finished_at, rolled_back_at, applied_steps_count, logs
-          FROM "_prisma_migrations" ORDER BY migration_name`)).rows,
+      withClient(
+        migrated,
+        async (c) =>
+          (
+            await c.query(`SELECT id, migration_name, checksum, finished_at, rolled_back_at, applied_steps_count, logs
+          FROM "_prisma_migrations" ORDER BY migration_name`)
+          ).rows,
       );
     const rows = await read();
     expect(rows.map((r) => ({ migration_name: r.migration_name, checksum: r.checksum }))).toEqual(expected);
@@ -140,7 +156,10 @@ describe('migrations', () => {
   it('apply every migration on an empty database and report their names', async () => {
     const url = await emptyDatabase(admin);
     const applied = await migrate(url, logger);
-    const dirs = (await readdir(MIGRATIONS_DIR, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    const dirs = (await readdir(MIGRATIONS_DIR, { withFileTypes: true }))
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
     expect(applied).toEqual(dirs);
   });
 });

@@ -34,7 +34,11 @@ describe('object identification (node, nodes)', () => {
     expect(ok(await server.gql(NODE, { id: post.id })).node).toEqual({ __typename: 'Post', id: post.id, title: 'Public' });
     expect(ok(await server.gql(NODE, { id: comment.id })).node).toEqual({ __typename: 'Comment', id: comment.id, body: 'Hi' });
     // Ids found elsewhere in the graph round-trip too.
-    const nested = ok(await server.gql(`query ($id: ID!) { post(id: $id) { author { id } comments { nodes { id author { id } post { id } } } } }`, { id: post.id })).post;
+    const nested = ok(
+      await server.gql(`query ($id: ID!) { post(id: $id) { author { id } comments { nodes { id author { id } post { id } } } } }`, {
+        id: post.id,
+      }),
+    ).post;
     expect(nested.author.id).toBe(alice.id);
     expect(nested.comments.nodes).toEqual([{ id: comment.id, author: { id: bob.id }, post: { id: post.id } }]);
   });
@@ -63,10 +67,13 @@ describe('object identification (node, nodes)', () => {
       expect(ok(await server.gql(NODE, { id: draft.id }, token)).node).toBeNull();
       expect(ok(await server.gql(NODES, { ids: [draft.id, post.id] }, token)).nodes).toEqual([null, { __typename: 'Post', id: post.id }]);
       expect(ok(await server.gql(`query ($id: ID!) { post(id: $id) { id } }`, { id: draft.id }, token)).post).toBeNull();
-      const nested = ok(await server.gql(`query ($id: ID!) { user(id: $id) { posts { totalCount nodes { id } } } }`, { id: alice.id }, token)).user.posts;
+      const nested = ok(
+        await server.gql(`query ($id: ID!) { user(id: $id) { posts { totalCount nodes { id } } } }`, { id: alice.id }, token),
+      ).user.posts;
       expect(nested).toEqual({ totalCount: 1, nodes: [{ id: post.id }] });
     }
-    const own = ok(await server.gql(`query ($id: ID!) { user(id: $id) { posts { totalCount } } }`, { id: alice.id }, alice.token)).user.posts;
+    const own = ok(await server.gql(`query ($id: ID!) { user(id: $id) { posts { totalCount } } }`, { id: alice.id }, alice.token)).user
+      .posts;
     expect(own.totalCount).toBe(2);
   });
 

@@ -23,9 +23,19 @@ describe('notifications', () => {
     const sub = live.subscribe(`subscription { notificationAdded { cursor notification { kind count } } }`);
     await server.whenSubscribed(topics.user(author.id));
 
-    await ok(server, `mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`, { input: { userId: author.id } }, fan.token);
+    await ok(
+      server,
+      `mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`,
+      { input: { userId: author.id } },
+      fan.token,
+    );
     // Following again is idempotent: no second notification.
-    await ok(server, `mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`, { input: { userId: author.id } }, fan.token);
+    await ok(
+      server,
+      `mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`,
+      { input: { userId: author.id } },
+      fan.token,
+    );
     const make = fixtures(server);
     const post = (await make.post(author, { title: 'Mine' })).id;
     const mine = (await make.comment(author, post, 'my own comment')).id;
@@ -41,13 +51,23 @@ describe('notifications', () => {
 
     const res = await ok(server, LIST, {}, author.token);
     const kinds = res.notifications.nodes.map((n: any) => n.kind);
-    expect(kinds.sort()).toEqual(['ADDED_TO_CONVERSATION', 'COMMENT_ON_POST', 'MENTION', 'NEW_FOLLOWER', 'REACTIONS_ON_POST', 'REPLY_TO_COMMENT']);
+    expect(kinds.sort()).toEqual([
+      'ADDED_TO_CONVERSATION',
+      'COMMENT_ON_POST',
+      'MENTION',
+      'NEW_FOLLOWER',
+      'REACTIONS_ON_POST',
+      'REPLY_TO_COMMENT',
+    ]);
     expect(res.unreadNotificationCount).toBe(6);
     const byKind = Object.fromEntries(res.notifications.nodes.map((n: any) => [n.kind, n]));
     expect(byKind.REACTIONS_ON_POST).toMatchObject({ count: 3, actor: { username: other.username }, post: { title: 'Mine' } });
     expect(byKind.REPLY_TO_COMMENT).toMatchObject({ actor: { username: other.username }, comment: { body: 'a reply' } });
     expect(byKind.COMMENT_ON_POST).toMatchObject({ actor: { username: fan.username }, comment: { body: 'great post' } });
-    expect(byKind.MENTION).toMatchObject({ conversation: { title: 'Fans' }, message: { body: `hey @${author.username}, and @nobody_here` } });
+    expect(byKind.MENTION).toMatchObject({
+      conversation: { title: 'Fans' },
+      message: { body: `hey @${author.username}, and @nobody_here` },
+    });
     expect(byKind.ADDED_TO_CONVERSATION).toMatchObject({ actor: { username: fan.username }, conversation: { title: 'Fans' } });
 
     // Live: one event per notification change (the aggregated one bumps three times).
@@ -61,7 +81,9 @@ describe('notifications', () => {
 
     // Read: one, then all; a reaction after reading re-opens the aggregate at 1.
     const READ = `mutation ($input: NotificationIdInput!) { markNotificationRead(input: $input) { notification { read } } }`;
-    expect((await ok(server, READ, { input: { id: byKind.NEW_FOLLOWER.id } }, author.token)).markNotificationRead.notification.read).toBe(true);
+    expect((await ok(server, READ, { input: { id: byKind.NEW_FOLLOWER.id } }, author.token)).markNotificationRead.notification.read).toBe(
+      true,
+    );
     expect((await ok(server, LIST, {}, author.token)).unreadNotificationCount).toBe(5);
     const notYours = onlyError(await server.gql(READ, { input: { id: byKind.MENTION.id } }, fan.token));
     expect(notYours.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.id' });

@@ -19,7 +19,9 @@ const POST_COMMENTS = `query ($id: ID!, $first: Int, $after: String, $last: Int,
 const COMMENT_REPLIES = `query ($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
   node(id: $id) { ... on Comment { replies(first: $first, after: $after, last: $last, before: $before) { ${PAGE} } } }
 }`;
-const USER_CONNECTIONS = (field: 'posts' | 'followers' | 'following') => `query ($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+const USER_CONNECTIONS = (
+  field: 'posts' | 'followers' | 'following',
+) => `query ($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
   user(id: $id) { ${field}(first: $first, after: $after, last: $last, before: $before) { ${PAGE} } }
 }`;
 
@@ -140,7 +142,9 @@ describe('pagination', () => {
       const author = await insertUser(server, 'ttl');
       await insertPosts(server, author.id, 9, (i) => ({ title: ['b', 'a', 'c'][i % 3]! }));
       const get = async (direction: string) =>
-        (await walk((v) => postsPage({ ...v, filter: { authorId: author.gid }, orderBy: { field: 'TITLE', direction } }), 'forward', 2)).nodes.map((n) => n.id);
+        (
+          await walk((v) => postsPage({ ...v, filter: { authorId: author.gid }, orderBy: { field: 'TITLE', direction } }), 'forward', 2)
+        ).nodes.map((n) => n.id);
       const asc = await get('ASC');
       const desc = await get('DESC');
       expect(asc).toHaveLength(9);
@@ -157,7 +161,9 @@ describe('pagination', () => {
       // Newer than everything (lands before the cursor) and same-key ties of the rows already seen.
       const between = async () => {
         inserted += 1;
-        await server.db.post.create({ data: { authorId: author.id, title: 'late', body: 'x', status: 'PUBLISHED', createdAt: new Date(), publishedAt: new Date() } });
+        await server.db.post.create({
+          data: { authorId: author.id, title: 'late', body: 'x', status: 'PUBLISHED', createdAt: new Date(), publishedAt: new Date() },
+        });
       };
       const { nodes } = await walk((v) => postsPage({ ...v, filter: { authorId: author.gid } }), 'forward', 3, between);
       expect(inserted).toBeGreaterThan(0);
@@ -222,7 +228,9 @@ describe('pagination', () => {
       [{ after: 'x', before: 'y' }, 'before'],
     ])('refuses mixed directions %j with BAD_USER_INPUT on %s', async (vars, field) => {
       const error = expectError(await server.gql(POSTS, vars), 'BAD_USER_INPUT', field);
-      expect((error.extensions.fieldErrors as { message: string }[]).some((e) => /first\/after|either after or before/.test(e.message))).toBe(true);
+      expect(
+        (error.extensions.fieldErrors as { message: string }[]).some((e) => /first\/after|either after or before/.test(e.message)),
+      ).toBe(true);
     });
 
     it('accepts the page size limits 1 and 100', async () => {
@@ -288,7 +296,11 @@ describe('pagination', () => {
       const orderBy = { field: 'USERNAME', direction: 'ASC' };
       const fwd = await walk((v) => usersPage({ ...v, filter: { search: marker }, orderBy }), 'forward', 2);
       expect(fwd.nodes.map((n) => n.id)).toEqual(byName);
-      const back = await walk((v) => usersPage({ ...v, filter: { search: marker }, orderBy: { field: 'USERNAME', direction: 'DESC' } }), 'backward', 2);
+      const back = await walk(
+        (v) => usersPage({ ...v, filter: { search: marker }, orderBy: { field: 'USERNAME', direction: 'DESC' } }),
+        'backward',
+        2,
+      );
       expect(back.nodes.map((n) => n.id)).toEqual([...byName].reverse());
 
       expectError(await server.gql(USERS, { first: 0 }), 'BAD_USER_INPUT', 'first');
@@ -330,7 +342,11 @@ describe('pagination', () => {
       const comments = [];
       for (let i = 0; i < 9; i++) {
         // Pairs share a timestamp: the id breaks the tie.
-        comments.push(await server.db.comment.create({ data: { postId: post!.id, authorId: author.id, body: `c${i}`, createdAt: new Date(t0 + Math.floor(i / 2) * 1000) } }));
+        comments.push(
+          await server.db.comment.create({
+            data: { postId: post!.id, authorId: author.id, body: `c${i}`, createdAt: new Date(t0 + Math.floor(i / 2) * 1000) },
+          }),
+        );
       }
       await server.db.comment.create({ data: { postId: post!.id, authorId: author.id, body: 'reply', parentId: comments[0]!.id } });
       const expected = [...comments]
@@ -367,7 +383,11 @@ describe('pagination', () => {
       const t0 = Date.UTC(2026, 2, 1);
       const replies = [];
       for (let i = 0; i < 5; i++) {
-        replies.push(await server.db.comment.create({ data: { postId: post!.id, authorId: author.id, parentId: top.id, body: `r${i}`, createdAt: new Date(t0 + i * 1000) } }));
+        replies.push(
+          await server.db.comment.create({
+            data: { postId: post!.id, authorId: author.id, parentId: top.id, body: `r${i}`, createdAt: new Date(t0 + i * 1000) },
+          }),
+        );
       }
       const expected = replies.map((r) => commentGid(r.id));
       const repliesPage = (id: string) => (v: Vars) => page(COMMENT_REPLIES, { id, ...v }, (d) => d.node.replies);
@@ -407,7 +427,9 @@ describe('pagination', () => {
       for (let i = 0; i < 6; i++) fans.push(await insertUser(server, 'fan'));
       const t0 = Date.UTC(2026, 4, 1);
       // Two follows share a timestamp.
-      await server.db.follow.createMany({ data: fans.map((f, i) => ({ followerId: f.id, followeeId: star.id, createdAt: new Date(t0 + Math.min(i, 4) * 1000) })) });
+      await server.db.follow.createMany({
+        data: fans.map((f, i) => ({ followerId: f.id, followeeId: star.id, createdAt: new Date(t0 + Math.min(i, 4) * 1000) })),
+      });
       const tied = [fans[4]!, fans[5]!].sort((x, y) => (x.id < y.id ? 1 : -1));
       const expectedFollowers = [...tied, ...fans.slice(0, 4).reverse()].map((f) => f.gid);
       const followersPage = (v: Vars) => page(USER_CONNECTIONS('followers'), { id: star.gid, ...v }, (d) => d.user.followers);
@@ -418,7 +440,9 @@ describe('pagination', () => {
       // fans[0] follows everyone else, in order.
       const fan = fans[0]!;
       const targets = [star, ...fans.slice(1)];
-      await server.db.follow.createMany({ data: targets.slice(1).map((t, i) => ({ followerId: fan.id, followeeId: t.id, createdAt: new Date(t0 + (i + 10) * 1000) })) });
+      await server.db.follow.createMany({
+        data: targets.slice(1).map((t, i) => ({ followerId: fan.id, followeeId: t.id, createdAt: new Date(t0 + (i + 10) * 1000) })),
+      });
       const followingPage = (v: Vars) => page(USER_CONNECTIONS('following'), { id: fan.gid, ...v }, (d) => d.user.following);
       const expectedFollowing = [...targets.slice(1).reverse(), star].map((t) => t.gid);
       expect((await followingPage({ first: 1 })).totalCount).toBe(6);
@@ -427,8 +451,11 @@ describe('pagination', () => {
       expectError(await server.gql(USER_CONNECTIONS('followers'), { id: star.gid, first: 2, after: 'bad' }), 'BAD_USER_INPUT', 'after');
       // A followers cursor is not a user.posts cursor.
       const f1 = await followersPage({ first: 1 });
-      expectError(await server.gql(USER_CONNECTIONS('posts'), { id: star.gid, first: 2, after: f1.pageInfo.endCursor }), 'BAD_USER_INPUT', 'after');
+      expectError(
+        await server.gql(USER_CONNECTIONS('posts'), { id: star.gid, first: 2, after: f1.pageInfo.endCursor }),
+        'BAD_USER_INPUT',
+        'after',
+      );
     });
   });
 });
-

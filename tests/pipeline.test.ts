@@ -16,7 +16,11 @@ const SIGN_UP = `mutation ($input: SignUpInput!) { signUp(input: $input) { acces
 const CREATE_POST = `mutation ($input: CreatePostInput!) { createPost(input: $input) { post { id } } }`;
 const NESTED = `query Nested($posts: Int!) { posts(first: $posts) { edges { node { title author { username } comments(first: 3) { edges { node { body } } } } } } }`;
 
-type Result = { data?: any; errors?: { message: string; path?: unknown; locations?: unknown; extensions: Record<string, any> }[]; extensions?: Record<string, any> };
+type Result = {
+  data?: any;
+  errors?: { message: string; path?: unknown; locations?: unknown; extensions: Record<string, any> }[];
+  extensions?: Record<string, any>;
+};
 
 describe('one operation pipeline for HTTP and WebSocket', () => {
   let app: App;
@@ -27,7 +31,11 @@ describe('one operation pipeline for HTTP and WebSocket', () => {
   // Every log line the server writes, parsed (pino writes whole lines).
   const destination = { write: (line: string) => void lines.push(JSON.parse(line)) };
 
-  async function overHttp(query: string, variables?: Record<string, unknown>, bearer?: string): Promise<Result & { requestId: string | null }> {
+  async function overHttp(
+    query: string,
+    variables?: Record<string, unknown>,
+    bearer?: string,
+  ): Promise<Result & { requestId: string | null }> {
     const res = await fetch(`${app.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
@@ -61,7 +69,9 @@ describe('one operation pipeline for HTTP and WebSocket', () => {
     const config = loadConfig({ NODE_ENV: 'test', PORT: '0', DATABASE_URL: databaseUrl, SQL_STATS: '1', LOG_LEVEL: 'error' });
     app = buildApp(config, createLogger('error', {}, destination));
     await app.start();
-    const signedUp = await overHttp(SIGN_UP, { input: { email: 'pipe@example.com', username: 'pipeline_user', password: 'correct horse battery', name: 'Pipe' } });
+    const signedUp = await overHttp(SIGN_UP, {
+      input: { email: 'pipe@example.com', username: 'pipeline_user', password: 'correct horse battery', name: 'Pipe' },
+    });
     token = signedUp.data.signUp.accessToken;
     for (let i = 0; i < 3; i++) {
       const created = await overHttp(CREATE_POST, { input: { title: `Post ${i}`, body: 'Body', publish: true } }, token);
@@ -92,7 +102,11 @@ describe('one operation pipeline for HTTP and WebSocket', () => {
     ['an unknown field', '{ me { nope } }', undefined],
     ['a variable of the wrong type', NESTED, { posts: 'three' }],
     ['a page size out of range', NESTED, { posts: 100_000 }],
-    ['an operation over the depth limit', '{ me { followers { edges { node { followers { edges { node { followers { edges { node { id } } } } } } } } } } }', undefined],
+    [
+      'an operation over the depth limit',
+      '{ me { followers { edges { node { followers { edges { node { followers { edges { node { id } } } } } } } } } } }',
+      undefined,
+    ],
   ])('answers %s with the same error shape and code over both', async (_name, query, variables) => {
     const http = await overHttp(query, variables);
     const ws = await overWs(query, variables);

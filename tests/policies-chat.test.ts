@@ -108,7 +108,9 @@ describe('chat, notification and presence policies', () => {
 
     it('conversationsVisibleWhere (SQL twin) lists exactly the conversations canSeeConversation allows', async () => {
       const ids = async (user: TestUser) =>
-        (await server.db.conversation.findMany({ where: chat.conversationsVisibleWhere(as(user)), select: { id: true } })).map((c) => c.id).sort();
+        (await server.db.conversation.findMany({ where: chat.conversationsVisibleWhere(as(user)), select: { id: true } }))
+          .map((c) => c.id)
+          .sort();
       expect(await ids(alice)).toEqual([group, direct].sort());
       expect(await ids(bob)).toEqual([group, direct].sort());
       expect(await ids(carol)).toEqual([]);

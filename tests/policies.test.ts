@@ -56,7 +56,11 @@ async function insertPostMatrix(): Promise<Post[]> {
   const rows: Post[] = [];
   for (const status of ['DRAFT', 'PUBLISHED', 'ARCHIVED'] as const) {
     for (const hiddenAt of [null, new Date()]) {
-      rows.push(await db.post.create({ data: { authorId: author.id, title: `${status} ${hiddenAt ? 'hidden' : 'shown'}`, body: 'b', status, hiddenAt } }));
+      rows.push(
+        await db.post.create({
+          data: { authorId: author.id, title: `${status} ${hiddenAt ? 'hidden' : 'shown'}`, body: 'b', status, hiddenAt },
+        }),
+      );
     }
   }
   return rows;
@@ -184,7 +188,11 @@ describe('posts policy', () => {
 
   it('listableDraftsSql: admins list every draft, members their own, nobody signed out', async () => {
     const drafts = async (viewer: Viewer | null) =>
-      mine(await db.$queryRaw<Post[]>`SELECT p.* FROM "Post" p WHERE p.status = 'DRAFT' AND ${postVisibleSql(viewer)} AND ${listableDraftsSql(viewer)}`);
+      mine(
+        await db.$queryRaw<
+          Post[]
+        >`SELECT p.* FROM "Post" p WHERE p.status = 'DRAFT' AND ${postVisibleSql(viewer)} AND ${listableDraftsSql(viewer)}`,
+      );
     const v = viewers();
     const authorsDrafts = ids(posts.filter((p) => p.status === 'DRAFT'));
     expect(authorsDrafts).toHaveLength(2);

@@ -41,9 +41,20 @@ describe('posts, comments, reactions and follows', () => {
 
   describe('lifecycle', () => {
     it('creates a draft visible only to its author, with normalised tags', async () => {
-      const res = await server.gql(CREATE, { input: { title: '  Draft one ', body: ' Body ', tags: [' Zeta', 'alpha', 'ALPHA', 'zeta '] } }, alice.token);
+      const res = await server.gql(
+        CREATE,
+        { input: { title: '  Draft one ', body: ' Body ', tags: [' Zeta', 'alpha', 'ALPHA', 'zeta '] } },
+        alice.token,
+      );
       const post = ok(res).createPost.post;
-      expect(post).toMatchObject({ title: 'Draft one', body: 'Body', status: 'DRAFT', publishedAt: null, tags: ['alpha', 'zeta'], author: { id: alice.id } });
+      expect(post).toMatchObject({
+        title: 'Draft one',
+        body: 'Body',
+        status: 'DRAFT',
+        publishedAt: null,
+        tags: ['alpha', 'zeta'],
+        author: { id: alice.id },
+      });
       expect(post.commentCount).toBe(0);
       expect(post.reactionCounts).toEqual([]);
       expect(await server.db.tag.count({ where: { name: { in: ['alpha', 'zeta', 'Zeta', 'ALPHA'] } } })).toBe(2);
@@ -56,14 +67,18 @@ describe('posts, comments, reactions and follows', () => {
     it('updates only the given fields and replaces tags', async () => {
       const created = await createPost(server, alice, { title: 'Before', body: 'Same body', tags: ['old', 'keep'] });
       const before = await server.db.post.findUniqueOrThrow({ where: { id: created.raw } });
-      const updated = ok(await server.gql(UPDATE, { input: { id: created.id, title: 'After', tags: ['keep', 'NEW'] } }, alice.token)).updatePost.post;
+      const updated = ok(await server.gql(UPDATE, { input: { id: created.id, title: 'After', tags: ['keep', 'NEW'] } }, alice.token))
+        .updatePost.post;
       expect(updated).toMatchObject({ title: 'After', body: 'Same body', tags: ['keep', 'new'], status: 'DRAFT' });
       expect(new Date(updated.updatedAt).getTime()).toBeGreaterThan(before.updatedAt.getTime());
       const row = await server.db.post.findUniqueOrThrow({ where: { id: created.raw }, include: { tags: { include: { tag: true } } } });
       expect(row.title).toBe('After');
       expect(row.tags.map((t) => t.tag.name).sort()).toEqual(['keep', 'new']);
       // Tags omitted: kept. Tags empty: cleared.
-      expect(ok(await server.gql(UPDATE, { input: { id: created.id, body: 'New body' } }, alice.token)).updatePost.post.tags).toEqual(['keep', 'new']);
+      expect(ok(await server.gql(UPDATE, { input: { id: created.id, body: 'New body' } }, alice.token)).updatePost.post.tags).toEqual([
+        'keep',
+        'new',
+      ]);
       expect(ok(await server.gql(UPDATE, { input: { id: created.id, tags: [] } }, alice.token)).updatePost.post.tags).toEqual([]);
     });
 
@@ -174,7 +189,11 @@ describe('posts, comments, reactions and follows', () => {
       expectError(await server.gql(UPDATE, { input: { id: alice.id, title: 'x' } }, alice.token), 'BAD_USER_INPUT', 'input.id');
       expectError(await server.gql(PUBLISH, { input: { id: 'garbage' } }, alice.token), 'BAD_USER_INPUT', 'input.id');
       expectError(await server.gql(COMMENT, { input: { postId: 'garbage', body: 'x' } }, alice.token), 'BAD_USER_INPUT', 'input.postId');
-      expectError(await server.gql(FOLLOW, { input: { userId: postGid('00000000-0000-4000-8000-000000000000') } }, alice.token), 'BAD_USER_INPUT', 'input.userId');
+      expectError(
+        await server.gql(FOLLOW, { input: { userId: postGid('00000000-0000-4000-8000-000000000000') } }, alice.token),
+        'BAD_USER_INPUT',
+        'input.userId',
+      );
     });
   });
 
@@ -182,8 +201,15 @@ describe('posts, comments, reactions and follows', () => {
     it('comments and replies one level deep', async () => {
       const post = await createPost(server, alice, { publish: true });
       const top = ok(await server.gql(COMMENT, { input: { postId: post.id, body: '  First!  ' } }, bob.token)).createComment.comment;
-      expect(top).toMatchObject({ body: 'First!', author: { id: bob.id }, post: { id: post.id }, parent: null, replies: { totalCount: 0 } });
-      const reply = ok(await server.gql(COMMENT, { input: { postId: post.id, body: 'Reply', parentId: top.id } }, carol.token)).createComment.comment;
+      expect(top).toMatchObject({
+        body: 'First!',
+        author: { id: bob.id },
+        post: { id: post.id },
+        parent: null,
+        replies: { totalCount: 0 },
+      });
+      const reply = ok(await server.gql(COMMENT, { input: { postId: post.id, body: 'Reply', parentId: top.id } }, carol.token))
+        .createComment.comment;
       expect(reply).toMatchObject({ parent: { id: top.id }, post: { id: post.id } });
 
       const before = await server.db.comment.count();
@@ -192,7 +218,10 @@ describe('posts, comments, reactions and follows', () => {
       expect(await server.db.comment.count()).toBe(before);
 
       const tree = ok(
-        await server.gql(`query ($id: ID!) { post(id: $id) { commentCount comments { totalCount nodes { id replies { nodes { id } } } } } }`, { id: post.id }),
+        await server.gql(
+          `query ($id: ID!) { post(id: $id) { commentCount comments { totalCount nodes { id replies { nodes { id } } } } } }`,
+          { id: post.id },
+        ),
       ).post;
       expect(tree.commentCount).toBe(2);
       expect(tree.comments.totalCount).toBe(1);
@@ -203,12 +232,28 @@ describe('posts, comments, reactions and follows', () => {
       const post = await createPost(server, alice, { publish: true });
       const other = await createPost(server, alice, { publish: true });
       const foreign = ok(await server.gql(COMMENT, { input: { postId: other.id, body: 'x' } }, bob.token)).createComment.comment;
-      expectError(await server.gql(COMMENT, { input: { postId: post.id, body: 'x', parentId: foreign.id } }, bob.token), 'NOT_FOUND', 'input.parentId');
-      expectError(await server.gql(COMMENT, { input: { postId: post.id, body: 'x', parentId: commentGid('00000000-0000-4000-8000-000000000000') } }, bob.token), 'NOT_FOUND', 'input.parentId');
+      expectError(
+        await server.gql(COMMENT, { input: { postId: post.id, body: 'x', parentId: foreign.id } }, bob.token),
+        'NOT_FOUND',
+        'input.parentId',
+      );
+      expectError(
+        await server.gql(
+          COMMENT,
+          { input: { postId: post.id, body: 'x', parentId: commentGid('00000000-0000-4000-8000-000000000000') } },
+          bob.token,
+        ),
+        'NOT_FOUND',
+        'input.parentId',
+      );
       const draft = await createPost(server, alice);
       expectError(await server.gql(COMMENT, { input: { postId: draft.id, body: 'x' } }, alice.token), 'BAD_USER_INPUT', 'input.postId');
       expectError(await server.gql(COMMENT, { input: { postId: post.id, body: '   ' } }, bob.token), 'BAD_USER_INPUT', 'input.body');
-      expectError(await server.gql(COMMENT, { input: { postId: post.id, body: 'x'.repeat(5001) } }, bob.token), 'BAD_USER_INPUT', 'input.body');
+      expectError(
+        await server.gql(COMMENT, { input: { postId: post.id, body: 'x'.repeat(5001) } }, bob.token),
+        'BAD_USER_INPUT',
+        'input.body',
+      );
       expect(await server.db.comment.count({ where: { postId: { in: [post.raw, draft.raw] } } })).toBe(0);
     });
 
@@ -256,7 +301,11 @@ describe('posts, comments, reactions and follows', () => {
     it('refuses reactions on drafts (own: BAD_USER_INPUT) and unknown posts (NOT_FOUND)', async () => {
       const draft = await createPost(server, alice);
       expectError(await server.gql(REACT, { input: { postId: draft.id, kind: 'LIKE' } }, alice.token), 'BAD_USER_INPUT', 'input.postId');
-      expectError(await server.gql(REACT, { input: { postId: postGid('00000000-0000-4000-8000-000000000000'), kind: 'LIKE' } }, alice.token), 'NOT_FOUND', 'input.postId');
+      expectError(
+        await server.gql(REACT, { input: { postId: postGid('00000000-0000-4000-8000-000000000000'), kind: 'LIKE' } }, alice.token),
+        'NOT_FOUND',
+        'input.postId',
+      );
       expect(await server.db.reaction.count({ where: { postId: draft.raw } })).toBe(0);
     });
   });

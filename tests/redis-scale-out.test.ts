@@ -84,7 +84,8 @@ describe.skipIf(!REDIS_URL)('two instances sharing one Redis and one database', 
   it('a dead instance does not leave its users online', async () => {
     const dave = await signUp(a, 'dave');
     // An instance that died without cleaning up: its set remains, its heartbeat stops.
-    await redis.multi()
+    await redis
+      .multi()
       .zadd(`${prefix}presence:instances`, Date.now(), 'ghost')
       .sadd(`${prefix}presence:inst:ghost`, rawId(dave.id))
       .exec();
@@ -118,17 +119,35 @@ describe.skipIf(!REDIS_URL)('two instances sharing one Redis and one database', 
     const sub = c.subscribe(`subscription ($after: String) { notificationAdded(after: $after) { cursor notification { kind } } }`, {});
     await a.whenSubscribed(topics.user(alice.id));
     const erin = await signUp(b, 'erin');
-    await ok(b, `mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`, { input: { userId: alice.id } }, erin.token);
+    await ok(
+      b,
+      `mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`,
+      { input: { userId: alice.id } },
+      erin.token,
+    );
     const first = (await sub.next()).data!.notificationAdded;
     expect(first.notification.kind).toBe('NEW_FOLLOWER');
     sub.unsubscribe();
     const frank = await signUp(b, 'frank');
-    await ok(b, `mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`, { input: { userId: alice.id } }, frank.token);
-    const resumed = c.subscribe(`subscription ($after: String) { notificationAdded(after: $after) { cursor notification { kind actor { username } } } }`, { after: first.cursor });
+    await ok(
+      b,
+      `mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`,
+      { input: { userId: alice.id } },
+      frank.token,
+    );
+    const resumed = c.subscribe(
+      `subscription ($after: String) { notificationAdded(after: $after) { cursor notification { kind actor { username } } } }`,
+      { after: first.cursor },
+    );
     expect((await resumed.next()).data!.notificationAdded.notification.actor.username).toBe(frank.username);
     // Nothing else was replayed or duplicated: the next is the one caused now.
     const grace = await signUp(b, 'grace');
-    await ok(b, `mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`, { input: { userId: alice.id } }, grace.token);
+    await ok(
+      b,
+      `mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`,
+      { input: { userId: alice.id } },
+      grace.token,
+    );
     expect((await resumed.next()).data!.notificationAdded.notification.actor.username).toBe(grace.username);
   });
 

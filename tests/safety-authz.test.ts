@@ -11,16 +11,20 @@ import { eventually, openSocket, runOnce, wsClient, type Received, type Subscrip
 const CREATE_POST = 'mutation ($t: String!) { createPost(input: { title: $t, body: "b", publish: true }) { post { id } } }';
 const HIDE_POST = 'mutation ($id: ID!) { hidePost(input: { id: $id }) { post { id isHidden } } }';
 const HIDE_COMMENT = 'mutation ($id: ID!) { hideComment(input: { id: $id }) { comment { id isHidden } } }';
-const COMMENT = 'mutation ($p: ID!, $b: String!, $parent: ID) { createComment(input: { postId: $p, body: $b, parentId: $parent }) { comment { id body parent { body } } } }';
+const COMMENT =
+  'mutation ($p: ID!, $b: String!, $parent: ID) { createComment(input: { postId: $p, body: $b, parentId: $parent }) { comment { id body parent { body } } } }';
 const COMMENT_ADDED = 'subscription ($p: ID!, $after: String) { commentAdded(postId: $p, after: $after) { cursor comment { id body } } }';
-
 
 async function promote(server: TestServer, user: TestUser, role: 'MODERATOR' | 'ADMIN'): Promise<void> {
   await server.db.user.update({ where: { id: rawId(user.id) }, data: { role } });
 }
 
 async function apiKey(server: TestServer, user: TestUser, scopes = '[READ, WRITE]'): Promise<{ id: string; secret: string }> {
-  const res = await server.gql(`mutation { createApiKey(input: { name: "bot", scopes: ${scopes} }) { apiKey { id } secret } }`, {}, user.token);
+  const res = await server.gql(
+    `mutation { createApiKey(input: { name: "bot", scopes: ${scopes} }) { apiKey { id } secret } }`,
+    {},
+    user.token,
+  );
   const { apiKey: key, secret } = ok(res).createApiKey;
   return { id: key.id, secret };
 }
@@ -68,7 +72,10 @@ describe('authorization that follows state on open sockets', () => {
     const key = await apiKey(server, user);
     const ws = await openSocket(server.url, key.secret);
     const viaSession = await openSocket(server.url, user.token);
-    expect(ok(await server.gql('mutation ($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { revokedAt } } }', { id: key.id }, user.token)).revokeApiKey.apiKey.revokedAt).toBeTruthy();
+    expect(
+      ok(await server.gql('mutation ($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { revokedAt } } }', { id: key.id }, user.token))
+        .revokeApiKey.apiKey.revokedAt,
+    ).toBeTruthy();
     expect(await ws.closed).toEqual({ code: 4403, reason: 'Credentials revoked' });
     // HTTP refuses the key too; the account's session socket is untouched.
     expectError(await server.gql(CREATE_POST, { t: 'via http' }, key.secret), 'UNAUTHENTICATED');
@@ -100,7 +107,13 @@ describe('authorization that follows state on open sockets', () => {
     await promote(server, moderator, 'MODERATOR');
     const post = await createPost(server, author, { publish: true });
     const ws = await openSocket(server.url, moderator.token);
-    const setRole = ok(await server.gql('mutation ($id: ID!) { setUserRole(input: { userId: $id, role: USER }) { user { role } } }', { id: moderator.id }, admin.token));
+    const setRole = ok(
+      await server.gql(
+        'mutation ($id: ID!) { setUserRole(input: { userId: $id, role: USER }) { user { role } } }',
+        { id: moderator.id },
+        admin.token,
+      ),
+    );
     expect(setRole.setUserRole.user.role).toBe('USER');
     expect(await ws.closed).toEqual({ code: 4403, reason: 'Credentials revoked' });
     // Reconnecting with the same (still valid) token gets the new role.
@@ -128,7 +141,7 @@ describe('authorization that follows state on open sockets', () => {
     await ws.dispose();
   });
 
-  it('suspension and session revocation behind the server\'s back are refused on the next socket operation', async () => {
+  it("suspension and session revocation behind the server's back are refused on the next socket operation", async () => {
     const user = await signUp(server, 'suspop');
     const ws = await openSocket(server.url, user.token);
     await server.db.user.update({ where: { id: rawId(user.id) }, data: { suspendedAt: new Date() } });
@@ -146,7 +159,7 @@ describe('authorization that follows state on open sockets', () => {
     await expectHealthy(server);
   });
 
-  it('a demoted moderator\'s running subscription to a hidden post ends with the socket', async () => {
+  it("a demoted moderator's running subscription to a hidden post ends with the socket", async () => {
     const [admin, moderator, author] = await Promise.all([signUp(server, 'adm3'), signUp(server, 'mod3'), signUp(server, 'auth3')]);
     await promote(server, admin, 'ADMIN');
     await promote(server, moderator, 'MODERATOR');
@@ -154,9 +167,19 @@ describe('authorization that follows state on open sockets', () => {
     ok(await server.gql(HIDE_POST, { id: post.id }, moderator.token));
     const ws = wsClient(server.url, moderator.token);
     const sub = ws.subscribe(COMMENT_ADDED, { p: post.id });
-    const seen = await whenLive(sub, () => newComment(server, post.id, 'seen by moderators', author), (r) => r.data.commentAdded.comment.id);
+    const seen = await whenLive(
+      sub,
+      () => newComment(server, post.id, 'seen by moderators', author),
+      (r) => r.data.commentAdded.comment.id,
+    );
     expect(seen.data.commentAdded.comment.body).toBe('seen by moderators');
-    ok(await server.gql('mutation ($id: ID!) { setUserRole(input: { userId: $id, role: USER }) { user { role } } }', { id: moderator.id }, admin.token));
+    ok(
+      await server.gql(
+        'mutation ($id: ID!) { setUserRole(input: { userId: $id, role: USER }) { user { role } } }',
+        { id: moderator.id },
+        admin.token,
+      ),
+    );
     expect((await ws.closed).code).toBe(4403);
     expect(sub.pending).toEqual([]);
   });
@@ -222,7 +245,9 @@ describe('one visibility rule on every path', () => {
     expect(anonymous).toEqual({ commentCount: 1, comments: { totalCount: 0, nodes: [] } }); // the reply only; the hidden parent is not counted
     expect(ok(await server.gql(query, { id: post.id }, moderator.token)).node.commentCount).toBe(2);
     // The post's author was notified of the comment: the notification stays, its comment reads as gone.
-    const notifications = ok(await server.gql('{ notifications(first: 50) { nodes { kind post { id } comment { id body } } } }', {}, author.token)).notifications.nodes;
+    const notifications = ok(
+      await server.gql('{ notifications(first: 50) { nodes { kind post { id } comment { id body } } } }', {}, author.token),
+    ).notifications.nodes;
     const about = notifications.filter((n: any) => n.kind === 'COMMENT_ON_POST' && n.post?.id === post.id);
     expect(about).toEqual([{ kind: 'COMMENT_ON_POST', post: { id: post.id }, comment: null }]);
     expect(JSON.stringify(notifications)).not.toContain('secret parent body');
@@ -257,8 +282,17 @@ describe('one visibility rule on every path', () => {
     // A real cursor of another post's stream is refused too.
     const other = await createPost(server, author, { publish: true });
     const sub = ws.subscribe(COMMENT_ADDED, { p: other.id });
-    const foreign = (await whenLive(sub, () => newComment(server, other.id, 'elsewhere', commenter), (r) => r.data.commentAdded.comment.id)).data.commentAdded.cursor;
-    expect((await runOnce(ws, COMMENT_ADDED, { p: post.id, after: foreign })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    const foreign = (
+      await whenLive(
+        sub,
+        () => newComment(server, other.id, 'elsewhere', commenter),
+        (r) => r.data.commentAdded.comment.id,
+      )
+    ).data.commentAdded.cursor;
+    expect((await runOnce(ws, COMMENT_ADDED, { p: post.id, after: foreign })).errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'after',
+    });
     await ws.dispose();
     await expectHealthy(server);
   });
@@ -267,7 +301,13 @@ describe('one visibility rule on every path', () => {
     const post = await createPost(server, author, { publish: true });
     const ws = wsClient(server.url);
     const live = ws.subscribe(COMMENT_ADDED, { p: post.id });
-    const first = (await whenLive(live, () => newComment(server, post.id, 'one', commenter), (r) => r.data.commentAdded.comment.id)).data.commentAdded;
+    const first = (
+      await whenLive(
+        live,
+        () => newComment(server, post.id, 'one', commenter),
+        (r) => r.data.commentAdded.comment.id,
+      )
+    ).data.commentAdded;
     expect(first.comment.body).toBe('one');
     live.unsubscribe();
     const two = ok(await server.gql(COMMENT, { p: post.id, b: 'two, hidden later' }, commenter.token)).createComment.comment;
@@ -322,15 +362,30 @@ describe('one visibility rule on every path', () => {
     const ws = wsClient(server.url, member.token);
     const events = ws.subscribe(MESSAGE_EVENTS, { conversationId: id });
     const typing = ws.subscribe('subscription ($id: ID!) { typing(conversationId: $id) { typing } }', { id });
-    const seen = await whenLive(events, async () => (await send(server, owner, id, 'before')).id, (r) => r.data.messageEvents.message.id);
+    const seen = await whenLive(
+      events,
+      async () => (await send(server, owner, id, 'before')).id,
+      (r) => r.data.messageEvents.message.id,
+    );
     // Typing is live once a signal reaches it (`typing: false` is never throttled).
-    const stopTyping = () => server.gql('mutation ($i: SetTypingInput!) { setTyping(input: $i) { accepted } }', { i: { conversationId: id, typing: false } }, owner.token);
+    const stopTyping = () =>
+      server.gql(
+        'mutation ($i: SetTypingInput!) { setTyping(input: $i) { accepted } }',
+        { i: { conversationId: id, typing: false } },
+        owner.token,
+      );
     await eventually(async () => {
       await stopTyping();
       return typing.pending.length > 0;
     });
 
-    ok(await server.gql('mutation ($i: RemoveConversationMemberInput!) { removeConversationMember(input: $i) { conversation { id } } }', { i: { conversationId: id, userId: member.id } }, owner.token));
+    ok(
+      await server.gql(
+        'mutation ($i: RemoveConversationMemberInput!) { removeConversationMember(input: $i) { conversation { id } } }',
+        { i: { conversationId: id, userId: member.id } },
+        owner.token,
+      ),
+    );
     await send(server, owner, id, 'after removal: secret');
     await stopTyping();
     await eventually(() => events.completed && typing.completed);

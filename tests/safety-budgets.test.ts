@@ -5,7 +5,16 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { createTestDatabase, signUp, startTestServer, unique, type TestServer, type TestUser, startPairOnRedis, expectHealthy } from './helpers/server.ts';
+import {
+  createTestDatabase,
+  signUp,
+  startTestServer,
+  unique,
+  type TestServer,
+  type TestUser,
+  startPairOnRedis,
+  expectHealthy,
+} from './helpers/server.ts';
 import { wsClient } from './helpers/ws.ts';
 
 // Static cost, point budgets and WebSocket bounds, each attacked over real
@@ -20,7 +29,6 @@ const NESTED_3 = `query ($n: Int) { posts(first: $n) { nodes { author { posts(fi
 const NESTED_2 = `query ($n: Int) { posts(first: $n) { nodes { author { posts(first: $n) { nodes { id } } } } } }`;
 const CREATE_POST = `mutation ($input: CreatePostInput!) { createPost(input: $input) { post { id } } }`;
 
-
 /** A raw graphql-transport-ws socket, optionally from another loopback address. */
 async function rawWs(httpUrl: string, init: Record<string, unknown> = {}, localAddress?: string) {
   const socket = new WebSocket(`${httpUrl.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', localAddress ? { localAddress } : {});
@@ -32,12 +40,15 @@ async function rawWs(httpUrl: string, init: Record<string, unknown> = {}, localA
     if (waiter) waiter(message);
     else messages.push(message);
   });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
+  );
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('error', reject);
   });
-  const receive = (): Promise<any> => (messages.length > 0 ? Promise.resolve(messages.shift()) : new Promise((resolve) => waiters.push(resolve)));
+  const receive = (): Promise<any> =>
+    messages.length > 0 ? Promise.resolve(messages.shift()) : new Promise((resolve) => waiters.push(resolve));
   const send = (message: unknown) => socket.send(JSON.stringify(message));
   send({ type: 'connection_init', payload: init });
   // Either the ack or the close that refuses the socket.
@@ -230,7 +241,10 @@ describe('budgets for costly mutations', () => {
 
   beforeAll(async () => {
     databaseUrl = await createTestDatabase();
-    server = await startTestServer({ RATE_LIMIT_WRITES: '2', RATE_LIMIT_WRITES_WINDOW_SECONDS: '3600', RATE_LIMIT_SIGNUPS: '3' }, databaseUrl);
+    server = await startTestServer(
+      { RATE_LIMIT_WRITES: '2', RATE_LIMIT_WRITES_WINDOW_SECONDS: '3600', RATE_LIMIT_SIGNUPS: '3' },
+      databaseUrl,
+    );
     writer = await signUp(server, 'writer');
     other = await signUp(server, 'other');
   });
@@ -402,7 +416,9 @@ async function freePort(): Promise<number> {
 
 /** A private redis-server on `port`, ready to accept connections. */
 async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let output = '';
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));

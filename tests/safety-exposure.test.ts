@@ -86,7 +86,6 @@ async function connect(socket: WebSocket): Promise<void> {
   await ack;
 }
 
-
 describe('production exposure', () => {
   let server: TestServer;
   let user: TestUser;
@@ -138,7 +137,9 @@ describe('production exposure', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
     expect(res.headers.get('access-control-allow-credentials')).toBe('true');
     expect(res.headers.get('access-control-allow-methods')).toBe('GET, POST, OPTIONS');
-    expect(res.headers.get('access-control-allow-headers')).toBe('authorization, content-type, apollo-require-preflight, x-apollo-operation-name');
+    expect(res.headers.get('access-control-allow-headers')).toBe(
+      'authorization, content-type, apollo-require-preflight, x-apollo-operation-name',
+    );
     expect(res.headers.get('access-control-max-age')).toBe('600');
     expect(res.headers.get('vary')).toBe('Origin');
     expectSecurityHeaders(res.headers);
@@ -220,7 +221,13 @@ describe('production exposure', () => {
     sockets.push(socket);
     await connect(socket);
     const firstPresence = nextMessage(socket, 'next');
-    socket.send(JSON.stringify({ id: 's1', type: 'subscribe', payload: { query: 'subscription Watch($ids: [ID!]!) { presenceChanged(userIds: $ids) { online } }', variables: { ids: [user.id] } } }));
+    socket.send(
+      JSON.stringify({
+        id: 's1',
+        type: 'subscribe',
+        payload: { query: 'subscription Watch($ids: [ID!]!) { presenceChanged(userIds: $ids) { online } }', variables: { ids: [user.id] } },
+      }),
+    );
     await firstPresence;
     const queried = nextMessage(socket, 'complete');
     socket.send(JSON.stringify({ id: 'q1', type: 'subscribe', payload: { query: 'query WsProbe { me { id } }' } }));

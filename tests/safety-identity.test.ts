@@ -8,7 +8,8 @@ import { signUp, startTestServer, unique, type GraphQLResponse, type TestServer,
 import { wsClient } from './helpers/ws.ts';
 
 const LOG_IN = 'mutation ($login: String!, $pw: String!) { logIn(input: { login: $login, password: $pw }) { accessToken } }';
-const REFRESH = 'mutation ($token: String!) { refreshSession(input: { refreshToken: $token }) { accessToken refreshToken session { id } } }';
+const REFRESH =
+  'mutation ($token: String!) { refreshSession(input: { refreshToken: $token }) { accessToken refreshToken session { id } } }';
 const JWT_SECRET = 'x'.repeat(48);
 
 /**
@@ -21,11 +22,21 @@ function gqlFrom(server: TestServer, localAddress: string, query: string, variab
   const body = JSON.stringify({ query, variables });
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: hostname, port, path: '/graphql', method: 'POST', localAddress, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: hostname,
+        port,
+        path: '/graphql',
+        method: 'POST',
+        localAddress,
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: new Headers(), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, headers: new Headers(), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }),
+        );
       },
     );
     req.on('error', reject);
@@ -39,7 +50,6 @@ function tally(responses: GraphQLResponse[]): Record<string, number> {
   for (const res of responses) counts[codeOf(res)] = (counts[codeOf(res)] ?? 0) + 1;
   return counts;
 }
-
 
 describe('login throttle that cannot be raced or turned against the owner', () => {
   let server: TestServer;
@@ -55,7 +65,9 @@ describe('login throttle that cannot be raced or turned against the owner', () =
   it('checks only 5 of 20 parallel wrong passwords, then refuses the right one', async () => {
     const user = await signUp(server, 'burst');
     const started = Date.now();
-    const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => gqlFrom(server, '127.0.0.2', LOG_IN, { login: user.username, pw: `wrong guess ${i}` })));
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => gqlFrom(server, '127.0.0.2', LOG_IN, { login: user.username, pw: `wrong guess ${i}` })),
+    );
     expect(tally(burst)).toEqual({ INVALID_CREDENTIALS: 5, RATE_LIMITED: 15 });
     const refused = burst.find((r) => codeOf(r) === 'RATE_LIMITED')!;
     expect(refused.body.errors![0]!.extensions.retryAfterSeconds).toBeGreaterThan(0);
@@ -79,7 +91,8 @@ describe('login throttle that cannot be raced or turned against the owner', () =
   it('counts alice, ALICE and alice@example.com as one account', async () => {
     const user = await signUp(server, 'alias');
     const spellings = [user.username, user.email, user.username.toUpperCase(), ` ${user.email.toUpperCase()} `, user.username];
-    for (const login of spellings) expect(codeOf(await gqlFrom(server, '127.0.0.4', LOG_IN, { login, pw: 'wrong guess' }))).toBe('INVALID_CREDENTIALS');
+    for (const login of spellings)
+      expect(codeOf(await gqlFrom(server, '127.0.0.4', LOG_IN, { login, pw: 'wrong guess' }))).toBe('INVALID_CREDENTIALS');
     const right = await gqlFrom(server, '127.0.0.4', LOG_IN, { login: user.email, pw: user.password });
     expect(codeOf(right)).toBe('RATE_LIMITED');
   });
@@ -87,7 +100,9 @@ describe('login throttle that cannot be raced or turned against the owner', () =
   it('an attacker locked out on one address does not lock the owner out on another', async () => {
     const user = await signUp(server, 'victim');
     // 30 guesses from one address: 5 are checked, 25 refused without touching the account-wide budget.
-    const attack = await Promise.all(Array.from({ length: 30 }, (_, i) => gqlFrom(server, '127.0.0.5', LOG_IN, { login: user.username, pw: `guess ${i}` })));
+    const attack = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => gqlFrom(server, '127.0.0.5', LOG_IN, { login: user.username, pw: `guess ${i}` })),
+    );
     expect(tally(attack)).toEqual({ INVALID_CREDENTIALS: 5, RATE_LIMITED: 25 });
     const owner = await gqlFrom(server, '127.0.0.6', LOG_IN, { login: user.username, pw: user.password });
     expect(owner.body.errors).toBeUndefined();
@@ -109,7 +124,9 @@ describe('login throttle that cannot be raced or turned against the owner', () =
 
   it('unknown logins are throttled exactly like known ones', async () => {
     const ghost = unique('ghost');
-    const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => gqlFrom(server, '127.0.0.11', LOG_IN, { login: ghost, pw: `guess ${i}` })));
+    const burst = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => gqlFrom(server, '127.0.0.11', LOG_IN, { login: ghost, pw: `guess ${i}` })),
+    );
     expect(tally(burst)).toEqual({ INVALID_CREDENTIALS: 5, RATE_LIMITED: 3 });
   });
 
@@ -118,7 +135,8 @@ describe('login throttle that cannot be raced or turned against the owner', () =
     for (let i = 0; i < 4; i++) await gqlFrom(server, '127.0.0.12', LOG_IN, { login: user.username, pw: `typo ${i}` });
     expect(codeOf(await gqlFrom(server, '127.0.0.12', LOG_IN, { login: user.username, pw: user.password }))).toBe('OK');
     // The account+address count restarted: four more typos are still answered.
-    for (let i = 0; i < 4; i++) expect(codeOf(await gqlFrom(server, '127.0.0.12', LOG_IN, { login: user.username, pw: `typo ${i}` }))).toBe('INVALID_CREDENTIALS');
+    for (let i = 0; i < 4; i++)
+      expect(codeOf(await gqlFrom(server, '127.0.0.12', LOG_IN, { login: user.username, pw: `typo ${i}` }))).toBe('INVALID_CREDENTIALS');
   });
 
   it('a suspended account answers a correct password exactly like a wrong one', async () => {
@@ -144,7 +162,9 @@ describe('login throttle per address', () => {
 
   it('150 parallel attempts from one address get 50 password checks (LOGIN_MAX_FAILURES_PER_IP)', async () => {
     const started = Date.now();
-    const burst = await Promise.all(Array.from({ length: 150 }, (_, i) => gqlFrom(server, '127.0.0.20', LOG_IN, { login: unique(`spray${i}`), pw: 'Summer2026!' })));
+    const burst = await Promise.all(
+      Array.from({ length: 150 }, (_, i) => gqlFrom(server, '127.0.0.20', LOG_IN, { login: unique(`spray${i}`), pw: 'Summer2026!' })),
+    );
     expect(tally(burst)).toEqual({ INVALID_CREDENTIALS: 50, RATE_LIMITED: 100 });
     expect(await server.db.auditEvent.count({ where: { type: 'LOGIN_FAILED' } })).toBe(50);
     expect(Date.now() - started).toBeLessThan(60_000);
@@ -163,7 +183,10 @@ describe('refresh tokens inside the overlap window, and malformed session ids', 
   afterAll(() => server.stop());
 
   async function logIn(user: TestUser) {
-    const res = await server.gql('mutation ($l: String!, $p: String!) { logIn(input: { login: $l, password: $p }) { refreshToken session { id } } }', { l: user.username, p: user.password });
+    const res = await server.gql(
+      'mutation ($l: String!, $p: String!) { logIn(input: { login: $l, password: $p }) { refreshToken session { id } } }',
+      { l: user.username, p: user.password },
+    );
     return res.body.data!.logIn as { refreshToken: string; session: { id: string } };
   }
 
@@ -178,7 +201,8 @@ describe('refresh tokens inside the overlap window, and malformed session ids', 
     expect(successor).not.toBe(auth.refreshToken);
     for (const res of results) expect(res.body.data!.refreshSession.session.id).toBe(auth.session.id);
     // Each access token works and belongs to the same session.
-    for (const res of results) expect((await server.gql('{ me { id } }', {}, res.body.data!.refreshSession.accessToken)).body.data!.me.id).toBe(user.id);
+    for (const res of results)
+      expect((await server.gql('{ me { id } }', {}, res.body.data!.refreshSession.accessToken)).body.data!.me.id).toBe(user.id);
     const sessionId = rawId(auth.session.id);
     expect(await server.db.refreshToken.count({ where: { sessionId } })).toBe(2);
 
@@ -196,7 +220,10 @@ describe('refresh tokens inside the overlap window, and malformed session ids', 
     const user = await signUp(server, 'late');
     const auth = await logIn(user);
     const successor = (await server.gql(REFRESH, { token: auth.refreshToken })).body.data!.refreshSession.refreshToken as string;
-    await server.db.refreshToken.updateMany({ where: { sessionId: rawId(auth.session.id), usedAt: { not: null } }, data: { usedAt: new Date(Date.now() - 60_000) } });
+    await server.db.refreshToken.updateMany({
+      where: { sessionId: rawId(auth.session.id), usedAt: { not: null } },
+      data: { usedAt: new Date(Date.now() - 60_000) },
+    });
     expect((await server.gql(REFRESH, { token: auth.refreshToken })).status).toBe(401);
     expect((await server.gql(REFRESH, { token: successor })).status).toBe(401);
     expect((await server.db.session.findUnique({ where: { id: rawId(auth.session.id) } }))!.revokedReason).toBe('REFRESH_REUSE');
@@ -205,8 +232,18 @@ describe('refresh tokens inside the overlap window, and malformed session ids', 
   it('an access token whose sid (or sub) is not a uuid is 401 on HTTP and 4403 on WebSocket, never a 500', async () => {
     const user = await signUp(server, 'sid');
     const sign = (sub: string, sid: string) =>
-      jwt.sign({ typ: 'access', sid }, JWT_SECRET, { algorithm: 'HS256', subject: sub, issuer: 'agora', audience: 'agora-api', expiresIn: 300 });
-    for (const token of [sign(rawId(user.id), 'not-a-uuid'), sign(rawId(user.id), '-'.repeat(36)), sign('nope', '00000000-0000-4000-8000-000000000000')]) {
+      jwt.sign({ typ: 'access', sid }, JWT_SECRET, {
+        algorithm: 'HS256',
+        subject: sub,
+        issuer: 'agora',
+        audience: 'agora-api',
+        expiresIn: 300,
+      });
+    for (const token of [
+      sign(rawId(user.id), 'not-a-uuid'),
+      sign(rawId(user.id), '-'.repeat(36)),
+      sign('nope', '00000000-0000-4000-8000-000000000000'),
+    ]) {
       const res = await server.gql('{ me { id } }', {}, token);
       expect(res.status).toBe(401);
       expect(res.body.errors![0]!.extensions.code).toBe('UNAUTHENTICATED');
@@ -236,7 +273,9 @@ describe.skipIf(!hasRedisServer)('login throttle during a Redis outage (a Redis 
   let user: TestUser;
 
   async function startRedis(): Promise<ChildProcess> {
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve());
       child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
@@ -261,7 +300,9 @@ describe.skipIf(!hasRedisServer)('login throttle during a Redis outage (a Redis 
   it('a frozen Redis: attempts fall back to in-process counts after the timeout, still limited', async () => {
     redis.kill('SIGSTOP');
     const started = Date.now();
-    const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => gqlFrom(server, '127.0.0.30', LOG_IN, { login: user.username, pw: `guess ${i}` })));
+    const burst = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => gqlFrom(server, '127.0.0.30', LOG_IN, { login: user.username, pw: `guess ${i}` })),
+    );
     expect(tally(burst)).toEqual({ INVALID_CREDENTIALS: 5, RATE_LIMITED: 3 });
     expect(Date.now() - started).toBeLessThan(10_000);
     // The owner, from elsewhere, still logs in.
@@ -274,7 +315,9 @@ describe.skipIf(!hasRedisServer)('login throttle during a Redis outage (a Redis 
     redis.kill('SIGKILL');
     await exited;
     const started = Date.now();
-    const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => gqlFrom(server, '127.0.0.32', LOG_IN, { login: user.username, pw: `guess ${i}` })));
+    const burst = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => gqlFrom(server, '127.0.0.32', LOG_IN, { login: user.username, pw: `guess ${i}` })),
+    );
     expect(tally(burst)).toEqual({ INVALID_CREDENTIALS: 5, RATE_LIMITED: 3 });
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(codeOf(await gqlFrom(server, '127.0.0.33', LOG_IN, { login: user.username, pw: user.password }))).toBe('OK');

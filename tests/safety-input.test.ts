@@ -107,7 +107,6 @@ async function fingerprint(server: TestServer): Promise<Record<string, string>> 
   return result;
 }
 
-
 describe('NUL characters in any string input are BAD_USER_INPUT naming the field', () => {
   let server: TestServer;
   let user: TestUser;
@@ -120,7 +119,14 @@ describe('NUL characters in any string input are BAD_USER_INPUT naming the field
   it('covers every text input of the schema (found by walking it, so new inputs are covered)', () => {
     // The inputs of the report, among others.
     const paths = httpCases.map((c) => `${c.field}:${c.path}`);
-    for (const expected of ['signUp:input.name', 'createPost:input.title', 'createPost:input.body', 'createComment:input.body', 'sendMessage:input.body', 'logIn:input.login']) {
+    for (const expected of [
+      'signUp:input.name',
+      'createPost:input.title',
+      'createPost:input.body',
+      'createComment:input.body',
+      'sendMessage:input.body',
+      'logIn:input.login',
+    ]) {
       expect(paths).toContain(expected);
     }
     expect(httpCases.length).toBeGreaterThan(40);
@@ -133,7 +139,11 @@ describe('NUL characters in any string input are BAD_USER_INPUT naming the field
     for (const c of httpCases) {
       const res: GraphQLResponse = await server.gql(c.document, c.variables, user.token);
       const error = res.body.errors?.[0];
-      const ok = res.status !== 500 && res.body.errors?.length === 1 && error!.extensions.code === 'BAD_USER_INPUT' && error!.extensions.field === c.path;
+      const ok =
+        res.status !== 500 &&
+        res.body.errors?.length === 1 &&
+        error!.extensions.code === 'BAD_USER_INPUT' &&
+        error!.extensions.field === c.path;
       if (!ok) failures.push(`${c.field} ${c.path}: ${res.status} ${JSON.stringify(res.body)}`);
     }
     expect(failures).toEqual([]);
@@ -168,9 +178,17 @@ describe('forged cursors and ids are BAD_USER_INPUT or NOT_FOUND, never a databa
   beforeAll(async () => {
     server = await startTestServer();
     user = await signUp(server, 'cursor');
-    const created = await server.gql('mutation { createPost(input: { title: "Cursor target", body: "body", publish: true }) { post { id } } }', {}, user.token);
+    const created = await server.gql(
+      'mutation { createPost(input: { title: "Cursor target", body: "body", publish: true }) { post { id } } }',
+      {},
+      user.token,
+    );
     postId = created.body.data!.createPost.post.id;
-    await server.gql('mutation ($id: ID!) { createComment(input: { postId: $id, body: "first" }) { comment { id } } }', { id: postId }, user.token);
+    await server.gql(
+      'mutation ($id: ID!) { createComment(input: { postId: $id, body: "first" }) { comment { id } } }',
+      { id: postId },
+      user.token,
+    );
   });
   afterAll(() => server.stop());
 
@@ -179,18 +197,43 @@ describe('forged cursors and ids are BAD_USER_INPUT or NOT_FOUND, never a databa
 
   /** Genuine cursors from root and nested (windowed) connections, by date and by text key. */
   const connections = [
-    { name: 'posts by date', page: (after?: string) => ['query ($after: String) { posts(first: 1, after: $after) { edges { cursor } } }', after] as const, edges: (d: any) => d.posts.edges },
-    { name: 'posts by title', page: (after?: string) => ['query ($after: String) { posts(first: 1, after: $after, orderBy: { field: TITLE, direction: ASC }) { edges { cursor } } }', after] as const, edges: (d: any) => d.posts.edges },
-    { name: 'users', page: (after?: string) => ['query ($after: String) { users(first: 1, after: $after) { edges { cursor } } }', after] as const, edges: (d: any) => d.users.edges },
+    {
+      name: 'posts by date',
+      page: (after?: string) => ['query ($after: String) { posts(first: 1, after: $after) { edges { cursor } } }', after] as const,
+      edges: (d: any) => d.posts.edges,
+    },
+    {
+      name: 'posts by title',
+      page: (after?: string) =>
+        [
+          'query ($after: String) { posts(first: 1, after: $after, orderBy: { field: TITLE, direction: ASC }) { edges { cursor } } }',
+          after,
+        ] as const,
+      edges: (d: any) => d.posts.edges,
+    },
+    {
+      name: 'users',
+      page: (after?: string) => ['query ($after: String) { users(first: 1, after: $after) { edges { cursor } } }', after] as const,
+      edges: (d: any) => d.users.edges,
+    },
   ];
 
   it('tampered keys and ids inside real cursors are refused on the cursor argument', async () => {
-    const nested = (after?: string) => server.gql('query ($id: ID!, $after: String) { post(id: $id) { comments(first: 1, after: $after) { edges { cursor } } } }', { id: postId, after }, user.token);
+    const nested = (after?: string) =>
+      server.gql(
+        'query ($id: ID!, $after: String) { post(id: $id) { comments(first: 1, after: $after) { edges { cursor } } } }',
+        { id: postId, after },
+        user.token,
+      );
     const genuine: { name: string; cursor: string; send: (after: string) => Promise<GraphQLResponse> }[] = [];
     for (const c of connections) {
       const res = await server.gql(c.page()[0], {}, user.token);
       expect(res.body.errors, `${c.name}: ${JSON.stringify(res.body.errors)}`).toBeUndefined();
-      genuine.push({ name: c.name, cursor: c.edges(res.body.data)[0].cursor, send: (after) => server.gql(c.page(after)[0], { after }, user.token) });
+      genuine.push({
+        name: c.name,
+        cursor: c.edges(res.body.data)[0].cursor,
+        send: (after) => server.gql(c.page(after)[0], { after }, user.token),
+      });
     }
     const comment = await nested();
     genuine.push({ name: 'nested comments', cursor: comment.body.data!.post.comments.edges[0].cursor, send: nested });
@@ -219,9 +262,14 @@ describe('forged cursors and ids are BAD_USER_INPUT or NOT_FOUND, never a databa
   });
 
   it('a non-uuid inside a global id is NOT_FOUND or BAD_USER_INPUT on every ID argument', async () => {
-    const forgedIds = ['Post:not-a-uuid', `Post:${'-'.repeat(36)}`, 'User:zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz', 'Comment:'].map((raw) => Buffer.from(raw).toString('base64url'));
+    const forgedIds = ['Post:not-a-uuid', `Post:${'-'.repeat(36)}`, 'User:zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz', 'Comment:'].map((raw) =>
+      Buffer.from(raw).toString('base64url'),
+    );
     const failures: string[] = [];
-    const roots = [['query', schema.getQueryType()!], ['mutation', schema.getMutationType()!]] as const;
+    const roots = [
+      ['query', schema.getQueryType()!],
+      ['mutation', schema.getMutationType()!],
+    ] as const;
     for (const [operation, root] of roots) {
       for (const field of Object.values(root.getFields())) {
         for (const arg of field.args) {
@@ -240,14 +288,24 @@ describe('forged cursors and ids are BAD_USER_INPUT or NOT_FOUND, never a databa
               const uses: string[] = [];
               for (const other of field.args) {
                 if (other !== arg && !isNonNullType(other.type)) continue;
-                variables[other.name] = JSON.parse(JSON.stringify(sample(other.type, other === arg ? target : null)).replaceAll(JSON.stringify(NUL_TEXT), JSON.stringify(forged)));
+                variables[other.name] = JSON.parse(
+                  JSON.stringify(sample(other.type, other === arg ? target : null)).replaceAll(
+                    JSON.stringify(NUL_TEXT),
+                    JSON.stringify(forged),
+                  ),
+                );
                 definitions.push(`$${other.name}: ${String(other.type)}`);
                 uses.push(`${other.name}: $${other.name}`);
               }
               const selection = isLeafType(getNamedType(field.type)) ? '' : ' { __typename }';
-              const res = await server.gql(`${operation} (${definitions.join(', ')}) { ${field.name}(${uses.join(', ')})${selection} }`, variables, user.token);
+              const res = await server.gql(
+                `${operation} (${definitions.join(', ')}) { ${field.name}(${uses.join(', ')})${selection} }`,
+                variables,
+                user.token,
+              );
               const codes = (res.body.errors ?? []).map((e) => e.extensions.code);
-              if (res.status === 500 || codes.includes('INTERNAL_SERVER_ERROR')) failures.push(`${field.name} ${[arg.name, ...target].join('.')}: ${JSON.stringify(res.body)}`);
+              if (res.status === 500 || codes.includes('INTERNAL_SERVER_ERROR'))
+                failures.push(`${field.name} ${[arg.name, ...target].join('.')}: ${JSON.stringify(res.body)}`);
             }
           }
         }

@@ -17,7 +17,11 @@ type HttpAnswer = { status: number; errors?: GqlError[]; data?: any; ms: number;
 
 async function postGraphQL(url: string, payload: unknown): Promise<HttpAnswer> {
   const started = performance.now();
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(payload),
+  });
   const text = await res.text();
   const json = JSON.parse(text) as { errors?: GqlError[]; data?: any };
   return { status: res.status, errors: json.errors, data: json.data, ms: performance.now() - started, bytes: text.length };
@@ -29,7 +33,10 @@ async function postGraphQL(url: string, payload: unknown): Promise<HttpAnswer> {
  */
 async function operationSocket(url: string) {
   const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
-  const waiting = new Map<string, { resolve: (v: { errors?: GqlError[]; data?: any }) => void; reject: (e: Error) => void; results: any[] }>();
+  const waiting = new Map<
+    string,
+    { resolve: (v: { errors?: GqlError[]; data?: any }) => void; reject: (e: Error) => void; results: any[] }
+  >();
   const closed = new Promise<number>((resolve) =>
     socket.once('close', (code) => {
       // Whatever is still unanswered fails loudly instead of hanging.
@@ -57,7 +64,9 @@ async function operationSocket(url: string) {
     /** Sends a subscribe message; resolves with its errors (an `error` message) or its first result. */
     operation(query: string, variables?: Record<string, unknown>): Promise<{ errors?: GqlError[]; data?: any }> {
       const id = String(++next);
-      const answer = new Promise<{ errors?: GqlError[]; data?: any }>((resolve, reject) => waiting.set(id, { resolve, reject, results: [] }));
+      const answer = new Promise<{ errors?: GqlError[]; data?: any }>((resolve, reject) =>
+        waiting.set(id, { resolve, reject, results: [] }),
+      );
       socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query, variables } }));
       return answer;
     },
@@ -76,7 +85,6 @@ function expectLimit(errors: GqlError[] | undefined, limit: string, max: number)
   expect(errors![0]!.extensions.stacktrace).toBeUndefined();
   return errors![0]!;
 }
-
 
 /** `query Q<i> { a0:x a1:x … }` of at least `bytes` bytes, distinct per i (the WebSocket repro). */
 function aliasFlood(i: number, bytes: number): string {
@@ -239,7 +247,11 @@ describe('operation limits (defaults, HTTP and WebSocket)', () => {
     const input: Record<string, unknown> = { title: 'flood', body: 'b' };
     for (let i = 0; i < 32_000; i++) input[`f${i}`] = i;
     const started = performance.now();
-    const res = await server.gql('mutation ($input: CreatePostInput!) { createPost(input: $input) { post { id } } }', { input }, alice.token);
+    const res = await server.gql(
+      'mutation ($input: CreatePostInput!) { createPost(input: $input) { post { id } } }',
+      { input },
+      alice.token,
+    );
     expect(performance.now() - started).toBeLessThan(2_000);
     expect(res.status).toBe(400);
     const error = res.body.errors![0]!;
@@ -252,8 +264,16 @@ describe('operation limits (defaults, HTTP and WebSocket)', () => {
   it('names every kind of bad variable by its path, on both transports', async () => {
     const cases: [string, Record<string, unknown>, string][] = [
       ['mutation ($input: CreatePostInput!) { createPost(input: $input) { post { id } } }', { input: { title: 't' } }, 'input.body'],
-      ['mutation ($input: CreatePostInput!) { createPost(input: $input) { post { id } } }', { input: { title: 't', body: 'b', colour: 'red' } }, 'input.colour'],
-      ['mutation ($input: CreatePostInput!) { createPost(input: $input) { post { id } } }', { input: { title: 5, body: 'b' } }, 'input.title'],
+      [
+        'mutation ($input: CreatePostInput!) { createPost(input: $input) { post { id } } }',
+        { input: { title: 't', body: 'b', colour: 'red' } },
+        'input.colour',
+      ],
+      [
+        'mutation ($input: CreatePostInput!) { createPost(input: $input) { post { id } } }',
+        { input: { title: 5, body: 'b' } },
+        'input.title',
+      ],
       ['query ($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: ['a', null] }, 'ids.1'],
       ['query ($id: ID!) { node(id: $id) { id } }', {}, 'id'],
       ['query ($o: PostOrder) { posts(orderBy: $o) { totalCount } }', { o: { field: 'LIKES', direction: 'ASC' } }, 'o.field'],
@@ -303,7 +323,10 @@ describe('the WebSocket flood of distinct invalid documents (out-of-memory repro
 });
 
 function expectLimitAmong(errors: GqlError[] | undefined, limit: string) {
-  expect(errors?.some((e) => e.extensions.code === 'OPERATION_TOO_COMPLEX' && e.extensions.limit === limit), JSON.stringify(errors?.slice(0, 2))).toBe(true);
+  expect(
+    errors?.some((e) => e.extensions.code === 'OPERATION_TOO_COMPLEX' && e.extensions.limit === limit),
+    JSON.stringify(errors?.slice(0, 2)),
+  ).toBe(true);
 }
 
 describe('the WebSocket document cache', () => {

@@ -35,7 +35,10 @@ describe('postPublished fan-out', () => {
     });
     clients.push(client);
     return new Promise((resolve, reject) => {
-      client.subscribe({ query: SUBSCRIPTION, variables: { authorId } }, { next: ({ data }) => resolve(data), error: reject, complete: () => {} });
+      client.subscribe(
+        { query: SUBSCRIPTION, variables: { authorId } },
+        { next: ({ data }) => resolve(data), error: reject, complete: () => {} },
+      );
     });
   }
 
@@ -51,7 +54,9 @@ describe('postPublished fan-out', () => {
     expect(created.body.errors).toBeUndefined();
     const postId = created.body.data!.createPost.post.id;
 
-    const expected = (following: boolean) => ({ postPublished: { id: postId, title: 'Fan-out', author: { username: author.username, viewerIsFollowing: following } } });
+    const expected = (following: boolean) => ({
+      postPublished: { id: postId, title: 'Fan-out', author: { username: author.username, viewerIsFollowing: following } },
+    });
     for (const data of await Promise.all(anonymous)) expect(data).toEqual(expected(false));
     for (const data of await Promise.all(asReader)) expect(data).toEqual(expected(true));
     expect(await asAuthor).toEqual(expected(false));

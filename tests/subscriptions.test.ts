@@ -31,8 +31,18 @@ describe('subscriptions over graphql-ws (single instance, in-process bus)', () =
     await server.whenSubscribed(topics.conversation(id));
     const m1 = await send(server, alice, id, 'one');
     const m2 = await send(server, alice, id, 'two');
-    await ok(server, `mutation ($input: EditMessageInput!) { editMessage(input: $input) { message { id } } }`, { input: { messageId: m1.id, body: 'one!' } }, alice.token);
-    await ok(server, `mutation ($input: DeleteMessageInput!) { deleteMessage(input: $input) { message { id } } }`, { input: { messageId: m2.id } }, alice.token);
+    await ok(
+      server,
+      `mutation ($input: EditMessageInput!) { editMessage(input: $input) { message { id } } }`,
+      { input: { messageId: m1.id, body: 'one!' } },
+      alice.token,
+    );
+    await ok(
+      server,
+      `mutation ($input: DeleteMessageInput!) { deleteMessage(input: $input) { message { id } } }`,
+      { input: { messageId: m2.id } },
+      alice.token,
+    );
     const events = [await sub.next(), await sub.next(), await sub.next(), await sub.next()].map((r) => r.data!.messageEvents);
     expect(events.map((e) => [e.kind, e.message.id])).toEqual([
       ['CREATED', m1.id],
@@ -125,21 +135,31 @@ describe('subscriptions over graphql-ws (single instance, in-process bus)', () =
   });
 
   it('conversationEvents tell a user about added conversations and new messages', async () => {
-    const sub = client(carol.token).subscribe(`subscription { conversationEvents { cursor kind conversationId conversation { title unreadCount } } }`);
+    const sub = client(carol.token).subscribe(
+      `subscription { conversationEvents { cursor kind conversationId conversation { title unreadCount } } }`,
+    );
     await server.whenSubscribed(topics.user(carol.id));
     const id = await createGroup(server, alice, [carol], 'Hello Carol');
     const added = (await sub.next()).data!.conversationEvents;
     expect(added).toMatchObject({ kind: 'ADDED', conversationId: id, conversation: { title: 'Hello Carol', unreadCount: 0 } });
     await send(server, alice, id, 'hi');
     expect((await sub.next()).data!.conversationEvents).toMatchObject({ kind: 'NEW_MESSAGE', conversation: { unreadCount: 1 } });
-    await ok(server, `mutation ($input: ConversationIdInput!) { leaveConversation(input: $input) { conversationId } }`, { input: { conversationId: id } }, carol.token);
+    await ok(
+      server,
+      `mutation ($input: ConversationIdInput!) { leaveConversation(input: $input) { conversationId } }`,
+      { input: { conversationId: id } },
+      carol.token,
+    );
     expect((await sub.next()).data!.conversationEvents).toMatchObject({ kind: 'REMOVED', conversationId: id, conversation: null });
   });
 
   it('commentAdded delivers new comments of a post', async () => {
     const make = fixtures(server);
     const postId = (await make.post(alice, { title: 'T', body: 'B' })).id;
-    const sub = client().subscribe(`subscription ($postId: ID!) { commentAdded(postId: $postId) { cursor comment { body author { username } } } }`, { postId });
+    const sub = client().subscribe(
+      `subscription ($postId: ID!) { commentAdded(postId: $postId) { cursor comment { body author { username } } } }`,
+      { postId },
+    );
     await server.whenSubscribed(topics.post(postId));
     await make.comment(bob, postId, 'Nice');
     expect((await sub.next()).data!.commentAdded.comment).toEqual({ body: 'Nice', author: { username: bob.username } });
@@ -148,7 +168,10 @@ describe('subscriptions over graphql-ws (single instance, in-process bus)', () =
   it('presence: online while a socket is open, last seen after', async () => {
     const carol = await signUp(server, 'dave'); // no socket open yet
     const PRESENCE = `query ($id: ID!) { user(id: $id) { presence { online lastSeenAt } } }`;
-    const watcher = client(alice.token).subscribe(`subscription ($ids: [ID!]!) { presenceChanged(userIds: $ids) { online lastSeenAt user { username } } }`, { ids: [carol.id] });
+    const watcher = client(alice.token).subscribe(
+      `subscription ($ids: [ID!]!) { presenceChanged(userIds: $ids) { online lastSeenAt user { username } } }`,
+      { ids: [carol.id] },
+    );
     const initial = await watcher.next();
     expect(initial.data!.presenceChanged, JSON.stringify(initial)).toMatchObject({ user: { username: carol.username } });
     const carolSocket = wsClient(server.url, carol.token);

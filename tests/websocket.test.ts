@@ -42,11 +42,18 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
 
   it('runs a query as the viewer of connectionParams.authorization', async () => {
     const results = await run(client(`Bearer ${alice.token}`), '{ me { id username email } }');
-    expect(results).toEqual([{ data: { me: { id: alice.id, username: alice.username, email: alice.email } }, extensions: { cost: expect.objectContaining({ requested: 1 }), sqlStatements: expect.any(Number) } }]);
+    expect(results).toEqual([
+      {
+        data: { me: { id: alice.id, username: alice.username, email: alice.email } },
+        extensions: { cost: expect.objectContaining({ requested: 1 }), sqlStatements: expect.any(Number) },
+      },
+    ]);
   });
 
   it('runs anonymously without credentials', async () => {
-    expect(await run(client(), '{ me { id } }')).toEqual([{ data: { me: null }, extensions: { cost: expect.objectContaining({ requested: 1 }), sqlStatements: 0 } }]);
+    expect(await run(client(), '{ me { id } }')).toEqual([
+      { data: { me: null }, extensions: { cost: expect.objectContaining({ requested: 1 }), sqlStatements: 0 } },
+    ]);
   });
 
   it('delivers postPublished for the subscribed author after a createPost over HTTP', async () => {
@@ -59,7 +66,11 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
       await createPost(server, bob, { title: 'not alice', publish: true });
       const draft = await createPost(server, alice, { title: 'draft first' });
       const published = await createPost(server, alice, { title: 'published', publish: true });
-      const res = await server.gql('mutation ($input: PostIdInput!) { publishPost(input: $input) { post { id } } }', { input: { id: draft.id } }, alice.token);
+      const res = await server.gql(
+        'mutation ($input: PostIdInput!) { publishPost(input: $input) { post { id } } }',
+        { input: { id: draft.id } },
+        alice.token,
+      );
       expect(res.body.errors).toBeUndefined();
       const first = await sub.next();
       expect(first.errors).toBeUndefined();
@@ -81,7 +92,13 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
     ['a syntax error', '{ me { id }', {}, 'GRAPHQL_PARSE_FAILED', undefined],
     ['an unknown field', '{ me { password } }', {}, 'GRAPHQL_VALIDATION_FAILED', undefined],
     ['a variable of the wrong type', 'query ($n: Int) { posts(first: $n) { totalCount } }', { n: 'ten' }, 'BAD_USER_INPUT', 'n'],
-    ['a missing input field', 'mutation ($i: CreatePostInput!) { createPost(input: $i) { post { id } } }', { i: { title: 't' } }, 'BAD_USER_INPUT', 'i.body'],
+    [
+      'a missing input field',
+      'mutation ($i: CreatePostInput!) { createPost(input: $i) { post { id } } }',
+      { i: { title: 't' } },
+      'BAD_USER_INPUT',
+      'i.body',
+    ],
     ['a page size out of range', 'query ($n: Int) { posts(first: $n) { totalCount } }', { n: 0 }, 'BAD_USER_INPUT', 'first'],
   ])('reports %s with the same code as HTTP', async (_label, query, variables, code, field) => {
     const c = client(`Bearer ${alice.token}`);
@@ -97,14 +114,26 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
     expect(http.body.errors![0]!.extensions.code).toBe(code);
     expect(http.body.errors![0]!.extensions.field).toBe(field);
     // The socket survives a bad operation.
-    expect(await run(c, '{ me { id } }')).toEqual([{ data: { me: { id: alice.id } }, extensions: { cost: expect.objectContaining({ requested: 1 }), sqlStatements: expect.any(Number) } }]);
+    expect(await run(c, '{ me { id } }')).toEqual([
+      {
+        data: { me: { id: alice.id } },
+        extensions: { cost: expect.objectContaining({ requested: 1 }), sqlStatements: expect.any(Number) },
+      },
+    ]);
   });
 
   it('closes the socket with 1009 when a message exceeds the WebSocket payload limit (WS_MAX_PAYLOAD_BYTES)', async () => {
     const closed = new Promise<{ code: number }>((resolve) => {
-      const c = client(`Bearer ${alice.token}`, { lazy: false, on: { closed: (event) => resolve(event as { code: number }) }, onNonLazyError: () => {} });
+      const c = client(`Bearer ${alice.token}`, {
+        lazy: false,
+        on: { closed: (event) => resolve(event as { code: number }) },
+        onNonLazyError: () => {},
+      });
       // Just over the default WS_MAX_PAYLOAD_BYTES (64 KiB); the HTTP body cap is tested in http-protocol.
-      c.subscribe({ query: '{ me { id } }', variables: { pad: 'x'.repeat(65_536) } }, { next: () => {}, error: () => {}, complete: () => {} });
+      c.subscribe(
+        { query: '{ me { id } }', variables: { pad: 'x'.repeat(65_536) } },
+        { next: () => {}, error: () => {}, complete: () => {} },
+      );
     });
     expect((await closed).code).toBe(1009); // message too big
   });

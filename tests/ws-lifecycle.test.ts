@@ -10,7 +10,13 @@ const SECRET = 'ws-lifecycle-test-secret-0123456789abcdef';
 /** An access token like the server's for the user's live session, with a chosen lifetime. */
 function token(user: TestUser, seconds: number): string {
   const { sub, sid } = jwt.decode(user.token) as { sub: string; sid: string };
-  return jwt.sign({ typ: 'access', sid }, SECRET, { algorithm: 'HS256', subject: sub, issuer: 'agora', audience: 'agora-api', expiresIn: seconds });
+  return jwt.sign({ typ: 'access', sid }, SECRET, {
+    algorithm: 'HS256',
+    subject: sub,
+    issuer: 'agora',
+    audience: 'agora-api',
+    expiresIn: seconds,
+  });
 }
 
 async function connect(url: string, authorization?: string) {
@@ -111,7 +117,11 @@ describe('WebSocket lifecycle: auth, expiry, in-band re-auth and limits', () => 
     subs.send({ id: '2', type: 'subscribe', payload: { query } });
     await server.whenSubscribed(topics.user(user.id), 2);
     // Both allowed subscriptions are live on the open socket: each gets the next notification.
-    const follow = await server.gql(`mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`, { input: { userId: user.id } }, bob.token);
+    const follow = await server.gql(
+      `mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`,
+      { input: { userId: user.id } },
+      bob.token,
+    );
     expect(follow.body.errors).toBeUndefined();
     const delivered = [await subs.receive(), await subs.receive()];
     expect(delivered.map((m) => [m.type, m.id]).sort()).toEqual([
@@ -131,7 +141,11 @@ describe('WebSocket lifecycle: auth, expiry, in-band re-auth and limits', () => 
     const c = wsClient(server.url, alice.token);
     const sub = c.subscribe(`subscription { notificationAdded { notification { kind actor { username } } } }`);
     await server.whenSubscribed(topics.user(alice.id));
-    await server.gql(`mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`, { input: { userId: alice.id } }, bob.token);
+    await server.gql(
+      `mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }`,
+      { input: { userId: alice.id } },
+      bob.token,
+    );
     expect((await sub.next()).data!.notificationAdded.notification).toEqual({ kind: 'NEW_FOLLOWER', actor: { username: bob.username } });
     await c.dispose();
   });

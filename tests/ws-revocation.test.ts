@@ -33,8 +33,8 @@ describe('sockets of revoked credentials', () => {
     const user = await signUp(server, 'wssusp');
     const moderator = await signUp(server, 'wsmod');
     await server.db.user.update({ where: { id: rawId(moderator.id) }, data: { role: 'MODERATOR' } });
-    const key = (await server.gql('mutation { createApiKey(input: { name: "bot", scopes: [READ] }) { secret } }', {}, user.token)).body.data!
-      .createApiKey.secret as string;
+    const key = (await server.gql('mutation { createApiKey(input: { name: "bot", scopes: [READ] }) { secret } }', {}, user.token)).body
+      .data!.createApiKey.secret as string;
     const viaSession = wsClient(server.url, user.token);
     const viaKey = wsClient(server.url, key);
     await viaSession.client.iterate({ query: '{ me { id } }' }).next();

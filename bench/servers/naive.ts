@@ -33,8 +33,10 @@ const resolvers = {
     node: async (_: unknown, { id }: { id: string }) => {
       const parsed = parseGlobalId(id);
       if (!parsed) return null;
-      if (parsed.type === 'User') return prisma.user.findUnique({ where: { id: parsed.id } }).then((u) => u && { ...u, __typename: 'User' });
-      if (parsed.type === 'Post') return prisma.post.findUnique({ where: { id: parsed.id } }).then((p) => p && { ...p, __typename: 'Post' });
+      if (parsed.type === 'User')
+        return prisma.user.findUnique({ where: { id: parsed.id } }).then((u) => u && { ...u, __typename: 'User' });
+      if (parsed.type === 'Post')
+        return prisma.post.findUnique({ where: { id: parsed.id } }).then((p) => p && { ...p, __typename: 'Post' });
       return prisma.comment.findUnique({ where: { id: parsed.id } }).then((c) => c && { ...c, __typename: 'Comment' });
     },
   },
@@ -51,7 +53,12 @@ const resolvers = {
       }),
     }),
     reactionCounts: async (p: Row) => {
-      const rows = await prisma.reaction.groupBy({ by: ['kind'], where: { postId: p.id }, _count: { _all: true }, orderBy: { kind: 'asc' } });
+      const rows = await prisma.reaction.groupBy({
+        by: ['kind'],
+        where: { postId: p.id },
+        _count: { _all: true },
+        orderBy: { kind: 'asc' },
+      });
       return rows.map((r) => ({ kind: r.kind, count: r._count._all }));
     },
   },

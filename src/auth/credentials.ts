@@ -7,8 +7,7 @@ import type { OidcVerifier, ExternalClaims } from './oidc.ts';
 import { API_KEY_PREFIX, hashSecret, type TokenService } from './tokens.ts';
 import { ALL_SCOPES, type Viewer } from './viewer.ts';
 
-const invalid = (message = 'Invalid or expired credentials') =>
-  new AppError('UNAUTHENTICATED', message, { http: { status: 401 } });
+const invalid = (message = 'Invalid or expired credentials') => new AppError('UNAUTHENTICATED', message, { http: { status: 401 } });
 
 // API keys record when they were last used, at most this often (a write per
 // request would be wasteful).
@@ -59,7 +58,16 @@ export class CredentialResolver {
 
   private async fromApiKey(key: string): Promise<Viewer> {
     const [row] = await this.db.$queryRaw<
-      { id: string; userId: string; scopes: ApiScope[]; expiresAt: Date | null; revokedAt: Date | null; lastUsedAt: Date | null; role: Role; suspendedAt: Date | null }[]
+      {
+        id: string;
+        userId: string;
+        scopes: ApiScope[];
+        expiresAt: Date | null;
+        revokedAt: Date | null;
+        lastUsedAt: Date | null;
+        role: Role;
+        suspendedAt: Date | null;
+      }[]
     >`
       SELECT k.id, k."userId", k.scopes::text[] AS scopes, k."expiresAt", k."revokedAt", k."lastUsedAt", u.role, u."suspendedAt"
       FROM "ApiKey" k JOIN "User" u ON u.id = k."userId"
@@ -67,9 +75,9 @@ export class CredentialResolver {
     const now = new Date();
     if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now) || row.suspendedAt) throw invalid();
     if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
-      this.db.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch((error) =>
-        this.logger.warn('could not record API key use', { error: String(error) }),
-      );
+      this.db.apiKey
+        .update({ where: { id: row.id }, data: { lastUsedAt: now } })
+        .catch((error) => this.logger.warn('could not record API key use', { error: String(error) }));
     }
     return {
       id: row.userId,
@@ -98,11 +106,15 @@ export class CredentialResolver {
       select: { user: { select } },
     });
     if (link) return link.user;
-    const base = (claims.preferredUsername ?? claims.email?.split('@')[0] ?? 'user').toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 20);
+    const base = (claims.preferredUsername ?? claims.email?.split('@')[0] ?? 'user')
+      .toLowerCase()
+      .replace(/[^a-z0-9_]/g, '_')
+      .slice(0, 20);
     const username = `${base.length >= 3 ? base : `user_${base}`}_${randomBytes(3).toString('hex')}`;
     // A provider's email is used only when verified and not already ours:
     // never link an external login to an existing account by email.
-    const emailFree = claims.email && claims.emailVerified && !(await this.db.user.findUnique({ where: { email: claims.email.toLowerCase() } }));
+    const emailFree =
+      claims.email && claims.emailVerified && !(await this.db.user.findUnique({ where: { email: claims.email.toLowerCase() } }));
     const email = emailFree ? claims.email!.toLowerCase() : `${username}@external.invalid`;
     try {
       return await this.db.user.create({

@@ -11,7 +11,7 @@ export type LoginThrottlePolicy = AppConfig['loginThrottle'];
  * the normalized login otherwise, so `alice`, `ALICE` and alice's email
  * share one count and unknown logins are counted exactly like known ones.
  */
-export type LoginSubject = { userId: string } | { login: string };
+type LoginSubject = { userId: string } | { login: string };
 
 /**
  * One login attempt's reservations: the address slot is taken first (before

@@ -1,7 +1,7 @@
 import type { ApiScope, Role } from '../db/generated/client.ts';
 
 /** How the request proved who it is. */
-export type CredentialKind = 'session' | 'apiKey' | 'external';
+type CredentialKind = 'session' | 'apiKey' | 'external';
 
 export const ALL_SCOPES: ReadonlySet<ApiScope> = new Set<ApiScope>(['READ', 'WRITE']);
 

@@ -12,7 +12,6 @@ export interface ChildPageKey {
   page: PageRequest;
 }
 
-
 export function byIds<T extends { id: string }>(load: (ids: string[]) => Promise<T[]>) {
   return new DataLoader<string, T | null>(async (ids) => {
     const rows = await load([...ids]);
@@ -45,7 +44,10 @@ export function grouped<V>(load: (ids: string[]) => Promise<Map<string, V>>, emp
  * batched count loader, so it costs one statement per level when selected.
  */
 export function childPages<T>(db: Db, source: WindowSource, sort: Sort) {
-  const counts = grouped((ids) => loadWindowCounts(db, source, ids), () => 0);
+  const counts = grouped(
+    (ids) => loadWindowCounts(db, source, ids),
+    () => 0,
+  );
   return new DataLoader<ChildPageKey, Connection<T & WindowRow>, string>(
     async (keys) => {
       const byShape = new Map<string, ChildPageKey[]>();
@@ -58,12 +60,22 @@ export function childPages<T>(db: Db, source: WindowSource, sort: Sort) {
       await Promise.all(
         [...byShape.values()].map(async (group) => {
           const page = group[0]!.page;
-          const rows = await loadWindowedPages<T>(db, source, group.map((k) => k.parentId), page, sort);
+          const rows = await loadWindowedPages<T>(
+            db,
+            source,
+            group.map((k) => k.parentId),
+            page,
+            sort,
+          );
           for (const key of group) {
             results.set(
               `${key.parentId}|${page.shapeKey}`,
-              toConnection(rows.get(key.parentId) ?? [], page, sort, (r) => ({ key: r._sortKey, id: r._id }), () =>
-                counts.load(key.parentId),
+              toConnection(
+                rows.get(key.parentId) ?? [],
+                page,
+                sort,
+                (r) => ({ key: r._sortKey, id: r._id }),
+                () => counts.load(key.parentId),
               ),
             );
           }

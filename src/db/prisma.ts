@@ -32,7 +32,12 @@ export interface DatabaseLimits {
 const DEFAULT_LIMITS: DatabaseLimits = { acquireTimeoutMs: 10_000, txMaxWaitMs: 10_000, txTimeoutMs: 15_000 };
 
 /** Creates the pool and Prisma client; nothing connects until the first query. */
-export function createDatabase(connectionString: string, poolSize: number, logger: Logger, limits: DatabaseLimits = DEFAULT_LIMITS): Database {
+export function createDatabase(
+  connectionString: string,
+  poolSize: number,
+  logger: Logger,
+  limits: DatabaseLimits = DEFAULT_LIMITS,
+): Database {
   const pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: limits.acquireTimeoutMs });
   let closing = false;
   // While shutting down, idle connections dropped by the server are expected
@@ -50,7 +55,10 @@ export function createDatabase(connectionString: string, poolSize: number, logge
   });
   // Prisma's default maxWait (2 s) failed transactions queued behind a busy
   // pool; they now wait as long as a plain query would for its connection.
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: { maxWait: limits.txMaxWaitMs, timeout: limits.txTimeoutMs } });
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg(pool),
+    transactionOptions: { maxWait: limits.txMaxWaitMs, timeout: limits.txTimeoutMs },
+  });
   return {
     prisma,
     pool,

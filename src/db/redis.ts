@@ -14,13 +14,23 @@ export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 1_000;
  * subscriber connection is not fail-fast: its SUBSCRIBEs wait for the
  * reconnect, and durable subscriptions replay what they missed from the outbox.
  */
-export function createRedis(url: string, name: string, logger: Logger, failFast: { commandTimeoutMs: number } | null = { commandTimeoutMs: DEFAULT_REDIS_COMMAND_TIMEOUT_MS }): Redis {
+export function createRedis(
+  url: string,
+  name: string,
+  logger: Logger,
+  failFast: { commandTimeoutMs: number } | null = { commandTimeoutMs: DEFAULT_REDIS_COMMAND_TIMEOUT_MS },
+): Redis {
   const redis = new Redis(url, {
     lazyConnect: true,
     connectionName: name,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     ...(failFast
-      ? { enableOfflineQueue: false, commandTimeout: failFast.commandTimeoutMs, maxRetriesPerRequest: 1, connectTimeout: Math.max(failFast.commandTimeoutMs, 2_000) }
+      ? {
+          enableOfflineQueue: false,
+          commandTimeout: failFast.commandTimeoutMs,
+          maxRetriesPerRequest: 1,
+          connectTimeout: Math.max(failFast.commandTimeoutMs, 2_000),
+        }
       : { maxRetriesPerRequest: null }),
   });
   redis.on('error', (error) => logger.warn('redis error', { connection: name, error: error.message }));

@@ -6,10 +6,84 @@ import type { Db } from './prisma.ts';
 
 export const DEMO_LOGIN = { username: 'alice', password: 'agora-demo' };
 
-const FIRST_NAMES = ['Alice', 'Bruno', 'Chen', 'Dana', 'Emeka', 'Freya', 'Goran', 'Hana', 'Ines', 'Jonas', 'Kofi', 'Lena', 'Mateo', 'Nadia', 'Omar', 'Priya', 'Quinn', 'Rosa', 'Sami', 'Tove', 'Uma', 'Viktor', 'Wren', 'Ximena', 'Yusuf', 'Zoe', 'Aiko', 'Bilal', 'Carmen', 'Dmitri', 'Elif', 'Farid', 'Gia', 'Hugo', 'Ivy', 'Jae', 'Kira', 'Luca', 'Maya', 'Nico'];
-const LAST_NAMES = ['Moreau', 'Silva', 'Wang', 'Okafor', 'Larsen', 'Novak', 'Ito', 'Costa', 'Berg', 'Mensah', 'Fischer', 'Garcia', 'Haddad', 'Patel', 'Kim', 'Rossi'];
-const TOPICS = ['typescript', 'graphql', 'postgres', 'design', 'gardening', 'cycling', 'cooking', 'music', 'books', 'travel', 'photography', 'climbing'];
-const WORDS = 'the a of to and in is it you that he was for on are with as his they be at one have this from or had by hot word but what some we can out other were all there when up use your how said an each she which do their time if will way about many then them write would like so these her long make thing see him two has look more day could go come did number sound no most people my over know water than call first who may down side been now find'.split(' ');
+const FIRST_NAMES = [
+  'Alice',
+  'Bruno',
+  'Chen',
+  'Dana',
+  'Emeka',
+  'Freya',
+  'Goran',
+  'Hana',
+  'Ines',
+  'Jonas',
+  'Kofi',
+  'Lena',
+  'Mateo',
+  'Nadia',
+  'Omar',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Sami',
+  'Tove',
+  'Uma',
+  'Viktor',
+  'Wren',
+  'Ximena',
+  'Yusuf',
+  'Zoe',
+  'Aiko',
+  'Bilal',
+  'Carmen',
+  'Dmitri',
+  'Elif',
+  'Farid',
+  'Gia',
+  'Hugo',
+  'Ivy',
+  'Jae',
+  'Kira',
+  'Luca',
+  'Maya',
+  'Nico',
+];
+const LAST_NAMES = [
+  'Moreau',
+  'Silva',
+  'Wang',
+  'Okafor',
+  'Larsen',
+  'Novak',
+  'Ito',
+  'Costa',
+  'Berg',
+  'Mensah',
+  'Fischer',
+  'Garcia',
+  'Haddad',
+  'Patel',
+  'Kim',
+  'Rossi',
+];
+const TOPICS = [
+  'typescript',
+  'graphql',
+  'postgres',
+  'design',
+  'gardening',
+  'cycling',
+  'cooking',
+  'music',
+  'books',
+  'travel',
+  'photography',
+  'climbing',
+];
+const WORDS =
+  'the a of to and in is it you that he was for on are with as his they be at one have this from or had by hot word but what some we can out other were all there when up use your how said an each she which do their time if will way about many then them write would like so these her long make thing see him two has look more day could go come did number sound no most people my over know water than call first who may down side been now find'.split(
+    ' ',
+  );
 
 /** A small deterministic PRNG, so every fresh demo database looks the same. */
 function mulberry32(seed: number) {
@@ -134,24 +208,52 @@ type DemoUser = { id: string; username: string };
  * and notifications. Each conversation's event counter is set to its last
  * message, so messages sent from the app continue the sequence.
  */
-async function seedDemoChat(db: Db, users: readonly DemoUser[], random: () => number): Promise<{ conversations: number; messages: number; notifications: number }> {
+async function seedDemoChat(
+  db: Db,
+  users: readonly DemoUser[],
+  random: () => number,
+): Promise<{ conversations: number; messages: number; notifications: number }> {
   const [alice, bruno, ...others] = users;
   if (!alice || !bruno || others.length < 3) return { conversations: 0, messages: 0, notifications: 0 };
   const start = Date.now() - 6 * 3_600_000;
-  const direct = { id: randomUUID(), kind: 'DIRECT' as const, title: null, directKey: [alice.id, bruno.id].sort().join(':'), members: [alice, bruno] };
-  const group = { id: randomUUID(), kind: 'GROUP' as const, title: 'Weekend climbers', directKey: null, members: [alice, bruno, ...others.slice(0, 3)] };
+  const direct = {
+    id: randomUUID(),
+    kind: 'DIRECT' as const,
+    title: null,
+    directKey: [alice.id, bruno.id].sort().join(':'),
+    members: [alice, bruno],
+  };
+  const group = {
+    id: randomUUID(),
+    kind: 'GROUP' as const,
+    title: 'Weekend climbers',
+    directKey: null,
+    members: [alice, bruno, ...others.slice(0, 3)],
+  };
   const messages: { id: string; conversationId: string; seq: number; senderId: string; body: string; createdAt: Date }[] = [];
   for (const [index, conversation] of [direct, group].entries()) {
     for (let seq = 1; seq <= 8 + index * 4; seq++) {
       const sender = conversation.members[Math.floor(random() * conversation.members.length)]!;
       const createdAt = new Date(start + (seq * 20 + index * 7) * 60_000);
-      messages.push({ id: randomUUID(), conversationId: conversation.id, seq, senderId: sender.id, body: DEMO_LINES[(seq + index * 3) % DEMO_LINES.length]!, createdAt });
+      messages.push({
+        id: randomUUID(),
+        conversationId: conversation.id,
+        seq,
+        senderId: sender.id,
+        body: DEMO_LINES[(seq + index * 3) % DEMO_LINES.length]!,
+        createdAt,
+      });
     }
   }
   const lastSeq = (id: string) => Math.max(...messages.filter((m) => m.conversationId === id).map((m) => m.seq));
   const lastAt = (id: string) => messages.filter((m) => m.conversationId === id).at(-1)!.createdAt;
   await db.conversation.createMany({
-    data: [direct, group].map(({ members: _, ...c }) => ({ ...c, createdById: alice.id, createdAt: new Date(start), lastActivityAt: lastAt(c.id) })),
+    data: [direct, group].map(({ members: _, ...c }) => ({
+      ...c,
+      createdById: alice.id,
+      createdAt: new Date(start),
+      lastActivityAt: lastAt(c.id),
+    })),
   });
   await db.conversationMember.createMany({
     data: [direct, group].flatMap((c) =>

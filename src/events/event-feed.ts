@@ -32,7 +32,10 @@ function eventCursorsOf(tokens: TokenService): EventCursors {
   return codec;
 }
 
-async function* mapEvents<T>(source: AsyncGenerator<StreamEvent>, map: (event: StreamEvent) => T | null | Promise<T | null>): AsyncGenerator<T> {
+async function* mapEvents<T>(
+  source: AsyncGenerator<StreamEvent>,
+  map: (event: StreamEvent) => T | null | Promise<T | null>,
+): AsyncGenerator<T> {
   try {
     for await (const event of source) {
       const mapped = await map(event);

@@ -1,4 +1,4 @@
-import { Prisma } from '../db/generated/client.ts';
+import type { Prisma } from '../db/generated/client.ts';
 import type { Db } from '../db/prisma.ts';
 import { badInput } from '../lib/errors.ts';
 
@@ -119,19 +119,4 @@ export async function assertResumable(db: Db, stream: string, afterSeq: number, 
 export async function streamHead(db: Db, stream: string): Promise<number> {
   const rows = await db.$queryRaw<{ lastSeq: number }[]>`SELECT "lastSeq" FROM "EventStream" WHERE stream = ${stream}`;
   return rows[0]?.lastSeq ?? 0;
-}
-
-/** Cursors are opaque to clients: base64url of [stream, seq]. */
-export function encodeEventCursor(stream: string, seq: number): string {
-  return Buffer.from(JSON.stringify([stream, seq])).toString('base64url');
-}
-
-export function decodeEventCursor(cursor: string, stream: string, field = 'after'): number {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(parsed) && parsed[0] === stream && Number.isInteger(parsed[1]) && parsed[1] >= 0) return parsed[1] as number;
-  } catch {
-    // falls through
-  }
-  throw badInput(field, 'Invalid cursor for this subscription');
 }

@@ -154,7 +154,11 @@ export async function createRedisPresence(options: {
     instanceId,
     async connect(userId) {
       if (!local.up(userId)) return;
-      await redis.multi().sadd(instKey(instanceId), userId).pexpire(instKey(instanceId), ttlMs * 3).exec();
+      await redis
+        .multi()
+        .sadd(instKey(instanceId), userId)
+        .pexpire(instKey(instanceId), ttlMs * 3)
+        .exec();
       await bus.publish(presenceTopic(userId), { userId });
     },
     async disconnect(userId) {

@@ -56,7 +56,9 @@ export async function startRealtime(config: AppConfig, pool: pg.Pool, logger: Lo
     presence = createInProcessPresence(bus);
     typing = createInProcessTypingThrottle();
   }
-  const dispatcher: Dispatcher | null = rt.outboxDispatch ? createDispatcher({ pool, bus, logger, pollMs: rt.outboxPollMs, retentionHours: rt.outboxRetentionHours }) : null;
+  const dispatcher: Dispatcher | null = rt.outboxDispatch
+    ? createDispatcher({ pool, bus, logger, pollMs: rt.outboxPollMs, retentionHours: rt.outboxRetentionHours })
+    : null;
 
   return {
     bus,

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 /** How long a typing signal lasts unless renewed. */
 export const TYPING_TTL_MS = 6_000;
 /** At most one accepted "typing: true" per user and conversation in this window. */
-export const TYPING_THROTTLE_MS = 2_000;
+const TYPING_THROTTLE_MS = 2_000;
 
 export const typingTopic = (conversationId: string) => `typing:${conversationId}`;
 

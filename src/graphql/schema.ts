@@ -6,7 +6,7 @@ import { applyAuthDirectives } from '../auth/directives.ts';
 import { rejectNulInArguments } from './input-guard.ts';
 import { resolvers } from './resolvers/index.ts';
 
-export const SCHEMA_PATH = path.resolve(import.meta.dirname, '../../schema.graphql');
+const SCHEMA_PATH = path.resolve(import.meta.dirname, '../../schema.graphql');
 
 /** The executable schema: the SDL contract, our resolvers, and its auth directives enforced. */
 export function buildSchema(): GraphQLSchema {

@@ -40,11 +40,9 @@ export class ValidationError extends AppError {
   }
 }
 
-export const unauthenticated = (message = 'You must be signed in to do this') =>
-  new AppError('UNAUTHENTICATED', message);
+export const unauthenticated = (message = 'You must be signed in to do this') => new AppError('UNAUTHENTICATED', message);
 export const forbidden = (message = 'You may not do this') => new AppError('FORBIDDEN', message);
-export const notFound = (what: string, field?: string) =>
-  new AppError('NOT_FOUND', `${what} not found`, field ? { field } : {});
+export const notFound = (what: string, field?: string) => new AppError('NOT_FOUND', `${what} not found`, field ? { field } : {});
 export const badInput = (field: string, message: string) => new ValidationError([{ field, message }]);
 
 /**

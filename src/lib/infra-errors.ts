@@ -94,6 +94,10 @@ export function isInfrastructureError(error: unknown): boolean {
 /** The GraphQL error a client sees for an infrastructure failure. */
 export function serviceUnavailable(): GraphQLError {
   return new GraphQLError(SERVICE_UNAVAILABLE_MESSAGE, {
-    extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: RETRY_AFTER_SECONDS, http: { status: 503, headers: new Map([['retry-after', String(RETRY_AFTER_SECONDS)]]) } },
+    extensions: {
+      code: 'SERVICE_UNAVAILABLE',
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+      http: { status: 503, headers: new Map([['retry-after', String(RETRY_AFTER_SECONDS)]]) },
+    },
   });
 }

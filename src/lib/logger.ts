@@ -24,7 +24,7 @@ export function withRequestId<T>(requestId: string, fn: () => T): T {
 }
 
 /** The current request's id, if any. */
-export function currentRequestId(): string | undefined {
+function currentRequestId(): string | undefined {
   return requestScope.getStore()?.requestId;
 }
 

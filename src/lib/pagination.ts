@@ -2,7 +2,7 @@ import { ValidationError, type FieldError } from './errors.ts';
 import { isUuid } from './global-id.ts';
 
 export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 100;
 
 /** Relay connection arguments as they arrive from GraphQL. */
 export interface PageArgs {
@@ -12,7 +12,7 @@ export interface PageArgs {
   before?: string | null;
 }
 
-export type SortKey = Date | string;
+type SortKey = Date | string;
 export type SortDirection = 'asc' | 'desc';
 
 /** What a cursor points at: the row's sort key and its unique tie-breaker. */
@@ -41,12 +41,12 @@ export interface Sort {
   direction: SortDirection;
 }
 
-export interface Edge<T> {
+interface Edge<T> {
   cursor: string;
   node: T;
 }
 
-export interface PageInfo {
+interface PageInfo {
   hasNextPage: boolean;
   hasPreviousPage: boolean;
   startCursor: string | null;
@@ -60,7 +60,7 @@ export interface Connection<T> {
   totalCount: () => Promise<number>;
 }
 
-export function encodeCursor(sort: Sort, position: CursorPosition): string {
+function encodeCursor(sort: Sort, position: CursorPosition): string {
   const key = position.key instanceof Date ? position.key.toISOString() : position.key;
   return Buffer.from(JSON.stringify([sort.name, key, position.id])).toString('base64url');
 }
@@ -196,10 +196,7 @@ export function keysetWhere(
   if (!cursor) return {};
   const op = direction === 'asc' ? 'gt' : 'lt';
   return {
-    OR: [
-      { [sortField]: { [op]: cursor.key } },
-      { [sortField]: cursor.key, [idField]: { [op]: cursor.id } },
-    ],
+    OR: [{ [sortField]: { [op]: cursor.key } }, { [sortField]: cursor.key, [idField]: { [op]: cursor.id } }],
   };
 }
 

@@ -19,7 +19,7 @@ function isTag(tag: string): boolean {
   }
   return true;
 }
-export const MAX_TAGS = 10;
+const MAX_TAGS = 10;
 
 /** Lower-cases and de-duplicates tags, checking each against the tag rules. */
 export function tags(checker: InputChecker, field: string, values: readonly string[]): string[] {

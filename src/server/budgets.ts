@@ -24,7 +24,7 @@ export interface Payer {
 }
 
 /** Mutations that write rows others receive; each call counts against the writes budget. */
-export const COSTLY_WRITES = new Set(['sendMessage', 'createPost', 'createComment']);
+const COSTLY_WRITES = new Set(['sendMessage', 'createPost', 'createComment']);
 
 export type BudgetName = 'points' | 'writes' | 'signUps';
 

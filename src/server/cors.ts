@@ -21,10 +21,10 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 // What browsers may send cross-origin: the credential, JSON bodies, and the
 // headers that satisfy Apollo's CSRF prevention. Nothing else is needed by a
 // GraphQL client; extend deliberately.
-export const CORS_ALLOWED_HEADERS = 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name';
-export const CORS_ALLOWED_METHODS = 'GET, POST, OPTIONS';
+const CORS_ALLOWED_HEADERS = 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name';
+const CORS_ALLOWED_METHODS = 'GET, POST, OPTIONS';
 // Readable by scripts on allowed origins: for support tickets and backing off.
-export const CORS_EXPOSED_HEADERS = 'x-request-id, retry-after';
+const CORS_EXPOSED_HEADERS = 'x-request-id, retry-after';
 
 /** The Origin header as a URL, or null when it is not exactly a web origin ("null", paths, junk). */
 function parseOrigin(value: string): URL | null {

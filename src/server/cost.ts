@@ -1,3 +1,4 @@
+import { DEFAULT_PAGE_SIZE } from '../lib/pagination.ts';
 import { getNamedType, isLeafType, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getComplexity, type ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import { AppError } from '../lib/errors.ts';
@@ -19,8 +20,7 @@ import { AppError } from '../lib/errors.ts';
  * So `posts(first: 10) { nodes { id author { id } } }` costs
  * 1 + 10 × (1 + 1) = 21, and a nested connection multiplies its parent's page.
  */
-export const DEFAULT_PAGE_SIZE = 20;
-export const SEARCH_COST = 50;
+const SEARCH_COST = 50;
 
 function multiplier(args: Record<string, unknown>, fieldArgNames: ReadonlySet<string>): number {
   if (fieldArgNames.has('first') || fieldArgNames.has('last')) {
@@ -47,7 +47,7 @@ function fieldCost({ field, args, childComplexity }: ComplexityEstimatorArgs): n
  * variables do not coerce (execution then refuses them with BAD_USER_INPUT
  * before any resolver runs).
  */
-export function operationCost(
+function operationCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | null | undefined,
@@ -73,11 +73,19 @@ export function operationCost(
 const MAX_QUERY_NODES = 20_000;
 
 /** The refusal for an operation over the configured maximum (HTTP 400). */
-export function tooComplex(max: number, actual: number): AppError {
+function tooComplex(max: number, actual: number): AppError {
   if (!Number.isFinite(actual)) {
-    return new AppError('OPERATION_TOO_COMPLEX', `Operation has more than ${MAX_QUERY_NODES} fields to cost; the maximum cost is ${max} points`, { limit: 'cost', max });
+    return new AppError(
+      'OPERATION_TOO_COMPLEX',
+      `Operation has more than ${MAX_QUERY_NODES} fields to cost; the maximum cost is ${max} points`,
+      { limit: 'cost', max },
+    );
   }
-  return new AppError('OPERATION_TOO_COMPLEX', `Operation cost ${actual} exceeds the maximum of ${max} points`, { limit: 'cost', max, actual });
+  return new AppError('OPERATION_TOO_COMPLEX', `Operation cost ${actual} exceeds the maximum of ${max} points`, {
+    limit: 'cost',
+    max,
+    actual,
+  });
 }
 
 // Costs of documents seen before (Apollo and the WebSocket document cache hand

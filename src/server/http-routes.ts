@@ -33,7 +33,8 @@ function route(routes: HttpRoutes, req: IncomingMessage, res: ServerResponse): v
   try {
     target = new URL(req.url ?? '/', 'http://localhost');
   } catch {
-    return sendJson(res, 400, { error: 'Malformed request target' });
+    sendJson(res, 400, { error: 'Malformed request target' });
+    return;
   }
   const { pathname, search } = target;
   const known = pathname === routes.graphqlPath || pathname === '/health' || pathname === '/ready' || pathname === '/metrics';
@@ -63,7 +64,13 @@ function failGraphQL(logger: Logger, res: ServerResponse, error: unknown): void 
   if (isInfrastructureError(error)) {
     logger.warn('service unavailable', { requestId, error: String(error) });
     if (!res.headersSent) res.writeHead(503, { 'content-type': 'application/json', 'retry-after': String(RETRY_AFTER_SECONDS) });
-    res.end(JSON.stringify({ errors: [{ message: SERVICE_UNAVAILABLE_MESSAGE, extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: RETRY_AFTER_SECONDS } }] }));
+    res.end(
+      JSON.stringify({
+        errors: [
+          { message: SERVICE_UNAVAILABLE_MESSAGE, extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: RETRY_AFTER_SECONDS } },
+        ],
+      }),
+    );
     return;
   }
   logger.error('request failed', { requestId, error: String(error) });

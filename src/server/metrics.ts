@@ -14,7 +14,7 @@ export interface MetricSources {
   ws?: () => { sockets: number; subscriptions: number };
 }
 
-export type Transport = 'http' | 'ws';
+type Transport = 'http' | 'ws';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -195,7 +195,6 @@ function registerOutboxAndRedisGauges(registry: Registry, sources: MetricSources
       },
     });
   }
-
 }
 
 /** Operation names as labels: bounded in length and in number (the rest are "other"). */

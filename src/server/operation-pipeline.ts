@@ -90,9 +90,14 @@ export function createOperationPipeline(p: PipelineDeps) {
     formatError: state.formatError,
     prepare: (request: OperationRequest) => prepare(state, request),
     admit: (op: ResolvedOperation, payer: Payer) => admit(state, op, payer),
-    createContext: (viewer: Viewer | null, request: RequestInfo, sqlStats?: SqlStats, requestId?: ReturnType<typeof randomUUID>): GraphQLContext =>
-      createContext(p.deps, viewer, request, sqlStats, requestId),
-    report: (errors: readonly GraphQLError[], requestId: string | undefined, transport: Transport) => report(state, errors, requestId, transport),
+    createContext: (
+      viewer: Viewer | null,
+      request: RequestInfo,
+      sqlStats?: SqlStats,
+      requestId?: ReturnType<typeof randomUUID>,
+    ): GraphQLContext => createContext(p.deps, viewer, request, sqlStats, requestId),
+    report: (errors: readonly GraphQLError[], requestId: string | undefined, transport: Transport) =>
+      report(state, errors, requestId, transport),
     formatErrors: (errors: readonly GraphQLError[]) => formatErrors(state, errors),
     executeCounted: (args: ExecutionArgs) => executeCounted(state, args),
     finishResult: (result: ExecutionResult, context: GraphQLContext | undefined) => finishResult(state, result, context),
@@ -114,7 +119,12 @@ function prepare(p: PipelineState, request: OperationRequest): ResolvedOperation
 /** Variables, the rules' pre-execution checks, the cost limit, then the budgets: what the operation spent, or why it is refused. */
 async function admit(p: PipelineState, op: ResolvedOperation, payer: Payer): Promise<{ budget?: OperationBudget } | Refusal> {
   if (!op.operation) return {}; // execution reports the missing operation
-  const invalid = checkBeforeExecution(p.rules, { schema: op.schema, document: op.document, operation: op.operation, variables: op.variables });
+  const invalid = checkBeforeExecution(p.rules, {
+    schema: op.schema,
+    document: op.document,
+    operation: op.operation,
+    variables: op.variables,
+  });
   if (invalid) return { error: invalid, status: (invalid.extensions.http as { status?: number } | undefined)?.status ?? 400 };
   const checked = checkCost(op.schema, op.document, op.operationName, op.variables, p.maxOperationCost);
   if ('error' in checked) return { error: checked.error, status: 400 };
@@ -131,7 +141,8 @@ function report(p: PipelineState, errors: readonly GraphQLError[], requestId: st
   const outage = errors.find(isInfrastructureError);
   if (outage) p.logger.warn('service unavailable', { transport, requestId, error: String(outage.originalError ?? outage) });
   for (const error of errors) {
-    if (isUnexpected(error)) p.logger.error('unexpected error', { transport, requestId, error: String(error.originalError?.stack ?? error) });
+    if (isUnexpected(error))
+      p.logger.error('unexpected error', { transport, requestId, error: String(error.originalError?.stack ?? error) });
   }
 }
 

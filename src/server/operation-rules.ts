@@ -66,7 +66,7 @@ export interface PreparedOperation {
   variables: Record<string, unknown>;
 }
 
-export type PreExecutionCheck = (operation: PreparedOperation) => GraphQLError | undefined;
+type PreExecutionCheck = (operation: PreparedOperation) => GraphQLError | undefined;
 
 export type OperationLimit = 'bytes' | 'tokens' | 'depth' | 'aliases' | 'rootFields' | 'directives' | 'cost';
 
@@ -114,7 +114,11 @@ export function createOperationRules(limits: OperationLimitsConfig): OperationRu
         onReject: [reportLimit('depth', limits.maxDepth)],
       }),
       maxAliasesRule({ n: limits.maxAliases, propagateOnRejection: false, onReject: [reportLimit('aliases', limits.maxAliases)] }),
-      maxDirectivesRule({ n: limits.maxDirectives, propagateOnRejection: false, onReject: [reportLimit('directives', limits.maxDirectives)] }),
+      maxDirectivesRule({
+        n: limits.maxDirectives,
+        propagateOnRejection: false,
+        onReject: [reportLimit('directives', limits.maxDirectives)],
+      }),
       maxRootFieldsRule(limits.maxRootFields),
     ],
     validationOptions: { hideSuggestions: !limits.suggestions },
@@ -185,9 +189,17 @@ function exceedsTokens(source: string, max: number): boolean {
  * variables are coerced with graphql-js's `coerceInputValue` (which reports
  * offending paths as data), then every `beforeExecution` check runs.
  */
-export function checkBeforeExecution(rules: OperationRules, prepared: Omit<PreparedOperation, 'variables'> & { variables: unknown }): GraphQLError | undefined {
+export function checkBeforeExecution(
+  rules: OperationRules,
+  prepared: Omit<PreparedOperation, 'variables'> & { variables: unknown },
+): GraphQLError | undefined {
   const variables = (prepared.variables ?? {}) as Record<string, unknown>;
-  const invalid = coerceVariables(prepared.schema, prepared.operation.variableDefinitions ?? [], variables, rules.validationOptions.hideSuggestions);
+  const invalid = coerceVariables(
+    prepared.schema,
+    prepared.operation.variableDefinitions ?? [],
+    variables,
+    rules.validationOptions.hideSuggestions,
+  );
   if (invalid) return invalid;
   for (const check of rules.beforeExecution) {
     const error = check({ ...prepared, variables });

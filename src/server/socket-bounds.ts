@@ -32,7 +32,10 @@ export function createSocketBounds(config: BudgetConfig) {
   const anonymousPerAddress = new Map<string, number>();
   let anonymous = 0;
   let sockets = 0;
-  const rate = config.wsOperationsPerSecond > 0 ? new RateLimiterMemory({ keyPrefix: 'ws-ops', points: config.wsOperationsPerSecond, duration: 1 }) : null;
+  const rate =
+    config.wsOperationsPerSecond > 0
+      ? new RateLimiterMemory({ keyPrefix: 'ws-ops', points: config.wsOperationsPerSecond, duration: 1 })
+      : null;
 
   return {
     /** Counts an anonymous socket, or says how to close it when a cap is reached. */
@@ -97,6 +100,5 @@ export function createSocketBounds(config: BudgetConfig) {
       state.budgets?.delete(id);
       return budget;
     },
-
   };
 }

@@ -10,7 +10,11 @@ export function subscriberHooks(context: GraphQLContext): SubscriberHooks {
 }
 
 /** Each event resolves under fresh loaders, as the subscriber's own viewer. */
-export async function loadFresh<T>(context: GraphQLContext, load: (context: GraphQLContext) => Promise<T | null>, what: string): Promise<T> {
+export async function loadFresh<T>(
+  context: GraphQLContext,
+  load: (context: GraphQLContext) => Promise<T | null>,
+  what: string,
+): Promise<T> {
   renewContext(context);
   const value = await load(context);
   if (value === null) throw new Error(`${what} vanished`);

@@ -1,6 +1,6 @@
 import {
   coerceInputValue,
-  GraphQLError,
+  type GraphQLError,
   isInputObjectType,
   isInputType,
   isListType,
@@ -47,7 +47,7 @@ export function coerceVariables(
       const name = definition.variable.name.value;
       const type = typeFromAST(schema, definition.type);
       if (!type || !isInputType(type)) continue; // refused by validation already
-      if (!Object.prototype.hasOwnProperty.call(inputs, name)) {
+      if (!Object.hasOwn(inputs, name)) {
         if (!definition.defaultValue && isNonNullType(type)) {
           report(name, `Variable "$${name}" of required type "${print(definition.type)}" was not provided.`);
         }
@@ -57,12 +57,7 @@ export function coerceVariables(
       const before = errors.length;
       checkShape(type, value, name, report);
       if (errors.length > before) continue;
-      coerceInputValue(
-        value,
-        type,
-        (path, _invalid, error) => report([name, ...path].join('.'), error.message),
-        hideSuggestions,
-      );
+      coerceInputValue(value, type, (path, _invalid, error) => report([name, ...path].join('.'), error.message), hideSuggestions);
     }
   } catch (error) {
     if (!(error instanceof TooManyErrors)) throw error;
@@ -73,24 +68,28 @@ export function coerceVariables(
 /** Reports unknown fields and missing required fields of input objects, by path. */
 function checkShape(type: GraphQLInputType, value: unknown, path: string, report: (field: string, message: string) => void): void {
   if (value === null || value === undefined) return; // nullability is coerceInputValue's
-  if (isNonNullType(type)) return checkShape(type.ofType, value, path, report);
+  if (isNonNullType(type)) {
+    checkShape(type.ofType, value, path, report);
+    return;
+  }
   if (isListType(type)) {
-    if (Array.isArray(value)) value.forEach((item, index) => checkShape(type.ofType, item, `${path}.${index}`, report));
-    else checkShape(type.ofType, value, path, report); // a single value is coerced as a list of one
+    if (!Array.isArray(value))
+      checkShape(type.ofType, value, path, report); // a single value is coerced as a list of one
+    else for (const [index, item] of value.entries()) checkShape(type.ofType, item, `${path}.${index}`, report);
     return;
   }
   if (!isInputObjectType(type) || typeof value !== 'object' || Array.isArray(value)) return;
   const fields = type.getFields();
   const object = value as Record<string, unknown>;
   for (const field of Object.values(fields)) {
-    const fieldValue = Object.prototype.hasOwnProperty.call(object, field.name) ? object[field.name] : undefined;
+    const fieldValue = Object.hasOwn(object, field.name) ? object[field.name] : undefined;
     if (fieldValue !== undefined) checkShape(field.type, fieldValue, `${path}.${field.name}`, report);
     else if (isNonNullType(field.type) && field.defaultValue === undefined) {
       report(`${path}.${field.name}`, `Field of required type "${String(field.type)}" was not provided.`);
     }
   }
   for (const key of Object.keys(object)) {
-    if (!Object.prototype.hasOwnProperty.call(fields, key)) report(`${path}.${key}`, `Field is not defined by type "${type.name}".`);
+    if (!Object.hasOwn(fields, key)) report(`${path}.${key}`, `Field is not defined by type "${type.name}".`);
   }
 }
 

@@ -13,7 +13,11 @@ import { createSharedSubscribe } from './shared-subscribe.ts';
 import type { SocketBounds } from './socket-bounds.ts';
 import { closeSocket, requestInfo, type createSocketLifecycle, type SocketState } from './ws-sockets.ts';
 
-type Connection = { subscriptions: Record<string, unknown>; connectionParams?: Readonly<Record<string, unknown>>; extra: SocketState & Extra };
+type Connection = {
+  subscriptions: Record<string, unknown>;
+  connectionParams?: Readonly<Record<string, unknown>>;
+  extra: SocketState & Extra;
+};
 type WsOptions = ServerOptions<Record<string, unknown> | undefined, SocketState & Extra>;
 
 export interface WsGraphQLDeps {
@@ -98,7 +102,12 @@ async function connect(w: WsGraphQLDeps, ctx: Connection): Promise<boolean> {
 }
 
 /** A subscribe message: socket bounds, the credential rechecked, then the pipeline's prepare and admit. */
-async function subscribe(w: WsGraphQLDeps, ctx: Connection, id: string, payload: OperationRequest): Promise<ExecutionArgs | readonly GraphQLError[] | void> {
+async function subscribe(
+  w: WsGraphQLDeps,
+  ctx: Connection,
+  id: string,
+  payload: OperationRequest,
+): Promise<ExecutionArgs | readonly GraphQLError[] | undefined> {
   const { extra } = ctx;
   // graphql-ws has already reserved this operation's id in ctx.subscriptions.
   if (Object.keys(ctx.subscriptions).length > w.config.wsMaxSubscriptionsPerSocket) {
@@ -122,7 +131,12 @@ async function subscribe(w: WsGraphQLDeps, ctx: Connection, id: string, payload:
   // (they would add bytes to every event of every subscriber).
   if (admitted.budget && prepared.operation?.operation !== 'subscription') w.bounds.keepBudget(extra, id, admitted.budget);
   (extra.sqlStats ??= new Map()).set(id, sqlStats);
-  return { schema: prepared.schema, document: prepared.document, operationName: prepared.operationName, variableValues: prepared.variables };
+  return {
+    schema: prepared.schema,
+    document: prepared.document,
+    operationName: prepared.operationName,
+    variableValues: prepared.variables,
+  };
 }
 
 function operationNameOf(args: ExecutionArgs): string | null | undefined {

@@ -83,10 +83,13 @@ function armExpiry(state: SocketState): void {
   clearTimeout(state.expiryTimer);
   if (!state.expiresAt) return;
   const delay = state.expiresAt.getTime() - Date.now();
-  state.expiryTimer = setTimeout(() => {
-    if (state.expiresAt && state.expiresAt.getTime() > Date.now()) armExpiry(state);
-    else closeSocket(state.socket, CLOSE_CODES.TOKEN_EXPIRED, 'Access token expired');
-  }, Math.min(Math.max(delay, 0), MAX_TIMER_MS));
+  state.expiryTimer = setTimeout(
+    () => {
+      if (state.expiresAt && state.expiresAt.getTime() > Date.now()) armExpiry(state);
+      else closeSocket(state.socket, CLOSE_CODES.TOKEN_EXPIRED, 'Access token expired');
+    },
+    Math.min(Math.max(delay, 0), MAX_TIMER_MS),
+  );
   state.expiryTimer.unref();
 }
 

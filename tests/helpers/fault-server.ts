@@ -9,7 +9,7 @@ export interface LogEntry {
 }
 
 /** A logger that keeps every line, so tests can assert what the server logged. */
-export function captureLogger(): Logger & { entries: LogEntry[] } {
+function captureLogger(): Logger & { entries: LogEntry[] } {
   const entries: LogEntry[] = [];
   const write = (level: string) => (msg: string, data?: Record<string, unknown>) => void entries.push({ level, msg, ...data });
   return { entries, debug: () => {}, info: write('info'), warn: write('warn'), error: write('error') };
@@ -32,7 +32,11 @@ export async function startFaultServer(databaseUrl: string, env: Record<string, 
         headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: JSON.stringify({ query, variables }),
       });
-      return { status: res.status, headers: res.headers, body: (await res.json()) as { data?: any; errors?: { message: string; extensions: Record<string, any> }[] } };
+      return {
+        status: res.status,
+        headers: res.headers,
+        body: (await res.json()) as { data?: any; errors?: { message: string; extensions: Record<string, any> }[] },
+      };
     },
     stop: () => app.stop(),
   };

@@ -70,10 +70,21 @@ export function ok<T = Record<string, any>>(res: GraphQLResponse<T>): T {
 }
 
 /** A user row made directly in the database (no password hashing): for data nobody logs in as. */
-export async function insertUser(server: TestServer, prefix = 'row', data: { name?: string; createdAt?: Date; role?: 'USER' | 'MODERATOR' | 'ADMIN' } = {}) {
+export async function insertUser(
+  server: TestServer,
+  prefix = 'row',
+  data: { name?: string; createdAt?: Date; role?: 'USER' | 'MODERATOR' | 'ADMIN' } = {},
+) {
   const username = unique(prefix).slice(0, 30);
   const user = await server.db.user.create({
-    data: { username, email: `${username}@example.com`, name: data.name ?? username, passwordHash: 'not-a-hash', createdAt: data.createdAt, role: data.role },
+    data: {
+      username,
+      email: `${username}@example.com`,
+      name: data.name ?? username,
+      passwordHash: 'not-a-hash',
+      createdAt: data.createdAt,
+      role: data.role,
+    },
   });
   return { ...user, gid: userGid(user.id) };
 }
@@ -83,7 +94,13 @@ export async function insertPosts(
   server: TestServer,
   authorId: string,
   count: number,
-  make: (i: number) => Partial<{ title: string; body: string; status: 'DRAFT' | 'PUBLISHED' | 'ARCHIVED'; createdAt: Date; publishedAt: Date | null }> = () => ({}),
+  make: (i: number) => Partial<{
+    title: string;
+    body: string;
+    status: 'DRAFT' | 'PUBLISHED' | 'ARCHIVED';
+    createdAt: Date;
+    publishedAt: Date | null;
+  }> = () => ({}),
 ) {
   const base = Date.UTC(2026, 0, 1);
   const rows = [];
@@ -119,10 +136,19 @@ export async function createPost(
 ) {
   const res = await server.gql(CREATE_POST, { input: { title: 'A title', body: 'A body', ...input } }, user.token);
   const post = ok(res).createPost.post;
-  return { ...post, raw: rawId(post.id) } as { id: string; raw: string; title: string; status: string; tags: string[]; publishedAt: string | null; createdAt: string; updatedAt: string };
+  return { ...post, raw: rawId(post.id) } as {
+    id: string;
+    raw: string;
+    title: string;
+    status: string;
+    tags: string[];
+    publishedAt: string | null;
+    createdAt: string;
+    updatedAt: string;
+  };
 }
 
-export interface PageInfo {
+interface PageInfo {
   hasNextPage: boolean;
   hasPreviousPage: boolean;
   startCursor: string | null;
@@ -157,7 +183,8 @@ export async function walk<T>(
     expect(cursor).toBeTruthy();
     await between?.(pages.length);
   }
-  const nodes = direction === 'forward' ? pages.flatMap((p) => p.edges.map((e) => e.node)) : pages.reverse().flatMap((p) => p.edges.map((e) => e.node));
+  const nodes =
+    direction === 'forward' ? pages.flatMap((p) => p.edges.map((e) => e.node)) : pages.reverse().flatMap((p) => p.edges.map((e) => e.node));
   return { nodes, pages };
 }
 

@@ -10,7 +10,11 @@ import { withDatabase } from './global-setup.ts';
 export interface GraphQLResponse<T = Record<string, any>> {
   status: number;
   headers: Headers;
-  body: { data?: T | null; errors?: { message: string; path?: (string | number)[]; extensions: Record<string, any> }[]; extensions?: Record<string, any> };
+  body: {
+    data?: T | null;
+    errors?: { message: string; path?: (string | number)[]; extensions: Record<string, any> }[];
+    extensions?: Record<string, any>;
+  };
 }
 
 export interface TestServer {

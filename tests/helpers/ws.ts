@@ -192,12 +192,6 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5_0
   }
 }
 
-/**
- * Kept for code that needs a pause for its own sake. Never use it to wait for
- * the server: wait on an event (`server.whenSubscribed`, a close, a result).
- */
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export type Outcome = { data?: any; errors?: { message: string; extensions?: Record<string, any> }[] };
 
 /** Runs one operation on an open socket: its first result or its error. */
@@ -210,7 +204,8 @@ export function runOnce(ws: WsClient, query: string, variables: Record<string, u
           dispose();
           resolve(value as Outcome);
         },
-        error: (error) => resolve(Array.isArray(error) ? { errors: error } : { errors: [{ message: `socket error ${(error as any)?.code}` }] }),
+        error: (error) =>
+          resolve(Array.isArray(error) ? { errors: error } : { errors: [{ message: `socket error ${(error as any)?.code}` }] }),
         complete: () => {},
       },
     );

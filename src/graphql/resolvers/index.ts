@@ -26,6 +26,11 @@ export const resolvers: Resolvers = mergeResolvers(
   auditResolvers,
   nodeResolvers,
   { Query: chatResolvers.Query, Mutation: chatResolvers.Mutation, Subscription: chatResolvers.Subscription, ...chatResolvers.types },
-  { Query: notificationResolvers.Query, Mutation: notificationResolvers.Mutation, Subscription: notificationResolvers.Subscription, ...notificationResolvers.types },
+  {
+    Query: notificationResolvers.Query,
+    Mutation: notificationResolvers.Mutation,
+    Subscription: notificationResolvers.Subscription,
+    ...notificationResolvers.types,
+  },
   { Subscription: presenceResolvers.Subscription, ...presenceResolvers.types },
 );

@@ -151,7 +151,12 @@ async function changePassword(scope: RequestScope, input: { currentPassword: str
   const { updated, ended } = await scope.db.$transaction(async (tx) => {
     const updated = await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
     const ended = await revokeSessions(tx, { userId: user.id, exceptId: viewer.sessionId }, 'PASSWORD_CHANGED');
-    await recordAudit(tx, scope, { type: 'PASSWORD_CHANGED', actorId: user.id, targetUserId: user.id, data: { sessionsEnded: ended.length } });
+    await recordAudit(tx, scope, {
+      type: 'PASSWORD_CHANGED',
+      actorId: user.id,
+      targetUserId: user.id,
+      data: { sessionsEnded: ended.length },
+    });
     return { updated, ended };
   });
   announceRevoked(scope.bus, scope.logger, { userId: user.id, sessionIds: ended });

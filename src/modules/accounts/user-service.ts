@@ -46,7 +46,13 @@ export function createUserService(scope: RequestScope) {
         take: page.limit + 1,
       });
       for (const user of rows) loaders.user.prime(user.id, user);
-      return toConnection(rows, page, sort, (u) => ({ key: u[sortField], id: u.id }), () => db.user.count({ where }));
+      return toConnection(
+        rows,
+        page,
+        sort,
+        (u) => ({ key: u[sortField], id: u.id }),
+        () => db.user.count({ where }),
+      );
     },
   };
 }

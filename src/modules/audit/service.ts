@@ -20,7 +20,11 @@ export interface AuditEntry {
 }
 
 /** Records a security event; pass a transaction client to make it part of the change. */
-export async function recordAudit(db: Db | Prisma.TransactionClient, scope: Pick<RequestScope, 'request'>, entry: AuditEntry): Promise<void> {
+export async function recordAudit(
+  db: Db | Prisma.TransactionClient,
+  scope: Pick<RequestScope, 'request'>,
+  entry: AuditEntry,
+): Promise<void> {
   await db.auditEvent.create({
     data: {
       type: entry.type,
@@ -40,7 +44,6 @@ export function createAuditService(scope: RequestScope) {
       if (!canReadAuditLog(viewer)) return null;
       return (await db.auditEvent.findUnique({ where: { id } })) as AuditRecord | null;
     },
-
 
     list(args: PageArgs & { type?: AuditEventType | null; userId?: string | null }) {
       const where: Prisma.AuditEventWhereInput = {

@@ -38,7 +38,13 @@ export async function listConversations(scope: RequestScope, args: PageArgs): Pr
     take: page.limit + 1,
   });
   for (const c of rows) loaders.conversation.prime(c.id, c);
-  return toConnection(rows, page, sorts.conversations, (c) => ({ key: c.lastActivityAt, id: c.id }), () => db.conversation.count({ where }));
+  return toConnection(
+    rows,
+    page,
+    sorts.conversations,
+    (c) => ({ key: c.lastActivityAt, id: c.id }),
+    () => db.conversation.count({ where }),
+  );
 }
 
 /** The one direct conversation of the viewer and another user, created on first use. */
@@ -66,7 +72,10 @@ export async function createDirectConversation(scope: RequestScope, userGlobalId
 }
 
 /** A group with the viewer as its first admin. */
-export async function createGroupConversation(scope: RequestScope, input: { title: string; memberIds: readonly string[] }): Promise<Conversation> {
+export async function createGroupConversation(
+  scope: RequestScope,
+  input: { title: string; memberIds: readonly string[] },
+): Promise<Conversation> {
   const me = requireViewer(scope);
   const checker = new InputChecker();
   const title = validate.text(checker, 'input.title', input.title, 1, 100);

@@ -6,15 +6,13 @@ import { streams, type Outbox } from '../../events/outbox.ts';
 export type { ConversationEventKind, MessageEventKind };
 
 /** Event types on `conversation:<id>` streams, one per MessageEventKind. */
-export const MESSAGE_EVENT_TYPES = {
+const MESSAGE_EVENT_TYPES = {
   CREATED: 'MESSAGE_CREATED',
   EDITED: 'MESSAGE_EDITED',
   DELETED: 'MESSAGE_DELETED',
 } as const satisfies Record<MessageEventKind, string>;
 
-const MESSAGE_KIND_OF_TYPE = new Map(
-  Object.entries(MESSAGE_EVENT_TYPES).map(([kind, type]) => [type as string, kind as MessageEventKind]),
-);
+const MESSAGE_KIND_OF_TYPE = new Map(Object.entries(MESSAGE_EVENT_TYPES).map(([kind, type]) => [type as string, kind as MessageEventKind]));
 
 /** The MessageEventKind of a `conversation:<id>` stream event type; null for other events (e.g. MEMBERS_CHANGED). */
 export function messageEventKind(type: string): MessageEventKind | null {

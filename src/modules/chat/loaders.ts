@@ -19,51 +19,67 @@ export const chatLoaderFactories = {
   message: ({ db }: Deps) => byIds<Message>((ids) => db.message.findMany({ where: { id: { in: ids } } })),
 
   /** The viewer's membership per conversation id (null: not a member); policy.ts decides what it allows. */
-  membership: ({ db, viewerId }: Deps) => new DataLoader<string, ConversationMember | null>(async (ids) => {
-    const rows = viewerId
-      ? await db.conversationMember.findMany({ where: { userId: viewerId, conversationId: { in: [...ids] } } })
-      : [];
-    const map = new Map(rows.map((r) => [r.conversationId, r]));
-    return ids.map((id) => map.get(id) ?? null);
-  }),
+  membership: ({ db, viewerId }: Deps) =>
+    new DataLoader<string, ConversationMember | null>(async (ids) => {
+      const rows = viewerId ? await db.conversationMember.findMany({ where: { userId: viewerId, conversationId: { in: [...ids] } } }) : [];
+      const map = new Map(rows.map((r) => [r.conversationId, r]));
+      return ids.map((id) => map.get(id) ?? null);
+    }),
 
-  conversationMembers: ({ db }: Deps) => grouped(async (ids) => {
-    const rows = await db.conversationMember.findMany({
-      where: { conversationId: { in: ids } },
-      orderBy: [{ isAdmin: 'desc' }, { joinedAt: 'asc' }, { userId: 'asc' }],
-    });
-    return listsBy(rows, (r) => r.conversationId, (r) => r);
-  }, () => [] as ConversationMember[]),
+  conversationMembers: ({ db }: Deps) =>
+    grouped(
+      async (ids) => {
+        const rows = await db.conversationMember.findMany({
+          where: { conversationId: { in: ids } },
+          orderBy: [{ isAdmin: 'desc' }, { joinedAt: 'asc' }, { userId: 'asc' }],
+        });
+        return listsBy(
+          rows,
+          (r) => r.conversationId,
+          (r) => r,
+        );
+      },
+      () => [] as ConversationMember[],
+    ),
 
   /** Unread messages per conversation for the viewer: one grouped statement for any number of conversations. */
-  unreadCount: ({ db, viewerId }: Deps) => grouped(async (ids) => {
-    const rows = await db.$queryRaw<{ conversationId: string; count: number }[]>`
+  unreadCount: ({ db, viewerId }: Deps) =>
+    grouped(
+      async (ids) => {
+        const rows = await db.$queryRaw<{ conversationId: string; count: number }[]>`
       SELECT m."conversationId", count(*)::int AS count
       FROM "Message" m
       JOIN "ConversationMember" cm ON cm."conversationId" = m."conversationId" AND cm."userId" = ${viewerId ?? NO_VIEWER}::uuid
       WHERE m."conversationId" = ANY(${ids}::uuid[]) AND m.seq > cm."lastReadSeq"
         AND m."senderId" <> ${viewerId ?? NO_VIEWER}::uuid AND m."deletedAt" IS NULL
       GROUP BY 1`;
-    return new Map(rows.map((r) => [r.conversationId, r.count]));
-  }, () => 0),
+        return new Map(rows.map((r) => [r.conversationId, r.count]));
+      },
+      () => 0,
+    ),
 
-  lastMessage: ({ db }: Deps) => grouped(async (ids) => {
-    const rows = await db.$queryRaw<Message[]>`
+  lastMessage: ({ db }: Deps) =>
+    grouped(
+      async (ids) => {
+        const rows = await db.$queryRaw<Message[]>`
       SELECT DISTINCT ON ("conversationId") * FROM "Message"
       WHERE "conversationId" = ANY(${ids}::uuid[]) ORDER BY "conversationId", seq DESC`;
-    return new Map(rows.map((r) => [r.conversationId, r as Message | null]));
-  }, () => null as Message | null),
+        return new Map(rows.map((r) => [r.conversationId, r as Message | null]));
+      },
+      () => null as Message | null,
+    ),
 
-  conversationMessages: ({ db }: Deps) => childPages<Message>(
-    db,
-    {
-      select: Prisma.sql`m.*`,
-      from: Prisma.sql`"Message" m`,
-      parent: Prisma.sql`m."conversationId"`,
-      sortKey: Prisma.sql`(lpad(m.seq::text, 10, '0') COLLATE "C")`,
-      id: Prisma.sql`m.id`,
-      sortKeyType: 'text',
-    },
-    sorts.messages,
-  ),
+  conversationMessages: ({ db }: Deps) =>
+    childPages<Message>(
+      db,
+      {
+        select: Prisma.sql`m.*`,
+        from: Prisma.sql`"Message" m`,
+        parent: Prisma.sql`m."conversationId"`,
+        sortKey: Prisma.sql`(lpad(m.seq::text, 10, '0') COLLATE "C")`,
+        id: Prisma.sql`m.id`,
+        sortKeyType: 'text',
+      },
+      sorts.messages,
+    ),
 };

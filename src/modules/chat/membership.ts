@@ -29,14 +29,18 @@ async function afterMembersChanged(tx: Tx, outbox: Outbox, conversationId: strin
 }
 
 /** Adds users to a group (admins only); users already in it are ignored. */
-export async function addMembers(scope: RequestScope, input: { conversationId: string; userIds: readonly string[] }): Promise<Conversation> {
+export async function addMembers(
+  scope: RequestScope,
+  input: { conversationId: string; userIds: readonly string[] },
+): Promise<Conversation> {
   const me = requireViewer(scope);
   const { conversation } = await asGroupAdmin(scope, input.conversationId, 'input.conversationId');
   const users = await usersByIds(scope, input.userIds, 'input.userIds');
   return writeWithEvents(scope, async (tx, outbox) => {
     const current = new Set(await memberIds(tx, conversation.id));
     const added = users.filter((u) => !current.has(u.id)).map((u) => u.id);
-    if (current.size + added.length > MAX_GROUP_MEMBERS) throw badInput('input.userIds', `A group has at most ${MAX_GROUP_MEMBERS} members`);
+    if (current.size + added.length > MAX_GROUP_MEMBERS)
+      throw badInput('input.userIds', `A group has at most ${MAX_GROUP_MEMBERS} members`);
     if (added.length === 0) return conversation;
     await tx.conversationMember.createMany({ data: added.map((userId) => ({ conversationId: conversation.id, userId })) });
     outbox.emit(streams.conversation(conversation.id), MEMBERS_CHANGED, { added });
@@ -62,11 +66,17 @@ export async function removeMember(scope: RequestScope, input: { conversationId:
 }
 
 /** Grants or revokes a member's admin right (admins only); the group keeps at least one admin. */
-export async function setAdmin(scope: RequestScope, input: { conversationId: string; userId: string; isAdmin: boolean }): Promise<Conversation> {
+export async function setAdmin(
+  scope: RequestScope,
+  input: { conversationId: string; userId: string; isAdmin: boolean },
+): Promise<Conversation> {
   const { conversation } = await asGroupAdmin(scope, input.conversationId, 'input.conversationId');
   const userId = expectGlobalId(input.userId, 'User', 'input.userId');
   return writeWithEvents(scope, async (tx, outbox) => {
-    const changed = await tx.conversationMember.updateMany({ where: { conversationId: conversation.id, userId }, data: { isAdmin: input.isAdmin } });
+    const changed = await tx.conversationMember.updateMany({
+      where: { conversationId: conversation.id, userId },
+      data: { isAdmin: input.isAdmin },
+    });
     if (changed.count === 0) throw notFound('Member', 'input.userId');
     await afterMembersChanged(tx, outbox, conversation.id, []);
     return conversation;

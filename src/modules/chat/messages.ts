@@ -53,7 +53,11 @@ async function readDraft(scope: RequestScope, input: SendInput): Promise<Draft> 
   const me = requireViewer(scope);
   const checker = new InputChecker();
   const body = validate.text(checker, 'input.body', input.body, 1, MAX_BODY);
-  checker.check(input.idempotencyKey.length >= 1 && input.idempotencyKey.length <= 100, 'input.idempotencyKey', 'Must be 1 to 100 characters');
+  checker.check(
+    input.idempotencyKey.length >= 1 && input.idempotencyKey.length <= 100,
+    'input.idempotencyKey',
+    'Must be 1 to 100 characters',
+  );
   checker.throwIfAny();
   const { conversation } = await asMember(scope, input.conversationId, 'input.conversationId');
   const replyToId = input.replyToId == null ? null : (await messageIn(scope, conversation.id, input.replyToId, 'input.replyToId')).id;
@@ -68,8 +72,14 @@ async function earlierSend(scope: RequestScope, draft: Draft): Promise<Message |
   if (!existing) return null;
   // After an edit or delete the original body is gone: only the target is compared then.
   const bodyKnown = existing.editedAt === null && existing.deletedAt === null;
-  if (existing.conversationId !== draft.conversation.id || existing.replyToId !== draft.replyToId || (bodyKnown && existing.body !== draft.body)) {
-    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used for a different message', { field: 'input.idempotencyKey' });
+  if (
+    existing.conversationId !== draft.conversation.id ||
+    existing.replyToId !== draft.replyToId ||
+    (bodyKnown && existing.body !== draft.body)
+  ) {
+    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used for a different message', {
+      field: 'input.idempotencyKey',
+    });
   }
   return existing;
 }
@@ -142,7 +152,10 @@ export async function deleteMessage(scope: RequestScope, globalId: string): Prom
 }
 
 /** Moves the viewer's read marker forward (to `upTo`, or the latest message). */
-export async function markConversationRead(scope: RequestScope, input: { conversationId: string; upTo?: string | null }): Promise<Conversation> {
+export async function markConversationRead(
+  scope: RequestScope,
+  input: { conversationId: string; upTo?: string | null },
+): Promise<Conversation> {
   const { db, loaders } = scope;
   const me = requireViewer(scope);
   const { conversation } = await asMember(scope, input.conversationId, 'input.conversationId');

@@ -42,7 +42,7 @@ export function hasAdministration(conversation: Pick<Conversation, 'kind'>): boo
 
 /** Renaming a group and changing its members or admins is for its admins. */
 export function canAdministerGroup(conversation: Pick<Conversation, 'kind'>, membership: Membership): boolean {
-  return hasAdministration(conversation) && membership !== null && membership.isAdmin;
+  return hasAdministration(conversation) && membership?.isAdmin === true;
 }
 
 /** Members may leave groups; a direct conversation cannot be left. */

@@ -39,7 +39,8 @@ const Mutation: MutationResolvers = {
 
 const Subscription: SubscriptionResolvers = {
   messageEvents: {
-    subscribe: (_, { conversationId, after }, context) => context.services.chatStreams.messageEvents(conversationId, after, subscriberHooks(context)),
+    subscribe: (_, { conversationId, after }, context) =>
+      context.services.chatStreams.messageEvents(conversationId, after, subscriberHooks(context)),
     resolve: async (event: MessageFeedEvent, _args: SubscriptionMessageEventsArgs, context: GraphQLContext) => ({
       cursor: event.cursor,
       kind: event.kind,

@@ -5,7 +5,13 @@ import { streams } from '../../events/outbox.ts';
 import { TYPING_TTL_MS, typingTopic } from '../../events/typing-throttle.ts';
 import { requireViewer } from '../../auth/guards.ts';
 import type { RequestScope } from '../scope.ts';
-import { CONVERSATION_EVENT, messageEventKind, readConversationEvent, type ConversationEventKind, type MessageEventKind } from './events.ts';
+import {
+  CONVERSATION_EVENT,
+  messageEventKind,
+  readConversationEvent,
+  type ConversationEventKind,
+  type MessageEventKind,
+} from './events.ts';
 import type { ChatService } from './service.ts';
 
 /** What `messageEvents` delivers before the message is loaded for the subscriber. */
@@ -60,7 +66,10 @@ function typingSignals(
         timers.delete(signal.userId);
         if (signal.typing && signal.expiresAt !== null) {
           const expired: TypingSignal = { ...signal, typing: false, expiresAt: null };
-          timers.set(signal.userId, setTimeout(() => queue.push(expired), Math.max(0, signal.expiresAt - Date.now())));
+          timers.set(
+            signal.userId,
+            setTimeout(() => queue.push(expired), Math.max(0, signal.expiresAt - Date.now())),
+          );
         }
         if (!(await stillMember())) return;
         yield signal;

@@ -21,7 +21,7 @@ export type NodeValue =
   | Typed<Message, 'Message'>
   | Typed<Notification, 'Notification'>;
 
-export const MAX_NODES = 100;
+const MAX_NODES = 100;
 
 /**
  * Relay object identification: a global id to the object, if the viewer may

@@ -56,7 +56,9 @@ export const notificationResolvers = {
       post: (n, _, { loaders, viewer }) => (n.postId ? visiblePostById(loaders, viewer, n.postId) : null),
       comment: (n, _, { loaders, viewer }) => (n.commentId ? visibleCommentById(loaders, viewer, n.commentId) : null),
       conversation: async (n, _, context) =>
-        n.conversationId && canSeeConversation(await membershipOf(context, n.conversationId)) ? context.loaders.conversation.load(n.conversationId) : null,
+        n.conversationId && canSeeConversation(await membershipOf(context, n.conversationId))
+          ? context.loaders.conversation.load(n.conversationId)
+          : null,
       message: async (n, _, context) =>
         n.messageId && canSeeMessage(await membershipOf(context, n.conversationId)) ? context.loaders.message.load(n.messageId) : null,
       read: (n) => n.readAt !== null,

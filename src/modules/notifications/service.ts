@@ -85,8 +85,12 @@ export function createNotificationService(scope: RequestScope) {
         take: page.limit + 1,
       });
       for (const n of rows) loaders.notification.prime(n.id, n);
-      return toConnection(rows, page, sorts.notifications, (n) => ({ key: n.updatedAt, id: n.id }), () =>
-        db.notification.count({ where: own }),
+      return toConnection(
+        rows,
+        page,
+        sorts.notifications,
+        (n) => ({ key: n.updatedAt, id: n.id }),
+        () => db.notification.count({ where: own }),
       );
     },
 

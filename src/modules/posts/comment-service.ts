@@ -1,3 +1,4 @@
+import { COMMENT_ADDED_EVENT } from './events.ts';
 import type { Comment, Post } from '../../db/generated/client.ts';
 import { parsePageArgs, toConnection, type Connection, type PageArgs } from '../../lib/pagination.ts';
 import { sorts } from '../../lib/sorts.ts';
@@ -55,12 +56,24 @@ async function createComment(
   const comment = await scope.db.$transaction(async (tx) => {
     const outbox = new Outbox();
     const created = await tx.comment.create({ data: { postId: post.id, authorId: me.id, parentId: parent?.id ?? null, body } });
-    outbox.emit(streams.post(post.id), 'COMMENT_ADDED', { commentId: created.id });
+    outbox.emit(streams.post(post.id), COMMENT_ADDED_EVENT, { commentId: created.id });
     if (parentAuthorId) {
-      await notify(tx, outbox, { recipientId: parentAuthorId, kind: 'REPLY_TO_COMMENT', actorId: me.id, postId: post.id, commentId: created.id });
+      await notify(tx, outbox, {
+        recipientId: parentAuthorId,
+        kind: 'REPLY_TO_COMMENT',
+        actorId: me.id,
+        postId: post.id,
+        commentId: created.id,
+      });
     }
     if (post.authorId !== parentAuthorId) {
-      await notify(tx, outbox, { recipientId: post.authorId, kind: 'COMMENT_ON_POST', actorId: me.id, postId: post.id, commentId: created.id });
+      await notify(tx, outbox, {
+        recipientId: post.authorId,
+        kind: 'COMMENT_ON_POST',
+        actorId: me.id,
+        postId: post.id,
+        commentId: created.id,
+      });
     }
     await outbox.flush(tx);
     return created;
@@ -80,7 +93,16 @@ export function createCommentService(scope: RequestScope, deps: CommentDeps) {
     /** `Comment.replies`, batched. Replies are one level deep: a reply has none, no query needed. */
     replies(comment: Comment, args: PageArgs): Promise<Connection<Comment>> {
       const page = parsePageArgs(args, sorts.comments);
-      if (comment.parentId) return Promise.resolve(toConnection<Comment>([], page, sorts.comments, (c) => ({ key: c.createdAt, id: c.id }), async () => 0));
+      if (comment.parentId)
+        return Promise.resolve(
+          toConnection<Comment>(
+            [],
+            page,
+            sorts.comments,
+            (c) => ({ key: c.createdAt, id: c.id }),
+            async () => 0,
+          ),
+        );
       return loaders.commentReplies.load({ parentId: comment.id, page });
     },
 

@@ -5,13 +5,11 @@ import { RESYNC } from '../../events/event-bus.ts';
 import { streams } from '../../events/outbox.ts';
 import { postPublishedTopic } from '../../events/topics.ts';
 import type { RequestScope } from '../scope.ts';
+import { COMMENT_ADDED_EVENT } from './events.ts';
 import { canSeePost, readVisibleComment } from './policy.ts';
 import type { createPostService } from './service.ts';
 
 // The live streams of posts: new comments on a post, posts an author publishes.
-
-/** Event type on `post:<id>` streams. */
-export const COMMENT_ADDED_EVENT = 'COMMENT_ADDED';
 
 export interface PublishedPost {
   postId: string;
@@ -70,4 +68,3 @@ export function createPostStreams(scope: RequestScope, posts: ReturnType<typeof 
     },
   };
 }
-

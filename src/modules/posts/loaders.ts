@@ -36,37 +36,61 @@ export const postLoaderFactories = {
   comment: ({ db }: Deps) => byIds<Comment>((ids) => db.$queryRaw<Comment[]>`SELECT * FROM "Comment" WHERE id = ANY(${ids}::uuid[])`),
 
   postTags: ({ db }: Deps) =>
-    grouped(async (ids) => {
-      const rows = await db.$queryRaw<{ postId: string; name: string }[]>`
+    grouped(
+      async (ids) => {
+        const rows = await db.$queryRaw<{ postId: string; name: string }[]>`
         SELECT pt."postId", t.name FROM "PostTag" pt JOIN "Tag" t ON t.id = pt."tagId"
         WHERE pt."postId" = ANY(${ids}::uuid[]) ORDER BY t.name`;
-      return listsBy(rows, (r) => r.postId, (r) => r.name);
-    }, () => [] as string[]),
+        return listsBy(
+          rows,
+          (r) => r.postId,
+          (r) => r.name,
+        );
+      },
+      () => [] as string[],
+    ),
 
   // Counts what the viewer may see of the comments: hidden ones are not hinted at.
   commentCount: ({ db, viewer }: Deps) =>
-    grouped(async (ids) => {
-      const rows = await db.$queryRaw<{ postId: string; count: number }[]>`
+    grouped(
+      async (ids) => {
+        const rows = await db.$queryRaw<{ postId: string; count: number }[]>`
         SELECT c."postId", count(*)::int AS count FROM "Comment" c
         WHERE c."postId" = ANY(${ids}::uuid[]) AND ${commentVisibleSql(viewer)} GROUP BY c."postId"`;
-      return new Map(rows.map((r) => [r.postId, r.count]));
-    }, () => 0),
+        return new Map(rows.map((r) => [r.postId, r.count]));
+      },
+      () => 0,
+    ),
 
   reactionCounts: ({ db }: Deps) =>
-    grouped(async (ids) => {
-      // Enum order is ReactionKind's declaration order, the order the API promises.
-      const rows = await db.$queryRaw<{ postId: string; kind: ReactionKind; count: number }[]>`
+    grouped(
+      async (ids) => {
+        // Enum order is ReactionKind's declaration order, the order the API promises.
+        const rows = await db.$queryRaw<{ postId: string; kind: ReactionKind; count: number }[]>`
         SELECT "postId", kind::text AS kind, count(*)::int AS count FROM "Reaction"
         WHERE "postId" = ANY(${ids}::uuid[]) GROUP BY "postId", "Reaction".kind ORDER BY "postId", "Reaction".kind`;
-      return listsBy(rows, (r) => r.postId, (r): ReactionTally => ({ kind: r.kind, count: r.count }));
-    }, () => [] as ReactionTally[]),
+        return listsBy(
+          rows,
+          (r) => r.postId,
+          (r): ReactionTally => ({ kind: r.kind, count: r.count }),
+        );
+      },
+      () => [] as ReactionTally[],
+    ),
 
   viewerReactions: ({ db, viewerId }: Deps) =>
-    grouped(async (ids) => {
-      if (!viewerId) return new Map<string, ReactionKind[]>();
-      const rows = await db.reaction.findMany({ where: { userId: viewerId, postId: { in: ids } }, select: { postId: true, kind: true } });
-      return listsBy(rows, (r) => r.postId, (r) => r.kind);
-    }, () => [] as ReactionKind[]),
+    grouped(
+      async (ids) => {
+        if (!viewerId) return new Map<string, ReactionKind[]>();
+        const rows = await db.reaction.findMany({ where: { userId: viewerId, postId: { in: ids } }, select: { postId: true, kind: true } });
+        return listsBy(
+          rows,
+          (r) => r.postId,
+          (r) => r.kind,
+        );
+      },
+      () => [] as ReactionKind[],
+    ),
 
   postComments: ({ db, viewer }: Deps) =>
     commentPages(db, Prisma.sql`c."postId"`, Prisma.sql`c."parentId" IS NULL AND ${commentVisibleSql(viewer)}`),

@@ -92,11 +92,7 @@ export async function visibleCommentById(loaders: RowLoaders, viewer: Viewer | n
 }
 
 /** Fresh (uncached) twin of visibleCommentById for subscriptions: one statement, the SQL rule. */
-export async function readVisibleComment(
-  db: Db,
-  viewer: Viewer | null,
-  id: string,
-): Promise<Comment | null> {
+export async function readVisibleComment(db: Db, viewer: Viewer | null, id: string): Promise<Comment | null> {
   const rows = await db.$queryRaw<Comment[]>`
     SELECT c.* FROM "Comment" c JOIN "Post" p ON p.id = c."postId"
     WHERE c.id = ${id}::uuid AND ${commentVisibleSql(viewer)} AND ${postVisibleSql(viewer)}`;

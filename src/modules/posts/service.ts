@@ -47,10 +47,16 @@ async function pagePosts(
     WHERE ${where} AND ${after}
     ORDER BY ${sortColumn} ${dir}, p.id ${dir}
     LIMIT ${page.limit + 1}`;
-  return toConnection(rows, page, sort, (p) => ({ key: p._sortKey, id: p.id }), async () => {
-    const [{ count }] = await db.$queryRaw<[{ count: number }]>`SELECT count(*)::int AS count FROM ${from} WHERE ${where}`;
-    return count;
-  });
+  return toConnection(
+    rows,
+    page,
+    sort,
+    (p) => ({ key: p._sortKey, id: p.id }),
+    async () => {
+      const [{ count }] = await db.$queryRaw<[{ count: number }]>`SELECT count(*)::int AS count FROM ${from} WHERE ${where}`;
+      return count;
+    },
+  );
 }
 
 /** Loads a post the viewer may see, or throws NOT_FOUND naming `field`. */

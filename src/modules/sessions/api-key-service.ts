@@ -38,7 +38,12 @@ export function createApiKeyService(scope: RequestScope) {
           keyHash: hashSecret(secret),
         },
       });
-      await recordAudit(db, scope, { type: 'API_KEY_CREATED', actorId: viewer.id, targetUserId: viewer.id, data: { apiKeyId: apiKey.id, scopes: scopes.join(',') } });
+      await recordAudit(db, scope, {
+        type: 'API_KEY_CREATED',
+        actorId: viewer.id,
+        targetUserId: viewer.id,
+        data: { apiKeyId: apiKey.id, scopes: scopes.join(',') },
+      });
       return { apiKey, secret };
     },
 

@@ -151,7 +151,12 @@ export function createSessionService(scope: RequestScope) {
     async logOutEverywhere(): Promise<number> {
       const viewer = requireSession(scope);
       const count = revoked(viewer.id, await revokeSessions(db, { userId: viewer.id }, 'LOGOUT_EVERYWHERE')).length;
-      await recordAudit(db, scope, { type: 'LOGGED_OUT_EVERYWHERE', actorId: viewer.id, targetUserId: viewer.id, data: { sessions: count } });
+      await recordAudit(db, scope, {
+        type: 'LOGGED_OUT_EVERYWHERE',
+        actorId: viewer.id,
+        targetUserId: viewer.id,
+        data: { sessions: count },
+      });
       return count;
     },
 

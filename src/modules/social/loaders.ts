@@ -24,23 +24,32 @@ const FOLLOWING = followSide('followeeId', 'followerId');
 /** Follow loaders, as factories (modules/loaders.ts builds each on first use). Follows are public. */
 export const socialLoaderFactories = {
   followerCount: ({ db }: Deps) =>
-    grouped(async (ids) => {
-      const rows = await db.follow.groupBy({ by: ['followeeId'], where: { followeeId: { in: ids } }, _count: { _all: true } });
-      return new Map(rows.map((r) => [r.followeeId, r._count._all]));
-    }, () => 0),
+    grouped(
+      async (ids) => {
+        const rows = await db.follow.groupBy({ by: ['followeeId'], where: { followeeId: { in: ids } }, _count: { _all: true } });
+        return new Map(rows.map((r) => [r.followeeId, r._count._all]));
+      },
+      () => 0,
+    ),
 
   followingCount: ({ db }: Deps) =>
-    grouped(async (ids) => {
-      const rows = await db.follow.groupBy({ by: ['followerId'], where: { followerId: { in: ids } }, _count: { _all: true } });
-      return new Map(rows.map((r) => [r.followerId, r._count._all]));
-    }, () => 0),
+    grouped(
+      async (ids) => {
+        const rows = await db.follow.groupBy({ by: ['followerId'], where: { followerId: { in: ids } }, _count: { _all: true } });
+        return new Map(rows.map((r) => [r.followerId, r._count._all]));
+      },
+      () => 0,
+    ),
 
   viewerFollows: ({ db, viewerId }: Deps) =>
-    grouped(async (ids) => {
-      if (!viewerId) return new Map<string, boolean>();
-      const rows = await db.follow.findMany({ where: { followerId: viewerId, followeeId: { in: ids } }, select: { followeeId: true } });
-      return new Map(rows.map((r) => [r.followeeId, true]));
-    }, () => false),
+    grouped(
+      async (ids) => {
+        if (!viewerId) return new Map<string, boolean>();
+        const rows = await db.follow.findMany({ where: { followerId: viewerId, followeeId: { in: ids } }, select: { followeeId: true } });
+        return new Map(rows.map((r) => [r.followeeId, true]));
+      },
+      () => false,
+    ),
 
   followers: ({ db }: Deps) => childPages<User>(db, FOLLOWERS, sorts.follows),
   following: ({ db }: Deps) => childPages<User>(db, FOLLOWING, sorts.follows),
