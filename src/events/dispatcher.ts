@@ -53,43 +53,6 @@ export function createDispatcher(options: {
   let failing = false;
   let deadline = Infinity;
 
-  async function batch(): Promise<number> {
-    const client = await pool.connect();
-    let healthy = true;
-    try {
-      await client.query('SELECT pg_advisory_lock($1)', [DISPATCH_LOCK]);
-      try {
-        const { rows } = await client.query<{ id: string; stream: string; seq: number; type: string; payload: Record<string, unknown> }>(
-          `SELECT id, stream, seq, type, payload FROM "Event" WHERE "publishedAt" IS NULL ORDER BY id LIMIT $1`,
-          [BATCH],
-        );
-        const published: string[] = [];
-        try {
-          for (const row of rows) {
-            const event: StreamEvent = { stream: row.stream, seq: row.seq, type: row.type, data: row.payload };
-            await bus.publish(streamTopic(row.stream), event);
-            published.push(row.id);
-          }
-        } finally {
-          // What went out is marked even when a later publish failed.
-          if (published.length > 0) {
-            await client.query(`UPDATE "Event" SET "publishedAt" = now() WHERE id = ANY($1::bigint[])`, [published]);
-          }
-        }
-        return rows.length;
-      } finally {
-        await client.query('SELECT pg_advisory_unlock($1)', [DISPATCH_LOCK]).catch(() => {
-          healthy = false; // the lock dies with the connection
-        });
-      }
-    } catch (error) {
-      healthy = healthy && !isConnectionError(error);
-      throw error;
-    } finally {
-      client.release(!healthy);
-    }
-  }
-
   function drain(): Promise<void> {
     if (running) {
       again = true;
@@ -99,7 +62,7 @@ export function createDispatcher(options: {
       try {
         do {
           again = false;
-          while ((await batch()) === BATCH && !stopped && Date.now() < deadline);
+          while ((await publishBatch(pool, bus)) === BATCH && !stopped && Date.now() < deadline);
         } while (again && !stopped && Date.now() < deadline);
         if (failing) logger.info('outbox dispatch recovered');
         failing = false;
@@ -150,6 +113,48 @@ export function createDispatcher(options: {
       await running;
     },
   };
+}
+
+/**
+ * Publishes one batch of pending events, one instance at a time (advisory
+ * lock), holding no transaction while it publishes; marks what went out.
+ * Returns how many rows it read.
+ */
+async function publishBatch(pool: pg.Pool, bus: EventBus): Promise<number> {
+  const client = await pool.connect();
+  let healthy = true;
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [DISPATCH_LOCK]);
+    try {
+      const { rows } = await client.query<{ id: string; stream: string; seq: number; type: string; payload: Record<string, unknown> }>(
+        `SELECT id, stream, seq, type, payload FROM "Event" WHERE "publishedAt" IS NULL ORDER BY id LIMIT $1`,
+        [BATCH],
+      );
+      const published: string[] = [];
+      try {
+        for (const row of rows) {
+          const event: StreamEvent = { stream: row.stream, seq: row.seq, type: row.type, data: row.payload };
+          await bus.publish(streamTopic(row.stream), event);
+          published.push(row.id);
+        }
+      } finally {
+        // What went out is marked even when a later publish failed.
+        if (published.length > 0) {
+          await client.query(`UPDATE "Event" SET "publishedAt" = now() WHERE id = ANY($1::bigint[])`, [published]);
+        }
+      }
+      return rows.length;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [DISPATCH_LOCK]).catch(() => {
+        healthy = false; // the lock dies with the connection
+      });
+    }
+  } catch (error) {
+    healthy = healthy && !isConnectionError(error);
+    throw error;
+  } finally {
+    client.release(!healthy);
+  }
 }
 
 function isConnectionError(error: unknown): boolean {

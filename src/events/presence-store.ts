@@ -99,9 +99,10 @@ export async function createRedisPresence(options: {
   await redis.connect();
   const instanceId = randomUUID();
   const local = new LocalCounts();
-  const instancesKey = `${prefix}presence:instances`;
-  const instKey = (id: string) => `${prefix}presence:inst:${id}`;
-  const lastSeenKey = `${prefix}presence:lastseen`;
+  const keys = presenceKeys(prefix);
+  const { instancesKey, instKey, lastSeenKey } = keys;
+  const sweep = (now: number) => sweepDeadInstances({ redis, keys, instanceId, ttlMs, bus, logger }, now);
+  const read = (userIds: readonly string[]) => readPresence(redis, keys, ttlMs, userIds);
 
   async function beat(): Promise<void> {
     const now = Date.now();
@@ -112,38 +113,6 @@ export async function createRedisPresence(options: {
     multi.pexpire(instKey(instanceId), ttlMs * 3);
     await multi.exec();
     await sweep(now);
-  }
-
-  async function sweep(now: number): Promise<void> {
-    const dead = await redis.zrangebyscore(instancesKey, '-inf', now - ttlMs);
-    for (const id of dead) {
-      if (id === instanceId) continue;
-      if ((await redis.zrem(instancesKey, id)) !== 1) continue; // another instance swept it
-      const users = await redis.smembers(instKey(id));
-      await redis.del(instKey(id));
-      if (users.length > 0) {
-        await redis.hset(lastSeenKey, Object.fromEntries(users.map((u) => [u, String(now)])));
-        for (const userId of users) await bus.publish(presenceTopic(userId), { userId });
-      }
-      logger.warn('presence: removed dead instance', { instance: id, users: users.length });
-    }
-  }
-
-  async function read(userIds: readonly string[]): Promise<Map<string, PresenceState>> {
-    const result = new Map<string, PresenceState>();
-    if (userIds.length === 0) return result;
-    const live = await redis.zrangebyscore(instancesKey, Date.now() - ttlMs, '+inf');
-    const pipeline = redis.pipeline();
-    for (const id of live) pipeline.smismember(instKey(id), ...userIds);
-    pipeline.hmget(lastSeenKey, ...userIds);
-    const replies = (await pipeline.exec()) ?? [];
-    const lastSeen = (replies.at(-1)?.[1] ?? []) as (string | null)[];
-    userIds.forEach((userId, i) => {
-      const online = replies.slice(0, live.length).some(([, flags]) => (flags as number[] | null)?.[i] === 1);
-      const seen = lastSeen[i];
-      result.set(userId, { userId, online, lastSeenAt: online || !seen ? null : new Date(Number(seen)) });
-    });
-    return result;
   }
 
   await beat();
@@ -189,4 +158,59 @@ export async function createRedisPresence(options: {
       }
     },
   };
+}
+
+type PresenceKeys = ReturnType<typeof presenceKeys>;
+
+function presenceKeys(prefix: string) {
+  return {
+    instancesKey: `${prefix}presence:instances`,
+    instKey: (id: string) => `${prefix}presence:inst:${id}`,
+    lastSeenKey: `${prefix}presence:lastseen`,
+  };
+}
+
+/** The first live instance to notice a dead one marks its users last-seen and announces them. */
+async function sweepDeadInstances(
+  ctx: { redis: Redis; keys: PresenceKeys; instanceId: string; ttlMs: number; bus: EventBus; logger: Logger },
+  now: number,
+): Promise<void> {
+  const { redis, keys, instanceId, ttlMs, bus, logger } = ctx;
+  const { instancesKey, instKey, lastSeenKey } = keys;
+  const dead = await redis.zrangebyscore(instancesKey, '-inf', now - ttlMs);
+  for (const id of dead) {
+    if (id === instanceId) continue;
+    if ((await redis.zrem(instancesKey, id)) !== 1) continue; // another instance swept it
+    const users = await redis.smembers(instKey(id));
+    await redis.del(instKey(id));
+    if (users.length > 0) {
+      await redis.hset(lastSeenKey, Object.fromEntries(users.map((u) => [u, String(now)])));
+      for (const userId of users) await bus.publish(presenceTopic(userId), { userId });
+    }
+    logger.warn('presence: removed dead instance', { instance: id, users: users.length });
+  }
+}
+
+/** Online: in the set of any instance that beat within `ttlMs`; else the last time seen. */
+async function readPresence(
+  redis: Redis,
+  keys: PresenceKeys,
+  ttlMs: number,
+  userIds: readonly string[],
+): Promise<Map<string, PresenceState>> {
+  const { instancesKey, instKey, lastSeenKey } = keys;
+  const result = new Map<string, PresenceState>();
+  if (userIds.length === 0) return result;
+  const live = await redis.zrangebyscore(instancesKey, Date.now() - ttlMs, '+inf');
+  const pipeline = redis.pipeline();
+  for (const id of live) pipeline.smismember(instKey(id), ...userIds);
+  pipeline.hmget(lastSeenKey, ...userIds);
+  const replies = (await pipeline.exec()) ?? [];
+  const lastSeen = (replies.at(-1)?.[1] ?? []) as (string | null)[];
+  userIds.forEach((userId, i) => {
+    const online = replies.slice(0, live.length).some(([, flags]) => (flags as number[] | null)?.[i] === 1);
+    const seen = lastSeen[i];
+    result.set(userId, { userId, online, lastSeenAt: online || !seen ? null : new Date(Number(seen)) });
+  });
+  return result;
 }
