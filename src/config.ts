@@ -267,40 +267,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'agora:',
     exposeSqlStats: oneOf(env, 'SQL_STATS', ['0', '1'], '0') === '1',
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], nodeEnv === 'test' ? 'warn' : 'info'),
-    realtime: {
-      outboxDispatch: oneOf(env, 'OUTBOX_DISPATCH', ['on', 'off'], 'on') === 'on',
-      outboxPollMs: integer(env, 'OUTBOX_POLL_MS', 1_000, 50, 60_000),
-      outboxRetentionHours: integer(env, 'OUTBOX_RETENTION_HOURS', 168, 1, 87_600),
-      presenceHeartbeatMs: integer(env, 'PRESENCE_HEARTBEAT_MS', 5_000, 100, 60_000),
-      presenceTtlMs: integer(env, 'PRESENCE_TTL_MS', 15_000, 300, 600_000),
-      wsMaxSocketsPerUser: integer(env, 'WS_MAX_SOCKETS_PER_USER', 16, 1, 10_000),
-      wsMaxSubscriptionsPerSocket: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 64, 1, 10_000),
-      wsMaxPayloadBytes: integer(env, 'WS_MAX_PAYLOAD_BYTES', 65_536, 1_024, 104_857_600),
-      wsMaxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 4_194_304, 1_024, 1_073_741_824),
-      subscriptionQueueLimit: integer(env, 'SUBSCRIPTION_QUEUE_LIMIT', 1_000, 1, 1_000_000),
-    },
-    faults: {
-      shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
-      redisCommandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 1_000, 50, 60_000),
-      dbAcquireTimeoutMs: integer(env, 'DB_ACQUIRE_TIMEOUT_MS', 10_000, 100, 600_000),
-      dbTxMaxWaitMs: integer(env, 'DB_TX_MAX_WAIT_MS', 10_000, 100, 600_000),
-      dbTxTimeoutMs: integer(env, 'DB_TX_TIMEOUT_MS', 15_000, 100, 600_000),
-    },
+    realtime: realtimeConfig(env),
+    faults: faultConfig(env),
     exposure: exposureConfig(env, nodeEnv),
     operationLimits: operationLimitsConfig(env, nodeEnv),
-    budgets: {
-      maxOperationCost: integer(env, 'MAX_OPERATION_COST', 5_000, 1, 100_000_000),
-      points: integer(env, 'RATE_LIMIT_POINTS', 100_000, 0, 1_000_000_000),
-      windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
-      writes: integer(env, 'RATE_LIMIT_WRITES', 600, 0, 1_000_000),
-      writesWindowSeconds: integer(env, 'RATE_LIMIT_WRITES_WINDOW_SECONDS', 60, 1, 86_400),
-      signUps: integer(env, 'RATE_LIMIT_SIGNUPS', 1_000, 0, 1_000_000),
-      signUpsWindowSeconds: integer(env, 'RATE_LIMIT_SIGNUPS_WINDOW_SECONDS', 3_600, 1, 86_400),
-      redisTimeoutMs: integer(env, 'RATE_LIMIT_REDIS_TIMEOUT_MS', 500, 10, 60_000),
-      wsOperationsPerSecond: integer(env, 'WS_MAX_OPERATIONS_PER_SECOND', 100, 0, 1_000_000),
-      wsMaxAnonymousSocketsPerAddress: integer(env, 'WS_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS', 64, 0, 1_000_000),
-      wsMaxAnonymousSockets: integer(env, 'WS_MAX_ANONYMOUS_SOCKETS', 10_000, 0, 10_000_000),
-    },
+    budgets: budgetConfig(env),
   };
 }
 
@@ -354,5 +325,46 @@ function operationLimitsConfig(env: Env, nodeEnv: string): OperationLimitsConfig
     maxDirectives: integer(env, 'GRAPHQL_MAX_DIRECTIVES', 20, 0, 10_000),
     introspection,
     suggestions: oneOf(env, 'GRAPHQL_SUGGESTIONS', ['on', 'off'], introspection ? 'on' : 'off') === 'on',
+  };
+}
+
+function realtimeConfig(env: Env): RealtimeConfig {
+  return {
+    outboxDispatch: oneOf(env, 'OUTBOX_DISPATCH', ['on', 'off'], 'on') === 'on',
+    outboxPollMs: integer(env, 'OUTBOX_POLL_MS', 1_000, 50, 60_000),
+    outboxRetentionHours: integer(env, 'OUTBOX_RETENTION_HOURS', 168, 1, 87_600),
+    presenceHeartbeatMs: integer(env, 'PRESENCE_HEARTBEAT_MS', 5_000, 100, 60_000),
+    presenceTtlMs: integer(env, 'PRESENCE_TTL_MS', 15_000, 300, 600_000),
+    wsMaxSocketsPerUser: integer(env, 'WS_MAX_SOCKETS_PER_USER', 16, 1, 10_000),
+    wsMaxSubscriptionsPerSocket: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 64, 1, 10_000),
+    wsMaxPayloadBytes: integer(env, 'WS_MAX_PAYLOAD_BYTES', 65_536, 1_024, 104_857_600),
+    wsMaxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 4_194_304, 1_024, 1_073_741_824),
+    subscriptionQueueLimit: integer(env, 'SUBSCRIPTION_QUEUE_LIMIT', 1_000, 1, 1_000_000),
+  };
+}
+
+function faultConfig(env: Env): FaultConfig {
+  return {
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    redisCommandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 1_000, 50, 60_000),
+    dbAcquireTimeoutMs: integer(env, 'DB_ACQUIRE_TIMEOUT_MS', 10_000, 100, 600_000),
+    dbTxMaxWaitMs: integer(env, 'DB_TX_MAX_WAIT_MS', 10_000, 100, 600_000),
+    dbTxTimeoutMs: integer(env, 'DB_TX_TIMEOUT_MS', 15_000, 100, 600_000),
+  };
+}
+
+function budgetConfig(env: Env): BudgetConfig {
+  return {
+    maxOperationCost: integer(env, 'MAX_OPERATION_COST', 5_000, 1, 100_000_000),
+    points: integer(env, 'RATE_LIMIT_POINTS', 100_000, 0, 1_000_000_000),
+    windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+    writes: integer(env, 'RATE_LIMIT_WRITES', 600, 0, 1_000_000),
+    writesWindowSeconds: integer(env, 'RATE_LIMIT_WRITES_WINDOW_SECONDS', 60, 1, 86_400),
+    signUps: integer(env, 'RATE_LIMIT_SIGNUPS', 1_000, 0, 1_000_000),
+    signUpsWindowSeconds: integer(env, 'RATE_LIMIT_SIGNUPS_WINDOW_SECONDS', 3_600, 1, 86_400),
+    redisTimeoutMs: integer(env, 'RATE_LIMIT_REDIS_TIMEOUT_MS', 500, 10, 60_000),
+    wsOperationsPerSecond: integer(env, 'WS_MAX_OPERATIONS_PER_SECOND', 100, 0, 1_000_000),
+    wsMaxAnonymousSocketsPerAddress: integer(env, 'WS_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS', 64, 0, 1_000_000),
+    wsMaxAnonymousSockets: integer(env, 'WS_MAX_ANONYMOUS_SOCKETS', 10_000, 0, 10_000_000),
   };
 }

@@ -104,15 +104,8 @@ export interface SeedSize {
 
 /** Seeds demo users, posts, tags, comments, reactions and follows. */
 export async function seedDemoData(db: Db, logger: Logger, size: SeedSize = { users: 40, posts: 400, comments: 1600 }): Promise<void> {
-  const random = mulberry32(42);
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
-  const sentence = (min: number, max: number) => {
-    const n = min + Math.floor(random() * (max - min));
-    const words = Array.from({ length: n }, () => pick(WORDS));
-    return words.join(' ').replace(/^./, (c) => c.toUpperCase());
-  };
-  const now = Date.now();
-  const daysAgo = (max: number) => new Date(now - Math.floor(random() * max * 86_400_000));
+  const draw = demoRandom(42);
+  const { random, pick, sentence, daysAgo } = draw;
 
   // One hash for all demo accounts: hashing is deliberately slow.
   const passwordHash = await hashPassword(DEMO_LOGIN.password);
@@ -136,41 +129,14 @@ export async function seedDemoData(db: Db, logger: Logger, size: SeedSize = { us
   const tags = TOPICS.map((name) => ({ id: randomUUID(), name }));
   await db.tag.createMany({ data: tags });
 
-  const posts = Array.from({ length: size.posts }, () => {
-    const createdAt = daysAgo(365);
-    const roll = random();
-    const status = roll < 0.85 ? ('PUBLISHED' as const) : roll < 0.95 ? ('DRAFT' as const) : ('ARCHIVED' as const);
-    return {
-      id: randomUUID(),
-      authorId: pick(users).id,
-      title: `${pick(TOPICS)}: ${sentence(3, 8)}`,
-      body: Array.from({ length: 3 }, () => `${sentence(8, 25)}.`).join(' '),
-      status,
-      publishedAt: status === 'DRAFT' ? null : createdAt,
-      createdAt,
-    };
-  });
+  const posts = demoPosts(draw, users, size.posts);
   await db.post.createMany({ data: posts });
   await db.postTag.createMany({
     data: posts.flatMap((p) => [...new Set([pick(tags), pick(tags)])].map((t) => ({ postId: p.id, tagId: t.id }))),
   });
 
   const published = posts.filter((p) => p.status === 'PUBLISHED');
-  const topLevel: { id: string; postId: string; createdAt: Date }[] = [];
-  const comments = Array.from({ length: size.comments }, () => {
-    const replyTo = topLevel.length > 10 && random() < 0.3 ? pick(topLevel) : null;
-    const post = replyTo ? published.find((p) => p.id === replyTo.postId)! : pick(published);
-    const comment = {
-      id: randomUUID(),
-      postId: post.id,
-      authorId: pick(users).id,
-      parentId: replyTo?.id ?? null,
-      body: sentence(4, 30),
-      createdAt: new Date(Math.max(post.createdAt.getTime(), replyTo?.createdAt.getTime() ?? 0) + Math.floor(random() * 86_400_000)),
-    };
-    if (!replyTo) topLevel.push(comment);
-    return comment;
-  });
+  const comments = demoComments(draw, users, published, size.comments);
   await db.comment.createMany({ data: comments });
 
   const kinds = ['LIKE', 'LOVE', 'LAUGH', 'WOW', 'SAD', 'ANGRY'] as const;
@@ -185,6 +151,63 @@ export async function seedDemoData(db: Db, logger: Logger, size: SeedSize = { us
   });
   const chat = await seedDemoChat(db, users, random);
   logger.info('seeded demo data', { users: users.length, posts: posts.length, comments: comments.length, ...chat });
+}
+
+/** The seeded PRNG and what the demo draws from it, in a fixed order. */
+function demoRandom(seed: number) {
+  const random = mulberry32(seed);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+  const sentence = (min: number, max: number) => {
+    const n = min + Math.floor(random() * (max - min));
+    const words = Array.from({ length: n }, () => pick(WORDS));
+    return words.join(' ').replace(/^./, (c) => c.toUpperCase());
+  };
+  const now = Date.now();
+  const daysAgo = (max: number) => new Date(now - Math.floor(random() * max * 86_400_000));
+  return { random, pick, sentence, daysAgo };
+}
+
+type DemoRandom = ReturnType<typeof demoRandom>;
+
+function demoPosts({ random, pick, sentence, daysAgo }: DemoRandom, users: readonly { id: string }[], count: number) {
+  return Array.from({ length: count }, () => {
+    const createdAt = daysAgo(365);
+    const roll = random();
+    const status = roll < 0.85 ? ('PUBLISHED' as const) : roll < 0.95 ? ('DRAFT' as const) : ('ARCHIVED' as const);
+    return {
+      id: randomUUID(),
+      authorId: pick(users).id,
+      title: `${pick(TOPICS)}: ${sentence(3, 8)}`,
+      body: Array.from({ length: 3 }, () => `${sentence(8, 25)}.`).join(' '),
+      status,
+      publishedAt: status === 'DRAFT' ? null : createdAt,
+      createdAt,
+    };
+  });
+}
+
+function demoComments(
+  { random, pick, sentence }: DemoRandom,
+  users: readonly { id: string }[],
+  published: readonly { id: string; createdAt: Date }[],
+  count: number,
+) {
+  const topLevel: { id: string; postId: string; createdAt: Date }[] = [];
+  const comments = Array.from({ length: count }, () => {
+    const replyTo = topLevel.length > 10 && random() < 0.3 ? pick(topLevel) : null;
+    const post = replyTo ? published.find((p) => p.id === replyTo.postId)! : pick(published);
+    const comment = {
+      id: randomUUID(),
+      postId: post.id,
+      authorId: pick(users).id,
+      parentId: replyTo?.id ?? null,
+      body: sentence(4, 30),
+      createdAt: new Date(Math.max(post.createdAt.getTime(), replyTo?.createdAt.getTime() ?? 0) + Math.floor(random() * 86_400_000)),
+    };
+    if (!replyTo) topLevel.push(comment);
+    return comment;
+  });
+  return comments;
 }
 
 const DEMO_LINES = [
