@@ -54,7 +54,8 @@ export function machineInfo(postgresVersion: string, node22: string | null): Rec
     postgres: postgresVersion,
     loadAverageAtStart: load,
     autocannon: JSON.parse(readFileSync('node_modules/autocannon/package.json', 'utf8')).version,
-    postgraphile: JSON.parse(readFileSync('node_modules/postgraphile/package.json', 'utf8')).version,
+    // The peer lives in bench/peers (its own install); its declared version when not installed.
+    postgraphile: JSON.parse(readFileSync('bench/peers/package.json', 'utf8')).dependencies.postgraphile,
     gitCommit: gitCommit(),
   };
 }
