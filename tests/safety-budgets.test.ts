@@ -1,7 +1,7 @@
+import { freePort } from './helpers/private-services.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ConfigError, loadConfig } from '../src/config.ts';
@@ -404,15 +404,6 @@ describe.skipIf(!process.env.REDIS_URL)('point budgets shared through Redis', ()
 });
 
 const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
-
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
 
 /** A private redis-server on `port`, ready to accept connections. */
 async function startRedis(port: number): Promise<ChildProcess> {

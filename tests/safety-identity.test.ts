@@ -1,6 +1,6 @@
+import { freePort } from './helpers/private-services.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawId } from './helpers/fixtures.ts';
@@ -254,15 +254,6 @@ describe('refresh tokens inside the overlap window, and malformed session ids', 
     await expectHealthy(server);
   });
 });
-
-/** A free TCP port on loopback. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 

@@ -18,7 +18,8 @@ declare module 'vitest' {
   }
 }
 
-function freePort(): Promise<number> {
+/** A TCP port nothing listens on right now (the kernel's pick). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

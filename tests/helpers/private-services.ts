@@ -1,6 +1,6 @@
+import { freePort } from './global-setup.ts';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -9,17 +9,6 @@ import pg from 'pg';
  * Redis and PostgreSQL servers private to one test file, on free ports, so
  * fault tests can stop and restart them without touching shared services.
  */
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null
@@ -42,6 +31,8 @@ function printed(child: ChildProcess, marker: string): Promise<void> {
     child.once('exit', (code) => reject(new Error(`exited with ${code} before "${marker}": ${out.slice(-500)}`)));
   });
 }
+
+export { freePort };
 
 export const redisServerAvailable = (() => {
   try {

@@ -11,12 +11,6 @@ export interface Received<T = any> {
 export interface Subscription<T = any> {
   /** Next result (data or errors); rejects after `timeoutMs`. */
   next(timeoutMs?: number): Promise<Received<T>>;
-  /**
-   * @deprecated Waits on time. Prove silence by ordering instead: after the
-   * action that must deliver nothing, cause an event that must be delivered
-   * on the same subscription and assert it is the next result.
-   */
-  expectSilence(ms: number): Promise<void>;
   /** Resolves when the server ends the subscription (complete or error); rejects after `timeoutMs`. */
   ended(timeoutMs?: number): Promise<void>;
   /** Everything received so far and not yet pulled. */
@@ -104,10 +98,6 @@ export function wsClient(httpUrl: string, token?: string, extra: Record<string, 
         },
         ended(timeoutMs = 5_000) {
           return within(ended, timeoutMs, 'subscription did not end');
-        },
-        async expectSilence(ms: number) {
-          await new Promise((r) => setTimeout(r, ms));
-          if (pending.length > 0) throw new Error(`expected silence, got ${JSON.stringify(pending)}`);
         },
       };
     },
