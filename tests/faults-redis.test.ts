@@ -9,7 +9,12 @@ import { eventually, wsClient, type Subscription } from './helpers/ws.ts';
 const SIGN_UP = `mutation ($input: SignUpInput!) { signUp(input: $input) { accessToken user { id } } }`;
 const LOG_IN = `mutation ($input: LogInInput!) { logIn(input: $input) { accessToken } }`;
 const SEND = `mutation ($input: SendMessageInput!) { sendMessage(input: $input) { message { id seq body } } }`;
-const MESSAGE_EVENTS = `subscription ($conversationId: ID!) { messageEvents(conversationId: $conversationId) { kind message { body } } }`;
+// `$after` is declared and `cursor` selected: an undeclared variable is
+// silently ignored by GraphQL, and a subscriber meant to resume would then
+// start from whatever the stream's head is when the server gets to it.
+const MESSAGE_EVENTS = `subscription ($conversationId: ID!, $after: String) {
+  messageEvents(conversationId: $conversationId, after: $after) { cursor kind message { body } }
+}`;
 
 type Server = Awaited<ReturnType<typeof startFaultServer>>;
 
@@ -117,6 +122,7 @@ describe.skipIf(!redisServerAvailable)('Redis outage (private redis-server)', ()
     );
     const seenByA = (await subA.next(10_000)).data!.messageEvents;
     expect(seenByA.message.body).toBe('before');
+    expect(seenByA.cursor).toEqual(expect.any(String));
 
     await redis.stop();
 
@@ -159,16 +165,17 @@ describe.skipIf(!redisServerAvailable)('Redis outage (private redis-server)', ()
       expect(login.value.body.data.logIn.accessToken).toEqual(expect.any(String));
     }
 
-    // During the outage, subscriber C opens, from its start, on a
-    // conversation nobody listened to: its SUBSCRIBE cannot be acknowledged
-    // until Redis returns, and the cursor makes "every event committed after
-    // it subscribed" exact, whatever the timing.
-    // KNOWN BUG, left open: a second subscriber resuming during the outage on
-    // the conversation A already listens to (after: A's last cursor) missed
-    // the first of the two events committed during the outage in about 1 run
-    // of 4 under full CPU load. Its assertions are out of this test until the
-    // cause in the durable stream / shared fan-out path is found.
+    // During the outage, subscribers resume from the last cursor A saw, as a
+    // reconnecting client does, on the conversation A listens to (they join
+    // its live fan-out): B before anything is written, D only once "during 1"
+    // is committed, so D must read it from the outbox by its cursor. C opens,
+    // from its start, on a conversation nobody listened to: its SUBSCRIBE
+    // cannot be acknowledged until Redis returns. The cursors make "every
+    // event after it" exact, whatever the timing.
     const wsB = wsClient(server.url, bob.token);
+    const subB = wsB.subscribe(MESSAGE_EVENTS, { conversationId, after: seenByA.cursor });
+    // B has replayed from its cursor (nothing yet) and waits on the live feed.
+    await server.app.whenSubscribed(topics.conversation(conversationId), 2);
     const subC = wsB.subscribe(MESSAGE_EVENTS, {
       conversationId: quietConversationId,
       after: eventCursor(JWT_SECRET, streamOf.conversation(quietConversationId), 0),
@@ -176,6 +183,7 @@ describe.skipIf(!redisServerAvailable)('Redis outage (private redis-server)', ()
 
     // Writes still commit; their events wait in the outbox.
     await send('during 1');
+    const subD = wsB.subscribe(MESSAGE_EVENTS, { conversationId, after: seenByA.cursor });
     await send('quiet 1', quietConversationId);
     await send('during 2');
     await eventually(() => server.logs.some((l) => l.msg === 'outbox dispatch failed; retrying every poll'));
@@ -191,12 +199,16 @@ describe.skipIf(!redisServerAvailable)('Redis outage (private redis-server)', ()
 
     await redis.start();
 
-    // Both subscribers replay what was committed during the outage, in order, once.
+    // Every subscriber replays what was committed during the outage, in order, once.
     expect(await bodies(subA, 2, 'A after the restart')).toEqual(['during 1', 'during 2']);
+    expect(await bodies(subB, 2, 'B after the restart')).toEqual(['during 1', 'during 2']);
+    expect(await bodies(subD, 2, 'D after the restart')).toEqual(['during 1', 'during 2']);
     expect(await bodies(subC, 1, 'C after the restart')).toEqual(['quiet 1']);
     // Live delivery resumes, and the next dispatch publishes the backlog too.
     await send('after');
     expect(await bodies(subA, 1)).toEqual(['after']);
+    expect(await bodies(subB, 1)).toEqual(['after']);
+    expect(await bodies(subD, 1)).toEqual(['after']);
     await send('quiet after', quietConversationId);
     expect(await bodies(subC, 1)).toEqual(['quiet after']);
     await eventually(
@@ -207,6 +219,8 @@ describe.skipIf(!redisServerAvailable)('Redis outage (private redis-server)', ()
     // event on each subscription is a fresh marker.
     await send('marker');
     expect(await bodies(subA, 1)).toEqual(['marker']);
+    expect(await bodies(subB, 1)).toEqual(['marker']);
+    expect(await bodies(subD, 1)).toEqual(['marker']);
     await send('quiet marker', quietConversationId);
     expect(await bodies(subC, 1)).toEqual(['quiet marker']);
 
