@@ -4,6 +4,7 @@ import { cpus, totalmem, release } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { PeerName } from './harness.ts';
 import type { RunResult } from './load.ts';
+import { seqScanMarkdown, type WorkloadSeqScans } from './seq-scans.ts';
 import type { FanoutResult } from './subscriptions.ts';
 import { WORKLOAD_TITLES, type WorkloadName } from './workloads.ts';
 
@@ -33,6 +34,8 @@ export interface BenchReport {
   w2StatementsByPageSize: Record<string, number>;
   w5: FanoutResult[];
   w5Note: string;
+  /** Sequential scans per table during each of Agora's workloads (absent in older results). */
+  seqScans?: WorkloadSeqScans[];
   skipped: Record<string, string>;
   targets: Target[];
 }
@@ -198,6 +201,7 @@ export function markdown(r: BenchReport): string {
       );
     }
   }
+  if (r.seqScans?.length) lines.push('', ...seqScanMarkdown(r.seqScans));
   if (Object.keys(r.skipped).length) {
     lines.push('');
     for (const [k, v] of Object.entries(r.skipped)) lines.push(`- Skipped ${k}: ${v}`);

@@ -31,6 +31,34 @@ async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>)
   }
 }
 
+/** A copy of `source` (which nobody may be connected to), dropped by the global teardown. */
+async function cloneDatabase(admin: pg.Client, source: string): Promise<string> {
+  const name = `${inject('templateDatabase')}_mig_${randomBytes(4).toString('hex')}`;
+  await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${new URL(source).pathname.slice(1)}"`);
+  return withDatabase(inject('pgAdminUrl'), name);
+}
+
+// Foreign keys with no index led by their first column. Without one, deleting
+// or re-keying a referenced row (ON DELETE CASCADE / SET NULL, or just the
+// existence check) scans the whole referencing table, once per row deleted.
+// Partial and not-yet-valid indexes don't count: they can't serve that lookup.
+const UNINDEXED_FOREIGN_KEYS = `
+  SELECT cl.relname AS "table", co.conname AS "constraint", a.attname AS "column"
+  FROM pg_constraint co
+  JOIN pg_class cl ON cl.oid = co.conrelid
+  JOIN pg_namespace n ON n.oid = cl.relnamespace
+  JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = co.conkey[1]
+  WHERE co.contype = 'f' AND n.nspname = 'public'
+    AND NOT EXISTS (
+      SELECT 1 FROM pg_index i
+      WHERE i.indrelid = co.conrelid AND i.indkey[0] = co.conkey[1] AND i.indpred IS NULL AND i.indisvalid
+    )
+  ORDER BY 1, 2`;
+
+async function unindexedForeignKeys(url: string): Promise<{ table: string; constraint: string; column: string }[]> {
+  return withClient(url, async (c) => (await c.query(UNINDEXED_FOREIGN_KEYS)).rows);
+}
+
 /** Everything about the public schema that Prisma's model decides. */
 async function catalog(url: string) {
   return withClient(url, async (c) => {
@@ -102,6 +130,22 @@ describe('migrations', () => {
     const actual = await catalog(migrated);
     expect(actual.columns).not.toEqual(drifted.columns);
     expect(actual.indexes).not.toEqual(drifted.indexes);
+  });
+
+  it('give every foreign key an index led by its first column', async () => {
+    const offenders = await unindexedForeignKeys(migrated);
+    const listed = offenders.map((o) => `${o.table}.${o.column} (${o.constraint})`).join(', ');
+    expect(offenders, `foreign keys without an index led by their column: ${listed}`).toEqual([]);
+  });
+
+  it('notice a foreign key whose index is dropped', async () => {
+    // The check above must be able to fail: drop one index in a copy.
+    const copy = await cloneDatabase(admin, migrated);
+    expect(await unindexedForeignKeys(copy)).toEqual([]);
+    await withClient(copy, (c) => c.query('DROP INDEX "Notification_commentId_idx"'));
+    expect(await unindexedForeignKeys(copy)).toEqual([
+      { table: 'Notification', constraint: 'Notification_commentId_fkey', column: 'commentId' },
+    ]);
   });
 
   it('keep the hand-written search index', async () => {
