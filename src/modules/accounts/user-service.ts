@@ -30,8 +30,9 @@ export function createUserService(scope: RequestScope) {
       const byUsername = options.orderBy?.field === 'USERNAME';
       const sort = byUsername ? sorts.usersByUsername(direction) : sorts.usersByCreatedAt(direction);
       const sortField = byUsername ? 'username' : 'createdAt';
-      // Prisma's `contains` is a LIKE: escape its wildcards so they match literally.
-      const search = options.filter?.search?.trim().replace(/[\\%_]/g, '\\$&');
+      // Prisma's `contains` is a LIKE: escape its wildcards (and the escape
+      // character first) so they match literally.
+      const search = options.filter?.search?.trim().replaceAll('\\', '\\\\').replaceAll('%', '\\%').replaceAll('_', '\\_');
       const where: Prisma.UserWhereInput = {
         ...(options.filter?.role ? { role: options.filter.role } : {}),
         ...(search
