@@ -187,12 +187,7 @@ class LazyEdge<T> implements Edge<T> {
  * (sortField, id). Rows inserted between page fetches land on one side of
  * the cursor, so pages never repeat or skip rows.
  */
-export function keysetWhere(
-  sortField: string,
-  idField: string,
-  cursor: CursorPosition | null,
-  direction: SortDirection,
-): Record<string, unknown> {
+function keysetWhere(sortField: string, idField: string, cursor: CursorPosition | null, direction: SortDirection): Record<string, unknown> {
   if (!cursor) return {};
   const op = direction === 'asc' ? 'gt' : 'lt';
   return {

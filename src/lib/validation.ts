@@ -48,7 +48,8 @@ export function isEmail(email: string): boolean {
   if (email.length > 254) return false;
   const at = email.indexOf('@');
   if (at < 1 || at !== email.lastIndexOf('@') || hasWhiteSpace(email)) return false;
-  return email.slice(at + 1).slice(1, -1).includes('.');
+  const domain = email.slice(at + 1);
+  return domain.slice(1, -1).includes('.');
 }
 
 /** Lower-cases and de-duplicates tags, checking each against the tag rules. */

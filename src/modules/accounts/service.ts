@@ -9,7 +9,6 @@ import type { RequestScope } from '../scope.ts';
 import { revokeSessions, type AuthResult, type SessionService } from '../sessions/service.ts';
 import { requireSession } from '../../auth/guards.ts';
 
-
 export interface SignUpInput {
   email: string;
   username: string;
