@@ -1,7 +1,5 @@
-import { freePort } from './helpers/private-services.ts';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { redisServerAvailable, startPrivateRedis, type PrivateRedis } from './helpers/private-services.ts';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ConfigError, loadConfig } from '../src/config.ts';
@@ -403,36 +401,16 @@ describe.skipIf(!process.env.REDIS_URL)('point budgets shared through Redis', ()
   });
 });
 
-const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
-
-/** A private redis-server on `port`, ready to accept connections. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
-    child.stdout!.on('data', (chunk) => {
-      output += String(chunk);
-      if (output.includes('Ready to accept connections')) resolve();
-    });
-  });
-  return child;
-}
-
 // Starts and kills its own redis-server; skipped when the binary is missing.
-describe.skipIf(!hasRedisServer)('point budgets while Redis is down', () => {
-  let redis: ChildProcess;
-  let port: number;
+describe.skipIf(!redisServerAvailable)('point budgets while Redis is down', () => {
+  let redis: PrivateRedis;
   let server: TestServer;
   let user: TestUser;
 
   beforeAll(async () => {
-    port = await freePort();
-    redis = await startRedis(port);
+    redis = await startPrivateRedis();
     server = await startTestServer({
-      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: `agora-test-${randomBytes(4).toString('hex')}:`,
       RATE_LIMIT_POINTS: '30',
       RATE_LIMIT_WINDOW_SECONDS: '3600',
@@ -441,18 +419,16 @@ describe.skipIf(!hasRedisServer)('point budgets while Redis is down', () => {
   });
   afterAll(async () => {
     // Redis back first, so the server's clients close cleanly.
-    if (redis && (redis.exitCode !== null || redis.signalCode !== null)) redis = await startRedis(port);
+    await redis?.ensureUp();
     await server?.stop();
-    redis.kill('SIGTERM');
-    await once(redis, 'exit');
+    await redis?.stop();
   });
 
   it('counts locally instead of hanging or failing, and still refuses past the budget', async () => {
     const before = await server.gql('{ posts(first: 9) { nodes { id } } }', undefined, user.token);
     expect(before.body.extensions!.cost).toMatchObject({ requested: 10, limit: 30, remaining: 20 });
 
-    redis.kill('SIGKILL');
-    await once(redis, 'exit');
+    await redis.stop();
 
     const started = Date.now();
     const during = await server.gql('{ posts(first: 9) { nodes { id } } }', undefined, user.token);

@@ -1,5 +1,4 @@
-import { freePort } from './helpers/private-services.ts';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { redisServerAvailable, startPrivateRedis, type PrivateRedis } from './helpers/private-services.ts';
 import { request } from 'node:http';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -255,41 +254,25 @@ describe('refresh tokens inside the overlap window, and malformed session ids', 
   });
 });
 
-const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
-
-describe.skipIf(!hasRedisServer)('login throttle during a Redis outage (a Redis of its own)', () => {
-  let redis: ChildProcess;
-  let port: number;
+describe.skipIf(!redisServerAvailable)('login throttle during a Redis outage (a Redis of its own)', () => {
+  let redis: PrivateRedis;
   let server: TestServer;
   let user: TestUser;
 
-  async function startRedis(): Promise<ChildProcess> {
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve());
-      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-    });
-    return child;
-  }
-
   beforeAll(async () => {
-    port = await freePort();
-    redis = await startRedis();
-    server = await startTestServer({ REDIS_URL: `redis://127.0.0.1:${port}`, LOGIN_THROTTLE_REDIS_TIMEOUT_MS: '300' });
+    redis = await startPrivateRedis();
+    server = await startTestServer({ REDIS_URL: redis.url, LOGIN_THROTTLE_REDIS_TIMEOUT_MS: '300' });
     user = await signUp(server, 'outage');
   });
   afterAll(async () => {
     // Redis back first, so the server shuts down as it normally would.
-    if (redis.exitCode === null && redis.signalCode === null) redis.kill('SIGCONT');
-    else redis = await startRedis();
+    await redis?.ensureUp();
     await server?.stop();
-    redis.kill('SIGKILL');
+    await redis?.stop();
   });
 
   it('a frozen Redis: attempts fall back to in-process counts after the timeout, still limited', async () => {
-    redis.kill('SIGSTOP');
+    redis.pause();
     const started = Date.now();
     const burst = await Promise.all(
       Array.from({ length: 8 }, (_, i) => gqlFrom(server, '127.0.0.30', LOG_IN, { login: user.username, pw: `guess ${i}` })),
@@ -298,13 +281,11 @@ describe.skipIf(!hasRedisServer)('login throttle during a Redis outage (a Redis 
     expect(Date.now() - started).toBeLessThan(10_000);
     // The owner, from elsewhere, still logs in.
     expect(codeOf(await gqlFrom(server, '127.0.0.31', LOG_IN, { login: user.username, pw: user.password }))).toBe('OK');
-    redis.kill('SIGCONT');
+    redis.resume();
   });
 
   it('a stopped Redis: logins are answered at once, and still limited', async () => {
-    const exited = new Promise((resolve) => redis.once('exit', resolve));
-    redis.kill('SIGKILL');
-    await exited;
+    await redis.stop();
     const started = Date.now();
     const burst = await Promise.all(
       Array.from({ length: 8 }, (_, i) => gqlFrom(server, '127.0.0.32', LOG_IN, { login: user.username, pw: `guess ${i}` })),

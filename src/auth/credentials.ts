@@ -6,6 +6,29 @@ import type { Logger } from '../lib/logger.ts';
 import type { OidcVerifier, ExternalClaims } from './oidc.ts';
 import { API_KEY_PREFIX, hashSecret, type TokenService } from './tokens.ts';
 import { ALL_SCOPES, type Viewer } from './viewer.ts';
+import { hasWhiteSpace } from '../lib/validation.ts';
+
+/**
+ * The token of `Bearer <token>`: the scheme in any case, one space, then a
+ * token without white space; null for anything else.
+ */
+function bearerToken(authorization: unknown): string | null {
+  const scheme = 'bearer ';
+  if (typeof authorization !== 'string' || authorization.slice(0, scheme.length).toLowerCase() !== scheme) return null;
+  const token = authorization.slice(scheme.length);
+  return token !== '' && !hasWhiteSpace(token) ? token : null;
+}
+
+/** A provider's user name as the start of a local one: lower-cased, at most 20 of a-z, 0-9 and '_' (anything else as '_'). */
+function usernameBase(name: string): string {
+  const lower = name.toLowerCase();
+  let base = '';
+  for (let i = 0; i < lower.length && base.length < 20; i++) {
+    const unit = lower[i]!;
+    base += (unit >= 'a' && unit <= 'z') || (unit >= '0' && unit <= '9') || unit === '_' ? unit : '_';
+  }
+  return base;
+}
 
 const invalid = (message = 'Invalid or expired credentials') => new AppError('UNAUTHENTICATED', message, { http: { status: 401 } });
 
@@ -28,9 +51,8 @@ export class CredentialResolver {
 
   async resolve(authorization: unknown): Promise<Viewer | null> {
     if (authorization === undefined || authorization === null || authorization === '') return null;
-    const match = typeof authorization === 'string' ? /^Bearer ([^\s]+)$/i.exec(authorization) : null;
-    if (!match) throw invalid('Authorization must be "Bearer <token>"');
-    const token = match[1]!;
+    const token = bearerToken(authorization);
+    if (!token) throw invalid('Authorization must be "Bearer <token>"');
     if (token.startsWith(API_KEY_PREFIX)) return this.fromApiKey(token);
     if (this.oidc && !this.tokens.isOwnIssuer(token)) return this.fromExternalToken(token);
     return this.fromAccessToken(token);
@@ -106,10 +128,7 @@ export class CredentialResolver {
       select: { user: { select } },
     });
     if (link) return link.user;
-    const base = (claims.preferredUsername ?? claims.email?.split('@')[0] ?? 'user')
-      .toLowerCase()
-      .replace(/[^a-z0-9_]/g, '_')
-      .slice(0, 20);
+    const base = usernameBase(claims.preferredUsername ?? claims.email?.split('@')[0] ?? 'user');
     const username = `${base.length >= 3 ? base : `user_${base}`}_${randomBytes(3).toString('hex')}`;
     // A provider's email is used only when verified and not already ours:
     // never link an external login to an existing account by email.

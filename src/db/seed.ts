@@ -239,6 +239,38 @@ async function seedDemoChat(
   const [alice, bruno, ...others] = users;
   if (!alice || !bruno || others.length < 3) return { conversations: 0, messages: 0, notifications: 0 };
   const start = Date.now() - 6 * 3_600_000;
+  const conversations = demoConversations(alice, bruno, others);
+  const messages = demoMessages(conversations, start, random);
+  const lastSeq = (id: string) => Math.max(...messages.filter((m) => m.conversationId === id).map((m) => m.seq));
+  const lastAt = (id: string) => messages.filter((m) => m.conversationId === id).at(-1)!.createdAt;
+  await db.conversation.createMany({
+    data: conversations.map(({ members: _, ...c }) => ({
+      ...c,
+      createdById: alice.id,
+      createdAt: new Date(start),
+      lastActivityAt: lastAt(c.id),
+    })),
+  });
+  await db.conversationMember.createMany({
+    data: conversations.flatMap((c) =>
+      c.members.map((u, i) => ({
+        conversationId: c.id,
+        userId: u.id,
+        isAdmin: c.kind === 'GROUP' && i === 0,
+        // The demo user has a few unread messages in each conversation.
+        lastReadSeq: u.id === alice.id ? lastSeq(c.id) - 3 : lastSeq(c.id),
+        joinedAt: new Date(start),
+      })),
+    ),
+  });
+  await db.message.createMany({ data: messages });
+  await db.eventStream.createMany({ data: conversations.map((c) => ({ stream: streams.conversation(c.id), lastSeq: lastSeq(c.id) })) });
+  const notifications = await seedDemoNotifications(db, alice, bruno, others[0]!, conversations[1].id, start);
+  return { conversations: conversations.length, messages: messages.length, notifications };
+}
+
+/** A direct chat between the first two demo users and a group of the first five. */
+function demoConversations(alice: DemoUser, bruno: DemoUser, others: readonly DemoUser[]) {
   const direct = {
     id: randomUUID(),
     kind: 'DIRECT' as const,
@@ -253,8 +285,19 @@ async function seedDemoChat(
     directKey: null,
     members: [alice, bruno, ...others.slice(0, 3)],
   };
-  const messages: { id: string; conversationId: string; seq: number; senderId: string; body: string; createdAt: Date }[] = [];
-  for (const [index, conversation] of [direct, group].entries()) {
+  return [direct, group] as const;
+}
+
+type DemoMessage = { id: string; conversationId: string; seq: number; senderId: string; body: string; createdAt: Date };
+
+/** 8 messages in the first conversation, 12 in the second, from random members, 20 minutes apart. */
+function demoMessages(
+  conversations: readonly { id: string; members: readonly DemoUser[] }[],
+  start: number,
+  random: () => number,
+): DemoMessage[] {
+  const messages: DemoMessage[] = [];
+  for (const [index, conversation] of conversations.entries()) {
     for (let seq = 1; seq <= 8 + index * 4; seq++) {
       const sender = conversation.members[Math.floor(random() * conversation.members.length)]!;
       const createdAt = new Date(start + (seq * 20 + index * 7) * 60_000);
@@ -268,36 +311,24 @@ async function seedDemoChat(
       });
     }
   }
-  const lastSeq = (id: string) => Math.max(...messages.filter((m) => m.conversationId === id).map((m) => m.seq));
-  const lastAt = (id: string) => messages.filter((m) => m.conversationId === id).at(-1)!.createdAt;
-  await db.conversation.createMany({
-    data: [direct, group].map(({ members: _, ...c }) => ({
-      ...c,
-      createdById: alice.id,
-      createdAt: new Date(start),
-      lastActivityAt: lastAt(c.id),
-    })),
-  });
-  await db.conversationMember.createMany({
-    data: [direct, group].flatMap((c) =>
-      c.members.map((u, i) => ({
-        conversationId: c.id,
-        userId: u.id,
-        isAdmin: c.kind === 'GROUP' && i === 0,
-        // The demo user has a few unread messages in each conversation.
-        lastReadSeq: u.id === alice.id ? lastSeq(c.id) - 3 : lastSeq(c.id),
-        joinedAt: new Date(start),
-      })),
-    ),
-  });
-  await db.message.createMany({ data: messages });
-  await db.eventStream.createMany({ data: [direct, group].map((c) => ({ stream: streams.conversation(c.id), lastSeq: lastSeq(c.id) })) });
-  await db.follow.createMany({ data: [{ followerId: others[0]!.id, followeeId: alice.id }], skipDuplicates: true });
+  return messages;
+}
+
+/** A follower for the demo user and a few notifications; returns how many notifications. */
+async function seedDemoNotifications(
+  db: Db,
+  alice: DemoUser,
+  bruno: DemoUser,
+  follower: DemoUser,
+  groupId: string,
+  start: number,
+): Promise<number> {
+  await db.follow.createMany({ data: [{ followerId: follower.id, followeeId: alice.id }], skipDuplicates: true });
   const notifications = [
-    { recipientId: alice.id, kind: 'ADDED_TO_CONVERSATION' as const, actorId: bruno.id, conversationId: group.id },
-    { recipientId: alice.id, kind: 'NEW_FOLLOWER' as const, actorId: others[0]!.id },
-    { recipientId: bruno.id, kind: 'ADDED_TO_CONVERSATION' as const, actorId: alice.id, conversationId: group.id },
+    { recipientId: alice.id, kind: 'ADDED_TO_CONVERSATION' as const, actorId: bruno.id, conversationId: groupId },
+    { recipientId: alice.id, kind: 'NEW_FOLLOWER' as const, actorId: follower.id },
+    { recipientId: bruno.id, kind: 'ADDED_TO_CONVERSATION' as const, actorId: alice.id, conversationId: groupId },
   ];
   await db.notification.createMany({ data: notifications.map((n) => ({ ...n, createdAt: new Date(start), updatedAt: new Date(start) })) });
-  return { conversations: 2, messages: messages.length, notifications: notifications.length };
+  return notifications.length;
 }

@@ -45,39 +45,92 @@ export function createDispatcher(options: {
   retentionHours: number;
 }): Dispatcher {
   const { pool, bus, logger, pollMs, retentionHours } = options;
-  let lastPrune = 0;
-  let running: Promise<void> | null = null;
-  let again = false;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  let failing = false;
   let deadline = Infinity;
+  const keepGoing = () => !stopped && Date.now() < deadline;
+  const lane = createDrainLane(() => publishPending(pool, bus, keepGoing), keepGoing, logger);
+  const prune = createPruner(pool, retentionHours, logger);
 
-  function drain(): Promise<void> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          while ((await publishBatch(pool, bus)) === BATCH && !stopped && Date.now() < deadline);
-        } while (again && !stopped && Date.now() < deadline);
-        if (failing) logger.info('outbox dispatch recovered');
-        failing = false;
-      } catch (error) {
-        // Logged once per outage, not once per poll; the poll retries.
-        if (!failing) logger.error('outbox dispatch failed; retrying every poll', { error: String(error) });
-        failing = true;
-      } finally {
-        running = null;
-      }
-    })();
-    return running;
+  function schedule(): void {
+    if (stopped || pollMs <= 0) return;
+    timer = setTimeout(() => void lane.drain().then(prune).finally(schedule), pollMs);
+    timer.unref();
   }
 
-  async function prune(): Promise<void> {
+  return {
+    kick() {
+      if (!stopped) void lane.drain();
+    },
+    async start() {
+      stopped = false;
+      await lane.drain(); // events left pending by a crash are published first
+      schedule();
+    },
+    async stop(until = Infinity) {
+      deadline = until;
+      clearTimeout(timer);
+      // Flush: what the drained requests committed goes out before the bus closes.
+      await lane.running;
+      if (!stopped) await lane.drain();
+      stopped = true;
+      clearTimeout(timer);
+      await lane.running;
+    },
+  };
+}
+
+/**
+ * One drain at a time: a drain asked for while one runs makes the running
+ * one go round again (so what was committed meanwhile is not left for the
+ * next poll). Failures are logged once per outage, not once per poll.
+ */
+function createDrainLane(publish: () => Promise<void>, keepGoing: () => boolean, logger: Logger) {
+  let running: Promise<void> | null = null;
+  let again = false;
+  let failing = false;
+
+  async function run(): Promise<void> {
+    try {
+      do {
+        again = false;
+        await publish();
+      } while (again && keepGoing());
+      if (failing) logger.info('outbox dispatch recovered');
+      failing = false;
+    } catch (error) {
+      // The poll retries.
+      if (!failing) logger.error('outbox dispatch failed; retrying every poll', { error: String(error) });
+      failing = true;
+    } finally {
+      running = null;
+    }
+  }
+
+  return {
+    get running(): Promise<void> | null {
+      return running;
+    },
+    drain(): Promise<void> {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = run();
+      return running;
+    },
+  };
+}
+
+/** Publishes full batches until fewer than a batch are pending (or `keepGoing` says stop). */
+async function publishPending(pool: pg.Pool, bus: EventBus, keepGoing: () => boolean): Promise<void> {
+  while ((await publishBatch(pool, bus)) === BATCH && keepGoing());
+}
+
+/** Deletes published events past retention, at most once per PRUNE_EVERY_MS. */
+function createPruner(pool: pg.Pool, retentionHours: number, logger: Logger): () => Promise<void> {
+  let lastPrune = 0;
+  return async () => {
     if (Date.now() - lastPrune < PRUNE_EVERY_MS) return;
     lastPrune = Date.now();
     try {
@@ -85,33 +138,6 @@ export function createDispatcher(options: {
     } catch (error) {
       logger.warn('outbox prune failed', { error: String(error) });
     }
-  }
-
-  function schedule(): void {
-    if (stopped || pollMs <= 0) return;
-    timer = setTimeout(() => void drain().then(prune).finally(schedule), pollMs);
-    timer.unref();
-  }
-
-  return {
-    kick() {
-      if (!stopped) void drain();
-    },
-    async start() {
-      stopped = false;
-      await drain(); // events left pending by a crash are published first
-      schedule();
-    },
-    async stop(until = Infinity) {
-      deadline = until;
-      clearTimeout(timer);
-      // Flush: what the drained requests committed goes out before the bus closes.
-      await running;
-      if (!stopped) await drain();
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
   };
 }
 

@@ -82,6 +82,26 @@ export class LocalFanout {
     }
   }
 
+  private attach(topic: string, listener: Listener): void {
+    if (!this.listeners.has(topic)) {
+      this.listeners.set(topic, new Set());
+      this.hooks.onFirst?.(topic);
+    }
+    this.listeners.get(topic)!.add(listener);
+  }
+
+  private detach(topic: string, listener: Listener): void {
+    const set = this.listeners.get(topic);
+    set?.delete(listener);
+    const pulling = this.pulling.get(topic);
+    pulling?.delete(listener);
+    if (pulling?.size === 0) this.pulling.delete(topic);
+    if (set?.size === 0) {
+      this.listeners.delete(topic);
+      this.hooks.onLast?.(topic);
+    }
+  }
+
   subscribe<T>(topic: string): AsyncIterableIterator<T | typeof RESYNC> {
     const queue: unknown[] = [];
     let waiting: ((result: IteratorResult<T | typeof RESYNC>) => void) | null = null;
@@ -104,21 +124,9 @@ export class LocalFanout {
     const stop = () => {
       if (done) return;
       done = true;
-      const set = this.listeners.get(topic);
-      set?.delete(listener);
-      const pulling = this.pulling.get(topic);
-      pulling?.delete(listener);
-      if (pulling?.size === 0) this.pulling.delete(topic);
-      if (set?.size === 0) {
-        this.listeners.delete(topic);
-        this.hooks.onLast?.(topic);
-      }
+      this.detach(topic, listener);
     };
-    if (!this.listeners.has(topic)) {
-      this.listeners.set(topic, new Set());
-      this.hooks.onFirst?.(topic);
-    }
-    this.listeners.get(topic)!.add(listener);
+    this.attach(topic, listener);
 
     let counted = false;
     const pulled = () => {

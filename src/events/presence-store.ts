@@ -97,26 +97,16 @@ export async function createRedisPresence(options: {
     commandTimeoutMs: options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
   });
   await redis.connect();
-  const instanceId = randomUUID();
+  const ctx: RedisPresenceContext = { redis, keys: presenceKeys(prefix), instanceId: randomUUID(), ttlMs, bus, logger };
+  const { instanceId } = ctx;
+  const { instKey, lastSeenKey } = ctx.keys;
   const local = new LocalCounts();
-  const keys = presenceKeys(prefix);
-  const { instancesKey, instKey, lastSeenKey } = keys;
-  const sweep = (now: number) => sweepDeadInstances({ redis, keys, instanceId, ttlMs, bus, logger }, now);
-  const read = (userIds: readonly string[]) => readPresence(redis, keys, ttlMs, userIds);
 
-  async function beat(): Promise<void> {
-    const now = Date.now();
-    // The set is rewritten from the local counts on every beat, so changes
-    // that failed to reach Redis during an outage are repaired once it is back.
-    const multi = redis.multi().zadd(instancesKey, now, instanceId).del(instKey(instanceId));
-    if (local.counts.size > 0) multi.sadd(instKey(instanceId), ...local.counts.keys());
-    multi.pexpire(instKey(instanceId), ttlMs * 3);
-    await multi.exec();
-    await sweep(now);
-  }
-
-  await beat();
-  const timer = setInterval(() => void beat().catch((e) => logger.warn('presence heartbeat failed', { error: String(e) })), heartbeatMs);
+  await beat(ctx, local);
+  const timer = setInterval(
+    () => void beat(ctx, local).catch((e) => logger.warn('presence heartbeat failed', { error: String(e) })),
+    heartbeatMs,
+  );
   timer.unref();
 
   return {
@@ -135,24 +125,13 @@ export async function createRedisPresence(options: {
       await redis.multi().srem(instKey(instanceId), userId).hset(lastSeenKey, userId, String(Date.now())).exec();
       await bus.publish(presenceTopic(userId), { userId });
     },
-    async get(userIds) {
-      try {
-        return await read(userIds);
-      } catch (error) {
-        // Degraded answer while Redis is unreachable: presence unknown, shown as offline.
-        logger.warn('presence unavailable, answering offline', { error: String(error) });
-        return new Map(userIds.map((userId) => [userId, { userId, online: false, lastSeenAt: null }]));
-      }
-    },
+    get: (userIds) => readPresenceOrOffline(ctx, userIds),
     async close() {
       clearInterval(timer);
       const users = [...local.counts.keys()];
       local.counts.clear();
       try {
-        const multi = redis.multi().zrem(instancesKey, instanceId).del(instKey(instanceId));
-        if (users.length > 0) multi.hset(lastSeenKey, Object.fromEntries(users.map((u) => [u, String(Date.now())])));
-        await multi.exec();
-        for (const userId of users) await bus.publish(presenceTopic(userId), { userId });
+        await leave(ctx, users);
       } finally {
         await closeRedis(redis);
       }
@@ -161,6 +140,54 @@ export async function createRedisPresence(options: {
 }
 
 type PresenceKeys = ReturnType<typeof presenceKeys>;
+
+/** What the Redis presence store's steps share. */
+interface RedisPresenceContext {
+  redis: Redis;
+  keys: PresenceKeys;
+  instanceId: string;
+  ttlMs: number;
+  bus: EventBus;
+  logger: Logger;
+}
+
+/**
+ * Heartbeat: this instance's beat and user set, then a sweep for dead
+ * instances. The set is rewritten from the local counts on every beat, so
+ * changes that failed to reach Redis during an outage are repaired once it
+ * is back.
+ */
+async function beat(ctx: RedisPresenceContext, local: LocalCounts): Promise<void> {
+  const { redis, instanceId, ttlMs } = ctx;
+  const { instancesKey, instKey } = ctx.keys;
+  const now = Date.now();
+  const multi = redis.multi().zadd(instancesKey, now, instanceId).del(instKey(instanceId));
+  if (local.counts.size > 0) multi.sadd(instKey(instanceId), ...local.counts.keys());
+  multi.pexpire(instKey(instanceId), ttlMs * 3);
+  await multi.exec();
+  await sweepDeadInstances(ctx, now);
+}
+
+/** Presence of `userIds`; a degraded answer (all offline) while Redis is unreachable. */
+async function readPresenceOrOffline(ctx: RedisPresenceContext, userIds: readonly string[]): Promise<Map<string, PresenceState>> {
+  try {
+    return await readPresence(ctx.redis, ctx.keys, ctx.ttlMs, userIds);
+  } catch (error) {
+    // Presence unknown, shown as offline.
+    ctx.logger.warn('presence unavailable, answering offline', { error: String(error) });
+    return new Map(userIds.map((userId) => [userId, { userId, online: false, lastSeenAt: null }]));
+  }
+}
+
+/** On close: this instance leaves the cluster, its users are marked last-seen and announced. */
+async function leave(ctx: RedisPresenceContext, users: readonly string[]): Promise<void> {
+  const { redis, instanceId, bus } = ctx;
+  const { instancesKey, instKey, lastSeenKey } = ctx.keys;
+  const multi = redis.multi().zrem(instancesKey, instanceId).del(instKey(instanceId));
+  if (users.length > 0) multi.hset(lastSeenKey, Object.fromEntries(users.map((u) => [u, String(Date.now())])));
+  await multi.exec();
+  for (const userId of users) await bus.publish(presenceTopic(userId), { userId });
+}
 
 function presenceKeys(prefix: string) {
   return {
@@ -171,10 +198,7 @@ function presenceKeys(prefix: string) {
 }
 
 /** The first live instance to notice a dead one marks its users last-seen and announces them. */
-async function sweepDeadInstances(
-  ctx: { redis: Redis; keys: PresenceKeys; instanceId: string; ttlMs: number; bus: EventBus; logger: Logger },
-  now: number,
-): Promise<void> {
+async function sweepDeadInstances(ctx: RedisPresenceContext, now: number): Promise<void> {
   const { redis, keys, instanceId, ttlMs, bus, logger } = ctx;
   const { instancesKey, instKey, lastSeenKey } = keys;
   const dead = await redis.zrangebyscore(instancesKey, '-inf', now - ttlMs);

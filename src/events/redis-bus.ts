@@ -24,48 +24,10 @@ export async function createRedisBus(
   const sub: Redis = createRedis(url, connectionName(prefix, 'bus-sub'), logger, null);
   const channel = (topic: string) => `${prefix}bus:${topic}`;
   const acks = new Map<string, Promise<void>>();
-  const fanout = new LocalFanout(
-    {
-      onFirst: (topic) => {
-        const ack = sub.subscribe(channel(topic)).then(
-          () => {},
-          (e) => logger.warn('redis subscribe failed', { error: String(e) }),
-        );
-        acks.set(topic, ack);
-      },
-      onLast: (topic) => {
-        acks.delete(topic);
-        void sub.unsubscribe(channel(topic)).catch(() => {});
-      },
-    },
-    maxQueued,
-  );
+  const fanout = new LocalFanout(channelsOnDemand(sub, channel, acks, logger), maxQueued);
   let closing = false;
-  let wasReady = false;
-  sub.on('ready', () => {
-    // ioredis re-subscribes by itself right after 'ready'; what was published
-    // meanwhile is gone. A PING queued behind those SUBSCRIBEs answers once
-    // they are in force: only then may subscriptions re-read their streams.
-    if (wasReady && !closing) {
-      setImmediate(() => {
-        sub.ping().then(
-          () => fanout.resyncAll(),
-          () => fanout.resyncAll(),
-        );
-      });
-    }
-    wasReady = true;
-  });
-  sub.on('message', (ch: string, message: string) => {
-    if (!ch.startsWith(`${prefix}bus:`)) return;
-    let payload: unknown;
-    try {
-      payload = JSON.parse(message);
-    } catch {
-      return;
-    }
-    fanout.deliver(ch.slice(prefix.length + 4), payload);
-  });
+  resyncAfterReconnect(sub, fanout, () => closing);
+  deliverMessages(sub, `${prefix}bus:`, fanout);
   await Promise.all([pub.connect(), sub.connect()]);
 
   return {
@@ -86,4 +48,57 @@ export async function createRedisBus(
       await Promise.all([closeRedis(pub, commandTimeoutMs), closeRedis(sub, commandTimeoutMs)]);
     },
   };
+}
+
+/**
+ * A Redis channel is subscribed while at least one local subscription
+ * needs it; `acks` holds each SUBSCRIBE's acknowledgement.
+ */
+function channelsOnDemand(sub: Redis, channel: (topic: string) => string, acks: Map<string, Promise<void>>, logger: Logger) {
+  return {
+    onFirst: (topic: string) => {
+      const ack = sub.subscribe(channel(topic)).then(
+        () => {},
+        (e) => logger.warn('redis subscribe failed', { error: String(e) }),
+      );
+      acks.set(topic, ack);
+    },
+    onLast: (topic: string) => {
+      acks.delete(topic);
+      void sub.unsubscribe(channel(topic)).catch(() => {});
+    },
+  };
+}
+
+/** After every reconnect (not the first connect), local subscriptions are told to resync. */
+function resyncAfterReconnect(sub: Redis, fanout: LocalFanout, closing: () => boolean): void {
+  let wasReady = false;
+  sub.on('ready', () => {
+    // ioredis re-subscribes by itself right after 'ready'; what was published
+    // meanwhile is gone. A PING queued behind those SUBSCRIBEs answers once
+    // they are in force: only then may subscriptions re-read their streams.
+    if (wasReady && !closing()) {
+      setImmediate(() => {
+        sub.ping().then(
+          () => fanout.resyncAll(),
+          () => fanout.resyncAll(),
+        );
+      });
+    }
+    wasReady = true;
+  });
+}
+
+/** Hands each message on a bus channel (`<channelPrefix><topic>`) to the topic's local subscriptions. */
+function deliverMessages(sub: Redis, channelPrefix: string, fanout: LocalFanout): void {
+  sub.on('message', (ch: string, message: string) => {
+    if (!ch.startsWith(channelPrefix)) return;
+    let payload: unknown;
+    try {
+      payload = JSON.parse(message);
+    } catch {
+      return; // not ours: every bus message is JSON
+    }
+    fanout.deliver(ch.slice(channelPrefix.length), payload);
+  });
 }

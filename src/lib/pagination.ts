@@ -187,12 +187,7 @@ class LazyEdge<T> implements Edge<T> {
  * (sortField, id). Rows inserted between page fetches land on one side of
  * the cursor, so pages never repeat or skip rows.
  */
-export function keysetWhere(
-  sortField: string,
-  idField: string,
-  cursor: CursorPosition | null,
-  direction: SortDirection,
-): Record<string, unknown> {
+function keysetWhere(sortField: string, idField: string, cursor: CursorPosition | null, direction: SortDirection): Record<string, unknown> {
   if (!cursor) return {};
   const op = direction === 'asc' ? 'gt' : 'lt';
   return {
@@ -202,7 +197,8 @@ export function keysetWhere(
 
 /**
  * A keyset page through a Prisma delegate: `find` receives the where/orderBy/
- * take to use, `sortField` is the model field behind `sort`.
+ * take to use, `sortField` is the model field behind `sort`; `prime` sees
+ * each row read (to fill a DataLoader cache).
  */
 export async function keysetPage<T extends { id: string }>(options: {
   args: PageArgs;
@@ -211,6 +207,7 @@ export async function keysetPage<T extends { id: string }>(options: {
   where: Record<string, unknown>;
   find: (query: { where: Record<string, unknown>; orderBy: Record<string, SortDirection>[]; take: number }) => Promise<T[]>;
   count: () => Promise<number>;
+  prime?: (row: T) => void;
 }): Promise<Connection<T>> {
   const { sort, sortField } = options;
   const page = parsePageArgs(options.args, sort);
@@ -220,5 +217,6 @@ export async function keysetPage<T extends { id: string }>(options: {
     orderBy: [{ [sortField]: read }, { id: read }],
     take: page.limit + 1,
   });
+  if (options.prime) for (const row of rows) options.prime(row);
   return toConnection(rows, page, sort, (row) => ({ key: row[sortField] as SortKey, id: row.id }), options.count);
 }

@@ -21,6 +21,37 @@ function isTag(tag: string): boolean {
 }
 const MAX_TAGS = 10;
 
+/**
+ * Whether `value` holds white space: the characters a regex `\s` matches,
+ * which are exactly those `trim()` removes.
+ */
+export function hasWhiteSpace(value: string): boolean {
+  for (const char of value) if (char.trim() === '') return true;
+  return false;
+}
+
+/** A username: 3 to 30 of a-z, 0-9 and '_' (checked char by char). */
+export function isUsername(username: string): boolean {
+  if (username.length < 3 || username.length > 30) return false;
+  for (const char of username) {
+    if (!((char >= 'a' && char <= 'z') || (char >= '0' && char <= '9') || char === '_')) return false;
+  }
+  return true;
+}
+
+/**
+ * A plausible email address, at most 254 characters: one '@' with text
+ * before it, no white space, and a dot inside the domain (not its first or
+ * last character). Checked with string operations, in one pass.
+ */
+export function isEmail(email: string): boolean {
+  if (email.length > 254) return false;
+  const at = email.indexOf('@');
+  if (at < 1 || at !== email.lastIndexOf('@') || hasWhiteSpace(email)) return false;
+  const domain = email.slice(at + 1);
+  return domain.slice(1, -1).includes('.');
+}
+
 /** Lower-cases and de-duplicates tags, checking each against the tag rules. */
 export function tags(checker: InputChecker, field: string, values: readonly string[]): string[] {
   const cleaned = values.map((t) => t.trim().toLowerCase());

@@ -29,14 +29,28 @@ export type SocketBounds = ReturnType<typeof createSocketBounds>;
  * its context.
  */
 export function createSocketBounds(config: BudgetConfig) {
+  return {
+    ...anonymousSocketCaps(config),
+    throttle: subscribeRate(config),
+
+    /** Keeps what subscribe message `id` spent (src/server/operation-pipeline.ts `admit`) until its context takes it. */
+    keepBudget(state: SocketBoundsState, id: string, budget: OperationBudget): void {
+      (state.budgets ??= new Map()).set(id, budget);
+    },
+
+    /** The budget spent for subscribe message `id`, handed to its GraphQL context once. */
+    takeBudget(state: SocketBoundsState, id: string): OperationBudget | undefined {
+      const budget = state.budgets?.get(id);
+      state.budgets?.delete(id);
+      return budget;
+    },
+  };
+}
+
+/** Anonymous sockets counted per client address and per instance. */
+function anonymousSocketCaps(config: BudgetConfig) {
   const anonymousPerAddress = new Map<string, number>();
   let anonymous = 0;
-  let sockets = 0;
-  const rate =
-    config.wsOperationsPerSecond > 0
-      ? new RateLimiterMemory({ keyPrefix: 'ws-ops', points: config.wsOperationsPerSecond, duration: 1 })
-      : null;
-
   return {
     /** Counts an anonymous socket, or says how to close it when a cap is reached. */
     admitAnonymous(state: SocketBoundsState, address: string | null): { code: number; reason: string } | null {
@@ -63,42 +77,37 @@ export function createSocketBounds(config: BudgetConfig) {
       if (open > 0) anonymousPerAddress.set(key, open);
       else anonymousPerAddress.delete(key);
     },
+  };
+}
 
-    /**
-     * Counts a subscribe message against the socket's rate: over it, that
-     * operation gets RATE_LIMITED; far over it, the socket is closed (4294).
-     */
-    async throttle(state: SocketBoundsState, close: (code: number, reason: string) => void): Promise<GraphQLError[] | null> {
-      if (!rate) return null;
-      state.rateKey ??= String((sockets += 1));
-      try {
-        await rate.consume(state.rateKey);
-        return null;
-      } catch (error) {
-        if (!(error instanceof RateLimiterRes)) throw error;
-        if (error.consumedPoints > CLOSE_AFTER_RATE_MULTIPLE * config.wsOperationsPerSecond) {
-          close(CLOSE_CODES.TOO_MANY_OPERATIONS, 'Too many operations on this socket');
-        }
-        const retryAfterSeconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
-        return [
-          new AppError('RATE_LIMITED', `More than ${config.wsOperationsPerSecond} operations per second on this socket`, {
-            budget: 'socketOperations',
-            retryAfterSeconds,
-          }),
-        ];
+/**
+ * Counts a subscribe message against the socket's rate: over it, that
+ * operation gets RATE_LIMITED; far over it, the socket is closed (4294).
+ */
+function subscribeRate(config: BudgetConfig) {
+  let sockets = 0;
+  const rate =
+    config.wsOperationsPerSecond > 0
+      ? new RateLimiterMemory({ keyPrefix: 'ws-ops', points: config.wsOperationsPerSecond, duration: 1 })
+      : null;
+  return async (state: SocketBoundsState, close: (code: number, reason: string) => void): Promise<GraphQLError[] | null> => {
+    if (!rate) return null;
+    state.rateKey ??= String((sockets += 1));
+    try {
+      await rate.consume(state.rateKey);
+      return null;
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      if (error.consumedPoints > CLOSE_AFTER_RATE_MULTIPLE * config.wsOperationsPerSecond) {
+        close(CLOSE_CODES.TOO_MANY_OPERATIONS, 'Too many operations on this socket');
       }
-    },
-
-    /** Keeps what subscribe message `id` spent (src/server/operation-pipeline.ts `admit`) until its context takes it. */
-    keepBudget(state: SocketBoundsState, id: string, budget: OperationBudget): void {
-      (state.budgets ??= new Map()).set(id, budget);
-    },
-
-    /** The budget spent for subscribe message `id`, handed to its GraphQL context once. */
-    takeBudget(state: SocketBoundsState, id: string): OperationBudget | undefined {
-      const budget = state.budgets?.get(id);
-      state.budgets?.delete(id);
-      return budget;
-    },
+      const retryAfterSeconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
+      return [
+        new AppError('RATE_LIMITED', `More than ${config.wsOperationsPerSecond} operations per second on this socket`, {
+          budget: 'socketOperations',
+          retryAfterSeconds,
+        }),
+      ];
+    }
   };
 }

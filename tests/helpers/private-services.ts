@@ -50,11 +50,18 @@ export interface PrivateRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port, empty. */
   start(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, commands get no answer. */
+  pause(): void;
+  /** Unfreezes a paused server (SIGCONT). */
+  resume(): void;
+  /** Resumes it if paused, starts it if stopped: for teardown, so clients close cleanly. */
+  ensureUp(): Promise<void>;
 }
 
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
+  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
   async function start(): Promise<void> {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -68,8 +75,23 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     c.kill('SIGKILL');
     await exited(c);
   }
+  const signal = (name: NodeJS.Signals) => {
+    if (!running()) throw new Error(`private redis-server is not running (${name})`);
+    child!.kill(name);
+  };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, start, stop };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    start,
+    stop,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
+    async ensureUp() {
+      if (running()) child!.kill('SIGCONT');
+      else await start();
+    },
+  };
 }
 
 export const PG_BIN = '/usr/lib/postgresql/15/bin';

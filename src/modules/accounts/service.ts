@@ -2,15 +2,12 @@ import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, verifyAgainstDu
 import type { User } from '../../db/generated/client.ts';
 import { isUniqueViolation } from '../../lib/db-errors.ts';
 import { AppError, InputChecker, ValidationError, badInput } from '../../lib/errors.ts';
-import { text } from '../../lib/validation.ts';
+import { isEmail, isUsername, text } from '../../lib/validation.ts';
 import { announceRevoked } from '../sessions/revocations.ts';
 import { recordAudit } from '../audit/service.ts';
 import type { RequestScope } from '../scope.ts';
 import { revokeSessions, type AuthResult, type SessionService } from '../sessions/service.ts';
 import { requireSession } from '../../auth/guards.ts';
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const USERNAME = /^[a-z0-9_]{3,30}$/;
 
 export interface SignUpInput {
   email: string;
@@ -33,7 +30,7 @@ function checkPasswordPolicy(checker: InputChecker, field: string, password: str
 
 function normalizeEmail(checker: InputChecker, field: string, raw: string): string {
   const email = raw.trim().toLowerCase();
-  checker.check(email.length <= 254 && EMAIL.test(email), field, 'Not a valid email address');
+  checker.check(isEmail(email), field, 'Not a valid email address');
   return email;
 }
 
@@ -73,7 +70,7 @@ async function signUp(scope: RequestScope, { sessions }: AccountDeps, input: Sig
   const checker = new InputChecker();
   const email = normalizeEmail(checker, 'input.email', input.email);
   const username = input.username.trim().toLowerCase();
-  checker.check(USERNAME.test(username), 'input.username', 'Use 3 to 30 letters, digits or underscores');
+  checker.check(isUsername(username), 'input.username', 'Use 3 to 30 letters, digits or underscores');
   checkPasswordPolicy(checker, 'input.password', input.password);
   const name = text(checker, 'input.name', input.name, 1, 80);
   checker.throwIfAny();

@@ -1,6 +1,6 @@
 import type { Prisma, Role, User } from '../../db/generated/client.ts';
 import { expectGlobalId } from '../../lib/global-id.ts';
-import { keysetWhere, parsePageArgs, readDirection, toConnection, type Connection, type PageArgs } from '../../lib/pagination.ts';
+import { keysetPage, type Connection, type PageArgs } from '../../lib/pagination.ts';
 import { sorts } from '../../lib/sorts.ts';
 import { assertExactlyOne } from './service.ts';
 import type { RequestScope } from '../scope.ts';
@@ -30,29 +30,24 @@ export function createUserService(scope: RequestScope) {
       const byUsername = options.orderBy?.field === 'USERNAME';
       const sort = byUsername ? sorts.usersByUsername(direction) : sorts.usersByCreatedAt(direction);
       const sortField = byUsername ? 'username' : 'createdAt';
-      const page = parsePageArgs(options, sort);
-      // Prisma's `contains` is a LIKE: escape its wildcards so they match literally.
-      const search = options.filter?.search?.trim().replace(/[\\%_]/g, '\\$&');
+      // Prisma's `contains` is a LIKE: escape its wildcards (and the escape
+      // character first) so they match literally.
+      const search = options.filter?.search?.trim().replaceAll('\\', '\\\\').replaceAll('%', '\\%').replaceAll('_', '\\_');
       const where: Prisma.UserWhereInput = {
         ...(options.filter?.role ? { role: options.filter.role } : {}),
         ...(search
           ? { OR: [{ username: { contains: search, mode: 'insensitive' } }, { name: { contains: search, mode: 'insensitive' } }] }
           : {}),
       };
-      const read = readDirection(sort, page);
-      const rows = await db.user.findMany({
-        where: { AND: [where, keysetWhere(sortField, 'id', page.cursor, read)] },
-        orderBy: [{ [sortField]: read }, { id: read }],
-        take: page.limit + 1,
-      });
-      for (const user of rows) loaders.user.prime(user.id, user);
-      return toConnection(
-        rows,
-        page,
+      return keysetPage<User>({
+        args: options,
         sort,
-        (u) => ({ key: u[sortField], id: u.id }),
-        () => db.user.count({ where }),
-      );
+        sortField,
+        where,
+        find: (q) => db.user.findMany(q as Prisma.UserFindManyArgs),
+        count: () => db.user.count({ where }),
+        prime: (user) => loaders.user.prime(user.id, user),
+      });
     },
   };
 }

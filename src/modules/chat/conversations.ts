@@ -1,8 +1,8 @@
-import type { Conversation } from '../../db/generated/client.ts';
+import type { Conversation, Prisma } from '../../db/generated/client.ts';
 import { isUniqueViolation } from '../../lib/db-errors.ts';
 import { AppError, badInput, InputChecker, notFound } from '../../lib/errors.ts';
 import { expectGlobalId } from '../../lib/global-id.ts';
-import { keysetWhere, parsePageArgs, readDirection, toConnection, type Connection, type PageArgs } from '../../lib/pagination.ts';
+import { keysetPage, type Connection, type PageArgs } from '../../lib/pagination.ts';
 import { sorts } from '../../lib/sorts.ts';
 import * as validate from '../../lib/validation.ts';
 import { streams } from '../../events/outbox.ts';
@@ -30,21 +30,15 @@ export async function conversationById(scope: RequestScope, globalId: string): P
 export async function listConversations(scope: RequestScope, args: PageArgs): Promise<Connection<Conversation>> {
   const { db, loaders } = scope;
   const where = conversationsVisibleWhere(requireViewer(scope));
-  const page = parsePageArgs(args, sorts.conversations);
-  const read = readDirection(sorts.conversations, page);
-  const rows = await db.conversation.findMany({
-    where: { AND: [where, keysetWhere('lastActivityAt', 'id', page.cursor, read)] },
-    orderBy: [{ lastActivityAt: read }, { id: read }],
-    take: page.limit + 1,
+  return keysetPage<Conversation>({
+    args,
+    sort: sorts.conversations,
+    sortField: 'lastActivityAt',
+    where,
+    find: (q) => db.conversation.findMany(q as Prisma.ConversationFindManyArgs),
+    count: () => db.conversation.count({ where }),
+    prime: (c) => loaders.conversation.prime(c.id, c),
   });
-  for (const c of rows) loaders.conversation.prime(c.id, c);
-  return toConnection(
-    rows,
-    page,
-    sorts.conversations,
-    (c) => ({ key: c.lastActivityAt, id: c.id }),
-    () => db.conversation.count({ where }),
-  );
 }
 
 /** The one direct conversation of the viewer and another user, created on first use. */

@@ -1,4 +1,4 @@
-import type { Comment, Post, Role, User } from '../../db/generated/client.ts';
+import type { Comment, Post, Prisma, Role, User } from '../../db/generated/client.ts';
 import { badInput, forbidden, notFound } from '../../lib/errors.ts';
 import { expectGlobalId } from '../../lib/global-id.ts';
 import { announceRevoked } from '../sessions/revocations.ts';
@@ -31,16 +31,9 @@ async function setPostHidden(scope: RequestScope, globalId: string, hidden: bool
   const post = await scope.db.post.findUnique({ where: { id } });
   // A draft the moderator may not see reads as missing; hidden posts are theirs to see.
   if (!post || !canSeeIfDraft(me, post)) throw notFound('Post', 'input.id');
-  return scope.db.$transaction(async (tx) => {
-    const updated = await tx.post.update({ where: { id }, data: { hiddenAt: hidden ? new Date() : null } });
-    await recordAudit(tx, scope, {
-      type: hidden ? 'CONTENT_HIDDEN' : 'CONTENT_RESTORED',
-      actorId: me.id,
-      targetUserId: post.authorId,
-      data: { postId: id, reason: reason ?? null },
-    });
-    return updated;
-  });
+  return recordHiding(scope, { me, hidden, reason, authorId: post.authorId, target: { postId: id } }, (tx, hiddenAt) =>
+    tx.post.update({ where: { id }, data: { hiddenAt } }),
+  );
 }
 
 async function setCommentHidden(scope: RequestScope, globalId: string, hidden: boolean, reason?: string | null): Promise<Comment> {
@@ -48,13 +41,24 @@ async function setCommentHidden(scope: RequestScope, globalId: string, hidden: b
   const id = expectGlobalId(globalId, 'Comment', 'input.id');
   const comment = await scope.db.comment.findUnique({ where: { id } });
   if (!comment) throw notFound('Comment', 'input.id');
+  return recordHiding(scope, { me, hidden, reason, authorId: comment.authorId, target: { commentId: id } }, (tx, hiddenAt) =>
+    tx.comment.update({ where: { id }, data: { hiddenAt } }),
+  );
+}
+
+/** Hides or restores one piece of content (`update` writes its `hiddenAt`) and audits it, in one transaction. */
+function recordHiding<T>(
+  scope: RequestScope,
+  change: { me: Viewer; hidden: boolean; reason?: string | null; authorId: string; target: { postId: string } | { commentId: string } },
+  update: (tx: Prisma.TransactionClient, hiddenAt: Date | null) => Promise<T>,
+): Promise<T> {
   return scope.db.$transaction(async (tx) => {
-    const updated = await tx.comment.update({ where: { id }, data: { hiddenAt: hidden ? new Date() : null } });
+    const updated = await update(tx, change.hidden ? new Date() : null);
     await recordAudit(tx, scope, {
-      type: hidden ? 'CONTENT_HIDDEN' : 'CONTENT_RESTORED',
-      actorId: me.id,
-      targetUserId: comment.authorId,
-      data: { commentId: id, reason: reason ?? null },
+      type: change.hidden ? 'CONTENT_HIDDEN' : 'CONTENT_RESTORED',
+      actorId: change.me.id,
+      targetUserId: change.authorId,
+      data: { ...change.target, reason: change.reason ?? null },
     });
     return updated;
   });

@@ -1,7 +1,7 @@
-import type { Notification, NotificationKind } from '../../db/generated/client.ts';
+import type { Notification, NotificationKind, Prisma } from '../../db/generated/client.ts';
 import { notFound } from '../../lib/errors.ts';
 import { expectGlobalId } from '../../lib/global-id.ts';
-import { keysetWhere, parsePageArgs, readDirection, toConnection, type Connection, type PageArgs } from '../../lib/pagination.ts';
+import { keysetPage, type Connection, type PageArgs } from '../../lib/pagination.ts';
 import { sorts } from '../../lib/sorts.ts';
 import { streams, type Outbox, type Tx } from '../../events/outbox.ts';
 import type { RequestScope } from '../scope.ts';
@@ -77,21 +77,15 @@ export function createNotificationService(scope: RequestScope) {
 
     async list(args: PageArgs): Promise<Connection<Notification>> {
       const own = ownNotificationsWhere(requireViewer(scope));
-      const page = parsePageArgs(args, sorts.notifications);
-      const read = readDirection(sorts.notifications, page);
-      const rows = await db.notification.findMany({
-        where: { AND: [own, keysetWhere('updatedAt', 'id', page.cursor, read)] },
-        orderBy: [{ updatedAt: read }, { id: read }],
-        take: page.limit + 1,
+      return keysetPage<Notification>({
+        args,
+        sort: sorts.notifications,
+        sortField: 'updatedAt',
+        where: own,
+        find: (q) => db.notification.findMany(q as Prisma.NotificationFindManyArgs),
+        count: () => db.notification.count({ where: own }),
+        prime: (n) => loaders.notification.prime(n.id, n),
       });
-      for (const n of rows) loaders.notification.prime(n.id, n);
-      return toConnection(
-        rows,
-        page,
-        sorts.notifications,
-        (n) => ({ key: n.updatedAt, id: n.id }),
-        () => db.notification.count({ where: own }),
-      );
     },
 
     unreadCount(): Promise<number> {

@@ -119,8 +119,35 @@ async function refresh(scope: RequestScope, refreshToken: string): Promise<AuthR
   return issue(scope, session.user, touched, next);
 }
 
+async function startSession(scope: RequestScope, user: User, deviceLabel: string | null | undefined): Promise<AuthResult> {
+  const session = await scope.db.session.create({
+    data: {
+      userId: user.id,
+      deviceLabel: (deviceLabel ?? '').trim().slice(0, 100),
+      userAgent: scope.request.userAgent.slice(0, 300),
+      expiresAt: new Date(Date.now() + scope.sessionPolicy.refreshTokenTtlSeconds * 1000),
+    },
+  });
+  return issue(scope, user, session);
+}
+
+/** Ends one of the viewer's sessions; someone else's is reported as missing, not as forbidden. */
+async function revokeOne(scope: RequestScope, globalId: string): Promise<string> {
+  const { db } = scope;
+  const viewer = requireSession(scope);
+  const id = expectGlobalId(globalId, 'Session', 'input.id');
+  const ended = await revokeSessions(db, { ...revocableWhere(viewer), id }, 'REVOKED');
+  announceRevoked(scope.bus, scope.logger, { userId: viewer.id, sessionIds: ended });
+  if (ended.length === 0) {
+    const exists = await db.session.findFirst({ where: { id, ...revocableWhere(viewer) }, select: { id: true } });
+    if (!exists) throw notFound('Session', 'input.id');
+  }
+  await recordAudit(db, scope, { type: 'SESSION_REVOKED', actorId: viewer.id, targetUserId: viewer.id, data: { sessionId: id } });
+  return id;
+}
+
 export function createSessionService(scope: RequestScope) {
-  const { db, sessionPolicy, request, bus, logger } = scope;
+  const { db, bus, logger } = scope;
   const revoked = (userId: string, sessionIds: string[]) => {
     announceRevoked(bus, logger, { userId, sessionIds });
     return sessionIds;
@@ -128,17 +155,7 @@ export function createSessionService(scope: RequestScope) {
 
   return {
     /** Starts a session for a user who just proved who they are. */
-    async start(user: User, deviceLabel: string | null | undefined): Promise<AuthResult> {
-      const session = await db.session.create({
-        data: {
-          userId: user.id,
-          deviceLabel: (deviceLabel ?? '').trim().slice(0, 100),
-          userAgent: request.userAgent.slice(0, 300),
-          expiresAt: new Date(Date.now() + sessionPolicy.refreshTokenTtlSeconds * 1000),
-        },
-      });
-      return issue(scope, user, session);
-    },
+    start: (user: User, deviceLabel: string | null | undefined) => startSession(scope, user, deviceLabel),
 
     refresh: (refreshToken: string) => refresh(scope, refreshToken),
 
@@ -160,18 +177,7 @@ export function createSessionService(scope: RequestScope) {
       return count;
     },
 
-    async revoke(globalId: string): Promise<string> {
-      const viewer = requireSession(scope);
-      const id = expectGlobalId(globalId, 'Session', 'input.id');
-      // Someone else's session is reported as missing, not as forbidden.
-      const count = revoked(viewer.id, await revokeSessions(db, { ...revocableWhere(viewer), id }, 'REVOKED')).length;
-      if (count === 0) {
-        const exists = await db.session.findFirst({ where: { id, ...revocableWhere(viewer) }, select: { id: true } });
-        if (!exists) throw notFound('Session', 'input.id');
-      }
-      await recordAudit(db, scope, { type: 'SESSION_REVOKED', actorId: viewer.id, targetUserId: viewer.id, data: { sessionId: id } });
-      return id;
-    },
+    revoke: (globalId: string) => revokeOne(scope, globalId),
 
     /** Live sessions of a user, newest first (callers check who may see them). */
     list(userId: string, args: PageArgs) {
