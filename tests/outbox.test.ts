@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { MESSAGE_EVENTS, send } from './helpers/chat.ts';
-import { createTestDatabase, startTestServer, type TestServer } from './helpers/server.ts';
-import { eventCursor, fixtures, rawId, streamOf, topics } from './helpers/fixtures.ts';
+import { createTestDatabase, signUp, startTestServer, type TestServer } from './helpers/server.ts';
+import { createPost, eventCursor, fixtures, rawId, streamOf, topics } from './helpers/fixtures.ts';
 import { eventually, wsClient } from './helpers/ws.ts';
 
 // Both incarnations of the instance must accept the same tokens.
@@ -20,6 +20,42 @@ describe('transactional outbox', () => {
     const message = await send(server, alice, id, 'hi');
     const events = await server.db.event.findMany({ where: { stream: streamOf.conversation(id) }, orderBy: { seq: 'asc' } });
     expect(events.map((e) => [e.type, e.seq])).toEqual([['MESSAGE_CREATED', message.seq]]);
+    await eventually(async () => (await server.db.event.count({ where: { publishedAt: null } })) === 0);
+  });
+
+  it('createComment writes the comment, its notification and their events together, or nothing', async () => {
+    const server = await startTestServer();
+    servers.push(server);
+    const [author, commenter] = await Promise.all([signUp(server, 'author'), signUp(server, 'commenter')]);
+    const post = await createPost(server, author, { publish: true });
+    const stream = streamOf.post(post.id);
+    const CREATE_COMMENT = `mutation ($input: CreateCommentInput!) { createComment(input: $input) { comment { id } } }`;
+
+    // The post stream's next number is already taken (the only way to make
+    // the event's INSERT fail): the comment and its notification are not written either.
+    const lastSeq = (await server.db.eventStream.findUnique({ where: { stream } }))?.lastSeq ?? 0;
+    const squatter = await server.db.event.create({
+      data: { stream, seq: lastSeq + 1, type: 'SQUATTER', payload: {}, publishedAt: new Date() },
+    });
+    const refused = await server.gql(CREATE_COMMENT, { input: { postId: post.id, body: 'refused' } }, commenter.token);
+    expect(refused.body.errors).toMatchObject([{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    expect(await server.db.comment.count({ where: { postId: post.raw } })).toBe(0);
+    expect(await server.db.notification.count({ where: { postId: post.raw } })).toBe(0);
+    expect((await server.db.eventStream.findUnique({ where: { stream } }))?.lastSeq ?? 0).toBe(lastSeq);
+    await server.db.event.delete({ where: { id: squatter.id } });
+
+    const created = await server.gql(CREATE_COMMENT, { input: { postId: post.id, body: 'written' } }, commenter.token);
+    const commentId = rawId(created.body.data!.createComment.comment.id);
+    const notification = await server.db.notification.findFirstOrThrow({ where: { commentId } });
+    expect(notification).toMatchObject({ recipientId: rawId(author.id), kind: 'COMMENT_ON_POST', postId: post.raw });
+    const events = await server.db.event.findMany({
+      where: { OR: [{ stream }, { stream: streamOf.user(author.id) }] },
+      orderBy: { id: 'asc' },
+    });
+    expect(events.map((e) => [e.stream, e.seq, e.type, e.payload])).toEqual([
+      [stream, lastSeq + 1, 'COMMENT_ADDED', { commentId }],
+      [streamOf.user(author.id), 1, 'NOTIFICATION', { notificationId: notification.id }],
+    ]);
     await eventually(async () => (await server.db.event.count({ where: { publishedAt: null } })) === 0);
   });
 

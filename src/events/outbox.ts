@@ -1,4 +1,4 @@
-import type { Prisma } from '../db/generated/client.ts';
+import { Prisma } from '../db/generated/client.ts';
 import type { Db } from '../db/prisma.ts';
 import { badInput } from '../lib/errors.ts';
 
@@ -90,6 +90,40 @@ export class Outbox {
         ${this.events.map((e) => e.type)}::text[],
         ${this.events.map((e) => JSON.stringify(e.data))}::jsonb[])`;
     this.events.length = 0;
+  }
+
+  /**
+   * The same writes as `flush`, as CTEs to follow `WITH` in a caller's own
+   * statement (names `outbox_*`): a write and its events then take one round
+   * trip and, one statement being atomic, commit together without an explicit
+   * transaction. Streams are still bumped in name order by one INSERT, and
+   * events are numbered and inserted in emit order. Takes the queued events;
+   * those numbered early with `nextSeq` need `flush`.
+   */
+  takeAsCtes(): Prisma.Sql {
+    if (this.events.some((e) => e.seq !== undefined)) throw new Error('Outbox.takeAsCtes: events numbered with nextSeq need flush');
+    const events = this.events.splice(0);
+    return Prisma.sql`
+      outbox_pending AS (
+        SELECT * FROM unnest(
+          ${events.map((e) => e.stream)}::text[],
+          ${events.map((e) => e.type)}::text[],
+          ${events.map((e) => JSON.stringify(e.data))}::jsonb[]) WITH ORDINALITY AS e(stream, type, payload, ord)
+      ),
+      outbox_numbered AS (
+        INSERT INTO "EventStream" (stream, "lastSeq")
+        SELECT stream, count(*) FROM outbox_pending GROUP BY stream ORDER BY stream
+        ON CONFLICT (stream) DO UPDATE SET "lastSeq" = "EventStream"."lastSeq" + EXCLUDED."lastSeq"
+        RETURNING stream, "lastSeq"
+      ),
+      outbox_events AS (
+        INSERT INTO "Event" (stream, seq, type, payload)
+        SELECT e.stream,
+          n."lastSeq" - count(*) OVER (PARTITION BY e.stream) + row_number() OVER (PARTITION BY e.stream ORDER BY e.ord),
+          e.type, e.payload
+        FROM outbox_pending e JOIN outbox_numbered n USING (stream)
+        ORDER BY e.ord
+      )`;
   }
 }
 

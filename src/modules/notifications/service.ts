@@ -1,4 +1,5 @@
-import type { Notification, NotificationKind, Prisma } from '../../db/generated/client.ts';
+import { randomUUID } from 'node:crypto';
+import { Prisma, type Notification, type NotificationKind } from '../../db/generated/client.ts';
 import { notFound } from '../../lib/errors.ts';
 import { expectGlobalId } from '../../lib/global-id.ts';
 import { keysetPage, type Connection, type PageArgs } from '../../lib/pagination.ts';
@@ -40,6 +41,37 @@ export async function notify(tx: Tx, outbox: Outbox, n: NewNotification): Promis
     select: { id: true },
   });
   outbox.emit(streams.user(n.recipientId), NOTIFICATION_EVENT, { notificationId: created.id });
+}
+
+/** A notification decided before its statement runs (see `planNotification`). */
+export interface PlannedNotification extends NewNotification {
+  id: string;
+}
+
+/**
+ * For a caller that writes in one statement: decides a notification (nobody
+ * is notified of their own actions), gives it its id and queues its event;
+ * `insertNotificationsCte` writes it.
+ */
+export function planNotification(outbox: Outbox, n: NewNotification): PlannedNotification | null {
+  if (!shouldNotify(n)) return null;
+  const planned = { ...n, id: randomUUID() };
+  outbox.emit(streams.user(n.recipientId), NOTIFICATION_EVENT, { notificationId: planned.id });
+  return planned;
+}
+
+/** The INSERT of planned notifications, as a CTE (`new_notifications`) to follow `WITH` in the caller's statement. */
+export function insertNotificationsCte(rows: PlannedNotification[]): Prisma.Sql {
+  const column = (pick: (n: PlannedNotification) => string | undefined) => rows.map((n) => pick(n) ?? null);
+  return Prisma.sql`
+    new_notifications AS (
+      INSERT INTO "Notification" (id, "recipientId", kind, "actorId", "postId", "commentId", "conversationId", "messageId")
+      SELECT id, recipient, kind::"NotificationKind", actor, post, comment, conversation, message FROM unnest(
+        ${column((n) => n.id)}::uuid[], ${column((n) => n.recipientId)}::uuid[], ${column((n) => n.kind)}::text[],
+        ${column((n) => n.actorId)}::uuid[], ${column((n) => n.postId)}::uuid[], ${column((n) => n.commentId)}::uuid[],
+        ${column((n) => n.conversationId)}::uuid[], ${column((n) => n.messageId)}::uuid[]
+      ) AS t(id, recipient, kind, actor, post, comment, conversation, message)
+    )`;
 }
 
 /**
