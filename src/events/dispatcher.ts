@@ -52,6 +52,7 @@ export function createDispatcher(options: {
   let stopped = false;
   let failing = false;
   let deadline = Infinity;
+  let stopping = false;
 
   function drain(): Promise<void> {
     if (running) {
@@ -67,8 +68,11 @@ export function createDispatcher(options: {
         if (failing) logger.info('outbox dispatch recovered');
         failing = false;
       } catch (error) {
-        // Logged once per outage, not once per poll; the poll retries.
-        if (!failing) logger.error('outbox dispatch failed; retrying every poll', { error: String(error) });
+        // Logged once per outage, not once per poll; the poll retries. At
+        // shutdown (e.g. Ctrl-C also stopped the embedded PostgreSQL) the
+        // events stay pending in the table: the next start publishes them.
+        if (stopping) logger.warn('outbox flush at shutdown failed; pending events go out on the next start', { error: String(error) });
+        else if (!failing) logger.error('outbox dispatch failed; retrying every poll', { error: String(error) });
         failing = true;
       } finally {
         running = null;
@@ -99,11 +103,13 @@ export function createDispatcher(options: {
     },
     async start() {
       stopped = false;
+      stopping = false;
       await drain(); // events left pending by a crash are published first
       schedule();
     },
     async stop(until = Infinity) {
       deadline = until;
+      stopping = true;
       clearTimeout(timer);
       // Flush: what the drained requests committed goes out before the bus closes.
       await running;
