@@ -50,8 +50,8 @@ export async function startEmbeddedPostgres(dir: string, port: number, logger: L
     });
   }
   // start() rejects with nothing when the server exits: its log says why.
-  await server.start().catch(() => {
-    throw startFailure(clusterDir, port, output.text());
+  await server.start().catch((error: unknown) => {
+    throw startFailure(clusterDir, port, error instanceof Error ? `${output.text()}\n${error.message}` : output.text());
   });
   return {
     adminUrl: `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`,
