@@ -43,6 +43,9 @@ async function shutdown(signal: string): Promise<void> {
   }, config.faults.shutdownGraceMs + 5_000);
   backstop.unref();
   try {
+    // A signal during start-up stops what has started once start() settles
+    // (stopping halfway could leave the embedded PostgreSQL running).
+    await started;
     await app.stop();
     logger.info('shutdown complete');
     process.exit(0);
@@ -51,14 +54,10 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }
 }
+
+const started = app.start().then(announce, failedStart);
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
-
-try {
-  await app.start();
-} catch (error) {
-  await failedStart(error);
-}
 
 /**
  * Takes down what did start (bounded), then prints one line naming the
@@ -74,10 +73,13 @@ async function failedStart(error: unknown): Promise<never> {
   process.exit(1);
 }
 
-const lines = [
-  `Agora is running: GraphQL over HTTP and WebSocket at ${app.url}/graphql (open it in a browser for the IDE)`,
-  `Health: ${app.url}/health`,
-  app.info.embedded ? `Database: embedded PostgreSQL under ${config.dataDir}` : 'Database: DATABASE_URL',
-];
-if (app.info.embedded) lines.push(`Demo login: username "${DEMO_LOGIN.username}", password "${DEMO_LOGIN.password}"`);
-console.log(lines.join('\n'));
+function announce(): void {
+  if (stopping) return;
+  const lines = [
+    `Agora is running: GraphQL over HTTP and WebSocket at ${app.url}/graphql (open it in a browser for the IDE)`,
+    `Health: ${app.url}/health`,
+    app.info.embedded ? `Database: embedded PostgreSQL under ${config.dataDir}` : 'Database: DATABASE_URL',
+  ];
+  if (app.info.embedded) lines.push(`Demo login: username "${DEMO_LOGIN.username}", password "${DEMO_LOGIN.password}"`);
+  console.log(lines.join('\n'));
+}
