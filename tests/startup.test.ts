@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import os from 'node:os';
@@ -81,7 +82,7 @@ async function occupiedPort(): Promise<{ port: number }> {
 
 /** An empty database (not the migrated template): a start that got as far as migrating would leave tables behind. */
 async function emptyDatabase(): Promise<string> {
-  const name = `agora_startup_${Date.now().toString(36)}`;
+  const name = `agora_startup_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: inject('pgAdminUrl') });
   await admin.connect();
   try {
@@ -89,6 +90,11 @@ async function emptyDatabase(): Promise<string> {
   } finally {
     await admin.end();
   }
+  cleanups.push(async () => {
+    const dropper = new pg.Client({ connectionString: inject('pgAdminUrl') });
+    await dropper.connect();
+    await dropper.query(`DROP DATABASE IF EXISTS "${name}"`).finally(() => dropper.end());
+  });
   return withDatabase(inject('pgAdminUrl'), name);
 }
 
