@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
@@ -11,6 +10,7 @@ import type { AppConfig } from './config.ts';
 import type { GraphQLContext } from './server/context.ts';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
+import { checkServices } from './db/preflight.ts';
 import { createDatabase, type Database } from './db/prisma.ts';
 import { seedDemoData } from './db/seed.ts';
 import { createOperationRules } from './server/operation-rules.ts';
@@ -18,6 +18,7 @@ import { buildSchema } from './graphql/schema.ts';
 import { createOriginPolicy } from './server/cors.ts';
 import { createGraphQLHandler } from './server/http-handler.ts';
 import { serveHttp } from './server/http-routes.ts';
+import { checkListenable, listen } from './server/listen.ts';
 import { trackRequests, type RequestTracker } from './server/request-tracker.ts';
 import { readiness } from './server/readiness.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
@@ -30,6 +31,9 @@ import { createOperationPipeline, type OperationPipeline } from './server/operat
 import type { AppDeps, RequestInfo } from './modules/scope.ts';
 
 const GRAPHQL_PATH = '/graphql';
+
+/** How long DATABASE_URL and REDIS_URL get to answer at start-up (README, "If it doesn't start"). */
+const SERVICE_CHECK_TIMEOUT_MS = 10_000;
 
 export interface App {
   /** Resolves when the server accepts connections. */
@@ -67,6 +71,10 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
   const info = { seeded: false, databaseUrl: null as string | null, embedded: false };
 
   async function start(): Promise<void> {
+    // Nothing is started, migrated or seeded when PORT is taken or a
+    // configured server does not answer.
+    await checkListenable(config.port, config.host);
+    await checkServices(config, SERVICE_CHECK_TIMEOUT_MS);
     const database = await startDatabase(config, logger, running, info);
     const realtime = (running.realtime = await startRealtime(config, database.pool, logger));
     const deps = createAppDeps(config, logger, database, realtime);
@@ -246,17 +254,6 @@ function attachTransports(
   });
   serveHttp(httpServer, { graphqlPath: GRAPHQL_PATH, handleGraphQL, origins, metrics, checkReadiness, exposure: config.exposure, logger });
   return ws;
-}
-
-/** Listens and returns the base URL. */
-async function listen(httpServer: Server, port: number, host: string): Promise<string> {
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(port, host, () => resolve());
-  });
-  const { port: bound } = httpServer.address() as AddressInfo;
-  const shown = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-  return `http://${shown}:${bound}`;
 }
 
 /**

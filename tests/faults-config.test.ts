@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
+import { describeStartupError, endpointOf, StartupError } from '../src/lib/startup-errors.ts';
 
 describe('fault and shutdown settings', () => {
   it('have defaults and read their environment variables', () => {
@@ -37,5 +38,23 @@ describe('fault and shutdown settings', () => {
   ])('refuses %s=%s with an error naming the variable', (name, value) => {
     expect(() => loadConfig({ NODE_ENV: 'test', [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: 'test', [name]: value })).toThrow(name);
+  });
+});
+
+describe('start-up failure lines', () => {
+  it('are one line whatever was thrown, with no stack', () => {
+    expect(describeStartupError(undefined)).toBe('unknown error (undefined)');
+    expect(describeStartupError(null)).toBe('unknown error (null)');
+    expect(describeStartupError('plain text')).toBe('plain text');
+    expect(describeStartupError({ code: 'ECONNREFUSED' })).toBe('ECONNREFUSED');
+    expect(describeStartupError(new Error('first line\n    at somewhere (file.ts:1:1)'))).toBe('first line');
+    expect(describeStartupError(new StartupError('PORT: taken'))).toBe('PORT: taken');
+  });
+
+  it('name host:port of a URL, never its user or password', () => {
+    expect(endpointOf('postgresql://agora:s3cret@db.example:6543/agora', 5432)).toBe('db.example:6543');
+    expect(endpointOf('redis://:s3cret@cache.example', 6379)).toBe('cache.example:6379');
+    expect(endpointOf('postgresql:///agora?host=/var/run/postgresql', 5432)).toBe('/var/run/postgresql:5432');
+    expect(endpointOf('not a url with s3cret', 5432)).toBe('an unparsable address');
   });
 });

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from '../lib/logger.ts';
+import { StartupError } from '../lib/startup-errors.ts';
 
 export interface EmbeddedDatabase {
   /** Connection string of the server's maintenance database (`postgres`). */
@@ -26,6 +27,7 @@ export async function startEmbeddedPostgres(dir: string, port: number, logger: L
   // As root, the server runs as a separate user that must reach the cluster dir.
   if (runAsPostgresUser) chmodSync(dir, 0o755);
   const password = created ? randomBytes(16).toString('hex') : readFileSync(passwordFile, 'utf8').trim();
+  const output = recentOutput(logger);
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
@@ -37,20 +39,74 @@ export async function startEmbeddedPostgres(dir: string, port: number, logger: L
     // runs it as a dedicated user.
     createPostgresUser: runAsPostgresUser,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
-    onLog: (message) => logger.debug('embedded postgres', { message: String(message).trim() }),
-    onError: (message) => logger.debug('embedded postgres', { message: String(message).trim() }),
+    onLog: output.record,
+    onError: output.record,
   });
   if (created) {
     logger.info('creating embedded PostgreSQL cluster', { dir: clusterDir });
     writeFileSync(passwordFile, password, { mode: 0o600 });
-    await server.initialise();
+    await server.initialise().catch((error: unknown) => {
+      throw initFailure(clusterDir, (error as Error | undefined)?.message ?? output.text(), runAsPostgresUser);
+    });
   }
-  await server.start();
+  // start() rejects with nothing when the server exits: its log says why.
+  await server.start().catch((error: unknown) => {
+    throw startFailure(clusterDir, port, error instanceof Error ? `${output.text()}\n${error.message}` : output.text());
+  });
   return {
     adminUrl: `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`,
     created,
     stop: () => server.stop(),
   };
+}
+
+/** Keeps the server's recent output (debug-logged) to explain a failed start. */
+function recentOutput(logger: Logger) {
+  const lines: string[] = [];
+  return {
+    record(message: unknown) {
+      const text = String(message).trim();
+      logger.debug('embedded postgres', { message: text });
+      lines.push(...text.split('\n'));
+      lines.splice(0, Math.max(0, lines.length - 20));
+    },
+    text: () => lines.join('\n'),
+  };
+}
+
+/**
+ * The two usual reasons, from PostgreSQL's own messages: another server
+ * holds the data folder (postmaster.pid), or the port is taken.
+ */
+function startFailure(clusterDir: string, port: number, output: string): StartupError {
+  if (output.includes('lock file "postmaster.pid" already exists')) {
+    const pid = /postmaster \(PID (\d+)\)/.exec(output)?.[1];
+    return new StartupError(
+      `DATA_DIR: ${clusterDir} is in use by another PostgreSQL${pid ? ` (PID ${pid})` : ''}, probably another Agora with the same DATA_DIR; stop it or set DATA_DIR to another folder`,
+    );
+  }
+  if (output.includes('Address already in use')) {
+    return new StartupError(`EMBEDDED_PG_PORT: port ${port} on 127.0.0.1 is already in use; set EMBEDDED_PG_PORT to a free port`);
+  }
+  return new StartupError(`embedded PostgreSQL (DATA_DIR ${clusterDir}) did not start: ${fatalLine(output)}`);
+}
+
+function initFailure(clusterDir: string, output: string, asPostgresUser: boolean): StartupError {
+  const reason = fatalLine(output);
+  // As root the server runs as user "postgres", which a 0700 parent folder (e.g. from mktemp -d) shuts out.
+  const hint = asPostgresUser && reason.includes('Permission denied') ? ' (user "postgres" needs access to every parent folder)' : '';
+  return new StartupError(`DATA_DIR: could not create the embedded PostgreSQL cluster in ${clusterDir}: ${reason}${hint}`);
+}
+
+/** The line PostgreSQL marked as the reason (FATAL, else the last one). */
+function fatalLine(output: string): string {
+  const lines = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const fatal = lines.find((line) => /\b(FATAL|PANIC|ERROR):|initdb: error/.test(line)) ?? lines.at(-1) ?? 'no output';
+  const initdb = fatal.indexOf('initdb: error');
+  return initdb >= 0 ? fatal.slice(initdb) : fatal.replace(/^.*?\b(FATAL|PANIC|ERROR):\s*/, '');
 }
 
 // Signals whose handling belongs to the process entry (src/main.ts): it drains

@@ -40,10 +40,15 @@ export function createDatabase(
 ): Database {
   const pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: limits.acquireTimeoutMs });
   let closing = false;
-  // While shutting down, idle connections dropped by the server are expected
-  // (embedded PostgreSQL stops on the same signal).
-  pool.on('error', (error) => (closing ? logger.debug : logger.error)('postgres pool error', { error: error.message }));
+  // An idle connection dropped by the server (a restart, an outage): the
+  // pool replaces it, and requests report the outage themselves. While
+  // shutting down it is expected (embedded PostgreSQL stops on the same
+  // signal when Ctrl-C reaches the whole process group).
+  pool.on('error', (error) => (closing ? logger.debug : logger.warn)('postgres pool error', { error: error.message }));
   pool.on('connect', (client) => {
+    // A connection lost while checked out fails its query (reported by the
+    // request); without a listener its 'error' event would end the process.
+    client.on('error', (error) => logger.debug('postgres connection lost', { error: error.message }));
     // Count statements where they really happen (the wire), attributed to the
     // GraphQL operation whose async context issued them.
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;

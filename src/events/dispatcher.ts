@@ -48,8 +48,14 @@ export function createDispatcher(options: {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let deadline = Infinity;
+  let stopping = false;
   const keepGoing = () => !stopped && Date.now() < deadline;
-  const lane = createDrainLane(() => publishPending(pool, bus, keepGoing), keepGoing, logger);
+  const lane = createDrainLane(
+    () => publishPending(pool, bus, keepGoing),
+    keepGoing,
+    logger,
+    () => stopping,
+  );
   const prune = createPruner(pool, retentionHours, logger);
 
   function schedule(): void {
@@ -64,11 +70,13 @@ export function createDispatcher(options: {
     },
     async start() {
       stopped = false;
+      stopping = false;
       await lane.drain(); // events left pending by a crash are published first
       schedule();
     },
     async stop(until = Infinity) {
       deadline = until;
+      stopping = true;
       clearTimeout(timer);
       // Flush: what the drained requests committed goes out before the bus closes.
       await lane.running;
@@ -85,7 +93,7 @@ export function createDispatcher(options: {
  * one go round again (so what was committed meanwhile is not left for the
  * next poll). Failures are logged once per outage, not once per poll.
  */
-function createDrainLane(publish: () => Promise<void>, keepGoing: () => boolean, logger: Logger) {
+function createDrainLane(publish: () => Promise<void>, keepGoing: () => boolean, logger: Logger, stopping: () => boolean) {
   let running: Promise<void> | null = null;
   let again = false;
   let failing = false;
@@ -99,8 +107,11 @@ function createDrainLane(publish: () => Promise<void>, keepGoing: () => boolean,
       if (failing) logger.info('outbox dispatch recovered');
       failing = false;
     } catch (error) {
-      // The poll retries.
-      if (!failing) logger.error('outbox dispatch failed; retrying every poll', { error: String(error) });
+      // The poll retries. At shutdown (e.g. Ctrl-C also stopped the embedded
+      // PostgreSQL) the events stay pending in the table: the next start
+      // publishes them.
+      if (stopping()) logger.warn('outbox flush at shutdown failed; pending events go out on the next start', { error: String(error) });
+      else if (!failing) logger.error('outbox dispatch failed; retrying every poll', { error: String(error) });
       failing = true;
     } finally {
       running = null;

@@ -102,8 +102,14 @@ async function settle(executing: Set<Promise<unknown>>, deadline: number): Promi
  * already closed that socket with the matching code (1009): a client's
  * mistake, logged through the logger like other refusals. Registered after
  * useServer, so it replaces the listener graphql-ws has just added.
+ *
+ * On the WebSocketServer itself ws only re-emits the HTTP server's errors
+ * (e.g. EADDRINUSE from listen), which the app reports as its start-up
+ * failure; graphql-ws would print them a second time, with a stack.
  */
 function logSocketErrors(wsServer: WebSocketServer, logger: Logger): void {
+  wsServer.removeAllListeners('error');
+  wsServer.on('error', (error: Error & { code?: string }) => logger.debug('http server error', { error: error.message, code: error.code }));
   wsServer.on('connection', (socket) => {
     socket.removeAllListeners('error');
     socket.on('error', (error: Error & { code?: string }) => {

@@ -1,0 +1,67 @@
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { endpointOf, reasonOf, StartupError } from '../lib/startup-errors.ts';
+
+/**
+ * Before anything is migrated or seeded, the configured PostgreSQL and Redis
+ * must answer, each within `timeoutMs` (a black-holed host fails instead of
+ * hanging the start). A failure names the setting and its host:port, never
+ * the password in the URL. Both are checked at once; every failure is named.
+ */
+export async function checkServices(urls: { databaseUrl: string | null; redisUrl: string | null }, timeoutMs: number): Promise<void> {
+  const checks = [
+    urls.databaseUrl ? checkPostgres(urls.databaseUrl, timeoutMs) : null,
+    urls.redisUrl ? checkRedis(urls.redisUrl, timeoutMs) : null,
+  ];
+  const failures = (await Promise.allSettled(checks)).flatMap((result) =>
+    result.status === 'rejected' ? [(result.reason as Error).message] : [],
+  );
+  if (failures.length > 0) throw new StartupError(failures.join('; '));
+}
+
+async function checkPostgres(url: string, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  // A connection lost after the check is not this check's concern.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (error) {
+    throw unreachable('DATABASE_URL', endpointOf(url, 5432), error, timeoutMs);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function checkRedis(url: string, timeoutMs: number): Promise<void> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    retryStrategy: () => null, // one attempt: the real connections retry later
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+  });
+  let lastError: unknown;
+  redis.on('error', (error) => (lastError = error));
+  let timer: NodeJS.Timeout | undefined;
+  // connectTimeout and commandTimeout bound each step; this bounds the whole.
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
+  });
+  try {
+    await Promise.race([redis.connect().then(() => redis.ping()), timeout]);
+  } catch (error) {
+    const timedOut = (error as { code?: unknown }).code === 'ETIMEDOUT';
+    throw unreachable('REDIS_URL', endpointOf(url, 6379), timedOut ? error : (lastError ?? error), timeoutMs);
+  } finally {
+    clearTimeout(timer);
+    redis.disconnect();
+  }
+}
+
+function unreachable(setting: string, endpoint: string, error: unknown, timeoutMs: number): StartupError {
+  const reason = reasonOf(error);
+  const timedOut = reason === 'ETIMEDOUT' || /timeout|timed out/i.test(reason);
+  return new StartupError(`${setting}: cannot connect to ${endpoint} (${timedOut ? `no answer within ${timeoutMs} ms` : reason})`);
+}
