@@ -72,7 +72,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     const deps = createAppDeps(config, logger, database, realtime);
     const metrics = createMetrics({ pool: database.pool, redis: realtime.redis }, logger);
     const pipeline = createApiPipeline(config, logger, deps, realtime, metrics);
-    running.apollo = await startApollo(config, pipeline);
+    running.apollo = await startApollo(pipeline);
     running.httpServer = createServer();
     running.requests = trackRequests(running.httpServer);
     running.ws = attachTransports(config, logger, {
@@ -174,7 +174,7 @@ function createApiPipeline(
 }
 
 /** Apollo Server for HTTP, with the pipeline's rules and its plugin. */
-async function startApollo(config: AppConfig, pipeline: OperationPipeline): Promise<ApolloServer<GraphQLContext>> {
+async function startApollo(pipeline: OperationPipeline): Promise<ApolloServer<GraphQLContext>> {
   const { rules } = pipeline;
   const apollo = new ApolloServer<GraphQLContext>({
     schema: pipeline.schema as GraphQLSchema,

@@ -13,7 +13,7 @@ export function ideCsp(nonce: string): string {
     "default-src 'none'",
     `script-src 'self' 'nonce-${nonce}'`,
     "style-src 'self' 'unsafe-inline'",
-    "font-src 'self'",
+    "font-src 'self' data:",
     "img-src 'self' data:",
     "connect-src 'self'",
     "worker-src 'self'",
