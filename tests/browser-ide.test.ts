@@ -64,11 +64,9 @@ describe.skipIf(!!browserSkipReason)('GraphQL IDE in a browser', () => {
   }
 
   function resultContains(page: Page, text: string) {
-    return page.waitForFunction(
-      (expected) => (document.querySelector('.graphiql-response')?.textContent ?? '').includes(expected),
-      text,
-      { timeout: RESULT_TIMEOUT_MS },
-    );
+    return page.waitForFunction((expected) => (document.querySelector('.graphiql-response')?.textContent ?? '').includes(expected), text, {
+      timeout: RESULT_TIMEOUT_MS,
+    });
   }
 
   it('runs a query over HTTP with the headers editor Authorization, loading nothing from other hosts', async () => {

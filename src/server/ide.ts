@@ -73,7 +73,7 @@ function pageTemplate(graphqlPath: string): string[] {
 }
 
 /** Whether Accept prefers an HTML page to a GraphQL response (the header is parsed, never pattern-matched). */
-export function prefersHtml(accept: string | undefined): boolean {
+function prefersHtml(accept: string | undefined): boolean {
   if (!accept) return false;
   const weights = new Map<string, number>();
   for (const entry of accept.split(',')) {

@@ -24,7 +24,7 @@ export function ideCsp(nonce: string): string {
 }
 // The IDE's scripts, styles and workers: a worker runs under its own
 // response's policy, and may load the bundle's other chunks from here.
-export const IDE_ASSET_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+const IDE_ASSET_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
 /** Whether the client reached us over TLS: directly, or (TRUST_PROXY=1) at the proxy in front. */
 function arrivedOverTls(req: IncomingMessage, trustProxy: boolean): boolean {
