@@ -10,6 +10,12 @@ import { signUp, startTestServer, type TestServer, type TestUser } from './helpe
 
 const RESULT_TIMEOUT_MS = 20_000;
 
+/** What the functions run inside the page use (this project compiles without DOM types). */
+interface PageGlobals {
+  localStorage: { setItem(key: string, value: string): void };
+  document: { querySelector(selector: string): { textContent: string | null } | null };
+}
+
 interface Visit {
   page: Page;
   /** Requests and WebSocket connections to any host but the server's. */
@@ -51,22 +57,27 @@ describe.skipIf(!!browserSkipReason)('GraphQL IDE in a browser', () => {
     });
     // GraphiQL's own storage keys: the editor's first query and headers.
     await context.addInitScript(
-      ([q, headers]) => {
+      ({ q, headers }) => {
+        const { localStorage } = globalThis as unknown as PageGlobals;
         localStorage.setItem('graphiql:query', q);
         localStorage.setItem('graphiql:headers', headers);
       },
-      [query, JSON.stringify({ Authorization: `Bearer ${user.token}` })],
+      { q: query, headers: JSON.stringify({ Authorization: `Bearer ${user.token}` }) },
     );
     await page.goto(`${server.url}/graphql`);
-    // The schema has loaded (introspection over HTTP) once the docs button is live.
-    await page.locator('.graphiql-execute-button').waitFor({ timeout: RESULT_TIMEOUT_MS });
+    // Ready to run once the editor shows the query and the schema has loaded
+    // (introspection over HTTP; the docs button is enabled then).
+    await page.locator('.graphiql-query-editor').getByText(query.split(' ')[0]!).first().waitFor({ timeout: RESULT_TIMEOUT_MS });
+    await page
+      .locator('.graphiql-sidebar button[aria-label="Show Documentation Explorer"]:not([disabled])')
+      .waitFor({ timeout: RESULT_TIMEOUT_MS });
     return visit;
   }
 
   function resultContains(page: Page, text: string) {
-    return page.waitForFunction((expected) => (document.querySelector('.graphiql-response')?.textContent ?? '').includes(expected), text, {
-      timeout: RESULT_TIMEOUT_MS,
-    });
+    const shown = (expected: string) =>
+      ((globalThis as unknown as PageGlobals).document.querySelector('.graphiql-response')?.textContent ?? '').includes(expected);
+    return page.waitForFunction(shown, text, { timeout: RESULT_TIMEOUT_MS });
   }
 
   it('runs a query over HTTP with the headers editor Authorization, loading nothing from other hosts', async () => {
@@ -86,7 +97,9 @@ describe.skipIf(!!browserSkipReason)('GraphQL IDE in a browser', () => {
     await page.locator('.graphiql-execute-button').click();
     // notificationAdded needs a viewer: the subscription is in force only if
     // connection_init carried the header.
-    await server.whenSubscribed(topics.user(user.id));
+    await server.whenSubscribed(topics.user(user.id)).catch(async (error) => {
+      throw new Error(`${error.message}; the result pane shows: ${await page.locator('.graphiql-response').innerText()}`);
+    });
     const follow = await server.gql(
       'mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }',
       { input: { userId: user.id } },
