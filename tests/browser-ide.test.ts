@@ -98,7 +98,7 @@ describe.skipIf(!!browserSkipReason)('GraphQL IDE in a browser', () => {
     // notificationAdded needs a viewer: the subscription is in force only if
     // connection_init carried the header.
     await server.whenSubscribed(topics.user(user.id)).catch(async (error) => {
-      throw new Error(`${error.message}; the result pane shows: ${await page.locator('.graphiql-response').innerText()}`);
+      throw new Error(`${error.message}; the result pane shows: ${await page.locator('.graphiql-response').textContent()}`);
     });
     const follow = await server.gql(
       'mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }',
