@@ -4,7 +4,8 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_LOGIN } from '../src/db/seed.ts';
 import { IDE_ASSET_PREFIX } from '../src/server/ide.ts';
-import { startTestServer, type TestServer } from './helpers/server.ts';
+import { signUp, startTestServer, type TestServer } from './helpers/server.ts';
+import { runOnce, wsClient } from './helpers/ws.ts';
 
 // The GraphQL IDE served by Agora itself: the page for browsers, its assets
 // from the installed ruru package (nothing from another host), the SDL, and
@@ -151,6 +152,26 @@ describe('GraphQL IDE (development)', () => {
       expect(res.headers.get('content-type'), accept).not.toContain('text/html');
       expect(await res.json(), accept).toMatchObject({ data: { me: null } });
     }
+  });
+});
+
+describe('connection_init from an IDE', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.stop());
+
+  // GraphiQL-style IDEs send their headers editor, as typed, as connectionParams.
+  it('takes the credential from `Authorization` in any letter case', async () => {
+    const user = await signUp(server, 'idews');
+    for (const key of ['Authorization', 'AUTHORIZATION']) {
+      const ws = wsClient(server.url, undefined, { [key]: `Bearer ${user.token}` });
+      expect((await runOnce(ws, '{ me { id } }')).data, key).toEqual({ me: { id: user.id } });
+      await ws.dispose();
+    }
+    const bad = wsClient(server.url, undefined, { Authorization: 'Bearer not-a-token' });
+    expect(await bad.closed).toMatchObject({ code: 4403 });
   });
 });
 
