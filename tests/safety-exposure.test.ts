@@ -339,6 +339,14 @@ describe('exposure settings', () => {
     expect(loadConfig({ ...base, METRICS_TOKEN: 't'.repeat(16) }).exposure.metricsEnabled).toBe(true);
   });
 
+  it('serves the IDE outside production only, unless IDE_ENABLED says otherwise', () => {
+    expect(loadConfig(base).exposure.ideEnabled).toBe(false);
+    expect(loadConfig({ ...base, IDE_ENABLED: '1' }).exposure.ideEnabled).toBe(true);
+    expect(loadConfig({ ...base, NODE_ENV: 'development' }).exposure.ideEnabled).toBe(true);
+    expect(loadConfig({ ...base, NODE_ENV: 'development', IDE_ENABLED: '0' }).exposure.ideEnabled).toBe(false);
+    expect(() => loadConfig({ ...base, IDE_ENABLED: 'yes' })).toThrow(/IDE_ENABLED must be one of 0, 1/);
+  });
+
   it('answers /metrics with 404 on a production server started without metrics settings', async () => {
     const server = await startTestServer({ NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('hex') });
     try {
