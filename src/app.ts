@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { GraphQLSchema } from 'graphql';
 import { CredentialResolver } from './auth/credentials.ts';
 import { OidcVerifier } from './auth/oidc.ts';
@@ -14,9 +13,10 @@ import { checkServices } from './db/preflight.ts';
 import { createDatabase, type Database } from './db/prisma.ts';
 import { seedDemoData } from './db/seed.ts';
 import { createOperationRules } from './server/operation-rules.ts';
-import { buildSchema } from './graphql/schema.ts';
+import { buildSchema, schemaSource } from './graphql/schema.ts';
 import { createOriginPolicy } from './server/cors.ts';
 import { createGraphQLHandler } from './server/http-handler.ts';
+import { createIdeRoutes } from './server/ide.ts';
 import { serveHttp } from './server/http-routes.ts';
 import { checkListenable, listen } from './server/listen.ts';
 import { trackRequests, type RequestTracker } from './server/request-tracker.ts';
@@ -80,7 +80,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     const deps = createAppDeps(config, logger, database, realtime);
     const metrics = createMetrics({ pool: database.pool, redis: realtime.redis }, logger);
     const pipeline = createApiPipeline(config, logger, deps, realtime, metrics);
-    running.apollo = await startApollo(config, pipeline);
+    running.apollo = await startApollo(pipeline);
     running.httpServer = createServer();
     running.requests = trackRequests(running.httpServer);
     running.ws = attachTransports(config, logger, {
@@ -182,7 +182,7 @@ function createApiPipeline(
 }
 
 /** Apollo Server for HTTP, with the pipeline's rules and its plugin. */
-async function startApollo(config: AppConfig, pipeline: OperationPipeline): Promise<ApolloServer<GraphQLContext>> {
+async function startApollo(pipeline: OperationPipeline): Promise<ApolloServer<GraphQLContext>> {
   const { rules } = pipeline;
   const apollo = new ApolloServer<GraphQLContext>({
     schema: pipeline.schema as GraphQLSchema,
@@ -201,10 +201,9 @@ async function startApollo(config: AppConfig, pipeline: OperationPipeline): Prom
       // Agora sets no cache hints; the default cache-control plugin would
       // still wrap every field resolver to compute them.
       ApolloServerPluginCacheControlDisabled(),
-      // Production serves no IDE page (and nothing from a CDN).
-      config.nodeEnv === 'production'
-        ? ApolloServerPluginLandingPageDisabled()
-        : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      // Apollo's landing page loads from its CDN: Agora serves its own IDE
+      // (src/server/ide.ts, IDE_ENABLED) from the installed package instead.
+      ApolloServerPluginLandingPageDisabled(),
       pipeline.apolloPlugin(),
     ],
   });
@@ -252,7 +251,17 @@ function attachTransports(
     timeoutMs: config.faults.redisCommandTimeoutMs,
     logger,
   });
-  serveHttp(httpServer, { graphqlPath: GRAPHQL_PATH, handleGraphQL, origins, metrics, checkReadiness, exposure: config.exposure, logger });
+  const ide = config.exposure.ideEnabled ? createIdeRoutes({ graphqlPath: GRAPHQL_PATH, sdl: schemaSource() }) : null;
+  serveHttp(httpServer, {
+    graphqlPath: GRAPHQL_PATH,
+    handleGraphQL,
+    origins,
+    metrics,
+    checkReadiness,
+    exposure: config.exposure,
+    ide,
+    logger,
+  });
   return ws;
 }
 

@@ -54,6 +54,8 @@ export interface ExposureConfig {
   metricsEnabled: boolean;
   /** When set, /metrics needs `Authorization: Bearer <token>` (METRICS_TOKEN). */
   metricsToken: string | null;
+  /** The GraphQL IDE page at the GraphQL URL, its assets and /schema.graphql (IDE_ENABLED; on outside production). */
+  ideEnabled: boolean;
 }
 
 /** Behaviour under infrastructure faults and at shutdown (see README, "Faults and shutdown"). */
@@ -311,6 +313,7 @@ function exposureConfig(env: Env, nodeEnv: string): ExposureConfig {
     hstsMaxAgeSeconds: integer(env, 'HSTS_MAX_AGE_SECONDS', 15_552_000, 0, 63_072_000),
     metricsEnabled: oneOf(env, 'METRICS_ENABLED', ['0', '1'], metricsDefault) === '1',
     metricsToken,
+    ideEnabled: oneOf(env, 'IDE_ENABLED', ['0', '1'], nodeEnv === 'production' ? '0' : '1') === '1',
   };
 }
 

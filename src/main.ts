@@ -75,11 +75,16 @@ async function failedStart(error: unknown): Promise<never> {
 
 function announce(): void {
   if (stopping) return;
-  const lines = [
-    `Agora is running: GraphQL over HTTP and WebSocket at ${app.url}/graphql (open it in a browser for the IDE)`,
+  const lines = [`Agora is running: GraphQL over HTTP and WebSocket at ${app.url}/graphql`];
+  if (config.exposure.ideEnabled) {
+    // The IDE reads the schema by introspection; the SDL is served either way.
+    const docs = config.operationLimits.introspection ? '' : ' (GRAPHQL_INTROSPECTION is off: no docs or completion)';
+    lines.push(`IDE: open ${app.url}/graphql in a browser${docs}; schema at ${app.url}/schema.graphql`);
+  }
+  lines.push(
     `Health: ${app.url}/health`,
     app.info.embedded ? `Database: embedded PostgreSQL under ${config.dataDir}` : 'Database: DATABASE_URL',
-  ];
+  );
   if (app.info.embedded) lines.push(`Demo login: username "${DEMO_LOGIN.username}", password "${DEMO_LOGIN.password}"`);
   console.log(lines.join('\n'));
 }

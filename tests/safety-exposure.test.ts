@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { buildApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger, withRequestId } from '../src/lib/logger.ts';
-import { HTML_CSP, JSON_CSP } from '../src/server/security-headers.ts';
+import { ideCsp, JSON_CSP } from '../src/server/security-headers.ts';
 import pg from 'pg';
 import { createTestDatabase, signUp, startTestServer, unique, type TestServer, type TestUser, expectHealthy } from './helpers/server.ts';
 
@@ -288,8 +288,10 @@ describe('development exposure', () => {
     const res = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/html');
-    expectSecurityHeaders(res.headers, HTML_CSP);
-    expect(HTML_CSP).toContain("frame-ancestors 'none'");
+    const nonce = (await res.text()).split('<script nonce="')[1]?.split('"')[0] ?? '';
+    expect(nonce.length).toBeGreaterThanOrEqual(16);
+    expectSecurityHeaders(res.headers, ideCsp(nonce));
+    expect(ideCsp(nonce)).toContain("frame-ancestors 'none'");
   });
 
   it('puts the JSON security headers on API responses, and no HSTS without TRUST_PROXY', async () => {
@@ -335,6 +337,14 @@ describe('exposure settings', () => {
     expect(config.exposure).toMatchObject({ metricsEnabled: false, metricsToken: null, corsOrigins: [], corsAllowLoopback: false });
     expect(loadConfig({ ...base, METRICS_ENABLED: '1' }).exposure.metricsEnabled).toBe(true);
     expect(loadConfig({ ...base, METRICS_TOKEN: 't'.repeat(16) }).exposure.metricsEnabled).toBe(true);
+  });
+
+  it('serves the IDE outside production only, unless IDE_ENABLED says otherwise', () => {
+    expect(loadConfig(base).exposure.ideEnabled).toBe(false);
+    expect(loadConfig({ ...base, IDE_ENABLED: '1' }).exposure.ideEnabled).toBe(true);
+    expect(loadConfig({ ...base, NODE_ENV: 'development' }).exposure.ideEnabled).toBe(true);
+    expect(loadConfig({ ...base, NODE_ENV: 'development', IDE_ENABLED: '0' }).exposure.ideEnabled).toBe(false);
+    expect(() => loadConfig({ ...base, IDE_ENABLED: 'yes' })).toThrow(/IDE_ENABLED must be one of 0, 1/);
   });
 
   it('answers /metrics with 404 on a production server started without metrics settings', async () => {

@@ -8,8 +8,13 @@ import { resolvers } from './resolvers/index.ts';
 
 const SCHEMA_PATH = path.resolve(import.meta.dirname, '../../schema.graphql');
 
+/** The SDL contract as written (comments, directives and all): what /schema.graphql serves. */
+export function schemaSource(): string {
+  return readFileSync(SCHEMA_PATH, 'utf8');
+}
+
 /** The executable schema: the SDL contract, our resolvers, and its auth directives enforced. */
 export function buildSchema(): GraphQLSchema {
-  const schema = applyAuthDirectives(makeExecutableSchema({ typeDefs: readFileSync(SCHEMA_PATH, 'utf8'), resolvers: resolvers as never }));
+  const schema = applyAuthDirectives(makeExecutableSchema({ typeDefs: schemaSource(), resolvers: resolvers as never }));
   return rejectNulInArguments(schema);
 }

@@ -5,7 +5,6 @@ import type { GraphQLContext } from './context.ts';
 import { sqlStatsStorage, type SqlStats } from '../db/prisma.ts';
 import { isInfrastructureError, serviceUnavailable } from '../lib/infra-errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { useHtmlPolicyIfHtml } from './security-headers.ts';
 import type { OperationRules } from './operation-rules.ts';
 
 // Large enough for any real operation (and for a password-policy check to
@@ -115,7 +114,6 @@ export function createGraphQLHandler(
       }),
     );
     for (const [key, value] of response.headers) res.setHeader(key, value);
-    useHtmlPolicyIfHtml(res);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
       res.end(response.body.string);

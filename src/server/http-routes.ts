@@ -4,6 +4,7 @@ import type { ExposureConfig } from '../config.ts';
 import { isInfrastructureError, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE } from '../lib/infra-errors.ts';
 import { withRequestId, type Logger } from '../lib/logger.ts';
 import { handleCors, type createOriginPolicy } from './cors.ts';
+import type { IdeRoutes } from './ide.ts';
 import { serveMetrics, type Metrics } from './metrics.ts';
 import type { readiness } from './readiness.ts';
 import { applySecurityHeaders } from './security-headers.ts';
@@ -15,6 +16,8 @@ interface HttpRoutes {
   metrics: Metrics;
   checkReadiness: ReturnType<typeof readiness>;
   exposure: ExposureConfig;
+  /** The IDE page, its assets and /schema.graphql; null when IDE_ENABLED is off. */
+  ide: IdeRoutes | null;
   logger: Logger;
 }
 
@@ -39,9 +42,19 @@ function route(routes: HttpRoutes, req: IncomingMessage, res: ServerResponse): v
   const { pathname, search } = target;
   const known = pathname === routes.graphqlPath || pathname === '/health' || pathname === '/ready' || pathname === '/metrics';
   routes.metrics.observeResponse(known ? pathname : 'other', res);
+  const { ide } = routes;
   if (pathname === routes.graphqlPath) {
     if (handleCors(req, res, routes.origins)) return;
-    routes.handleGraphQL(req, res, search).catch((error) => failGraphQL(routes.logger, res, error));
+    if (ide?.wantsPage(req)) ide.servePage(res);
+    else routes.handleGraphQL(req, res, search).catch((error) => failGraphQL(routes.logger, res, error));
+  } else if (ide && pathname === '/schema.graphql') {
+    ide.serveSchema(res);
+  } else if (ide?.ownsAsset(pathname)) {
+    ide.serveAsset(req, res, pathname).catch((error) => {
+      routes.logger.error('IDE asset failed', { error: String(error) });
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
   } else if (pathname === '/health') {
     // Liveness: the process answers. Dependencies are /ready's business.
     sendJson(res, 200, { status: 'ok' });

@@ -91,7 +91,7 @@ function track(executing: Set<Promise<unknown>>, result: Promise<ExecutionResult
 async function connect(w: WsGraphQLDeps, ctx: Connection): Promise<boolean> {
   const { extra } = ctx;
   w.connections.add(ctx);
-  const viewer = await w.lifecycle.authenticate(extra, ctx.connectionParams?.authorization);
+  const viewer = await w.lifecycle.authenticate(extra, authorizationParam(ctx.connectionParams));
   if (viewer === undefined) return false; // graphql-ws closes with 4403 Forbidden
   const refused = viewer ? null : w.bounds.admitAnonymous(extra, requestInfo(extra.request).ip);
   if (refused) {
@@ -99,6 +99,18 @@ async function connect(w: WsGraphQLDeps, ctx: Connection): Promise<boolean> {
     return false;
   }
   return w.lifecycle.open(extra);
+}
+
+/**
+ * connection_init's credential. `authorization`, or the key in any letter
+ * case: GraphiQL-style IDEs copy their headers editor into connectionParams
+ * as typed (`Authorization`), and HTTP header names are case-insensitive too.
+ */
+function authorizationParam(params: Connection['connectionParams']): unknown {
+  if (!params) return undefined;
+  if ('authorization' in params) return params.authorization;
+  const key = Object.keys(params).find((name) => name.toLowerCase() === 'authorization');
+  return key === undefined ? undefined : params[key];
 }
 
 /** A subscribe message: socket bounds, the credential rechecked, then the pipeline's prepare and admit. */
