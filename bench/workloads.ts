@@ -2,13 +2,14 @@
 // with a shape check so an error page can never pass for speed.
 import type { PeerName } from './harness.ts';
 
-export type WorkloadName = 'W1' | 'W2' | 'W3' | 'W4';
+export type WorkloadName = 'W1' | 'W2' | 'W3' | 'W4' | 'W6';
 
 export const WORKLOAD_TITLES: Record<WorkloadName, string> = {
   W1: 'flat list: users(first: 50) { id username name createdAt }',
   W2: 'nested: 20 posts + author + first 10 comments + their authors + reaction counts',
   W3: 'point lookup: node(id: $id), random User/Post ids as variables',
   W4: 'authenticated createComment mutation',
+  W6: 'deep: 10 users + 5 posts each + 5 comments each + comment author follower count + 3 replies each + their authors',
 };
 
 /** Data the workloads draw from (random ids, tokens, posts to comment on). */
@@ -40,6 +41,14 @@ const AGORA_W2 = `query W2($first: Int!) { posts(first: $first) { nodes { id tit
   comments(first: 10) { nodes { id body createdAt author { id username name } } }
   reactionCounts { kind count } } } }`;
 const AGORA_W3 = `query W3($id: ID!) { node(id: $id) { id ... on User { username name } ... on Post { title } } }`;
+/** W6 (also run by tests/statement-count.test.ts with small and large page sizes). */
+export const W6_QUERY = `query W6($users: Int!, $posts: Int!, $comments: Int!, $replies: Int!) {
+  users(first: $users) { nodes { id username
+    posts(first: $posts) { nodes { id title
+      comments(first: $comments) { nodes { id body
+        author { id followerCount }
+        replies(first: $replies) { nodes { id body author { id username } } } } } } } } } }`;
+const W6_PAGES = { users: 10, posts: 5, comments: 5, replies: 3 };
 const AGORA_W4 = `mutation W4($input: CreateCommentInput!) { createComment(input: $input) { comment { id body createdAt } } }`;
 
 const PG_W1 = `query W1 { allUsers(first: 50, orderBy: [CREATED_AT_DESC, PRIMARY_KEY_DESC]) { nodes { id username name createdAt } } }`;
@@ -75,6 +84,21 @@ function checkPosts(list: any, pageSize: number, author: string, comments: (p: a
     // The data set gives every page some comments and reactions: an all-empty page is wrong.
     list.some((p) => comments(p).length > 0) &&
     list.some((p) => reactions(p).length > 0)
+  );
+}
+
+/** W6 shape: 10 users; some posts with comments, some comments with replies, every author present. */
+function checkW6(users: any): boolean {
+  if (!Array.isArray(users) || users.length !== W6_PAGES.users) return false;
+  const posts = users.flatMap((u) => u.posts?.nodes ?? []);
+  const comments = posts.flatMap((p) => p.comments?.nodes ?? []);
+  const replies = comments.flatMap((c) => c.replies?.nodes ?? []);
+  return (
+    users.every((u) => isGid(u.id) && Array.isArray(u.posts?.nodes) && u.posts.nodes.length <= W6_PAGES.posts) &&
+    comments.length > 0 &&
+    replies.length > 0 &&
+    comments.every((c) => isGid(c.author?.id) && Number.isInteger(c.author.followerCount)) &&
+    replies.every((r) => isGid(r.id) && typeof r.author?.username === 'string')
   );
 }
 
@@ -129,6 +153,7 @@ export function workloadsFor(peer: PeerName, f: Fixtures, w2PageSize = 20): Part
           }),
           check: (j) => noErrors(j) && isGid(j.data.createComment?.comment?.id),
         };
+        common.W6 = { request: () => ({ body: body(W6_QUERY, W6_PAGES) }), check: (j) => noErrors(j) && checkW6(j.data.users?.nodes) };
       }
       return common;
     }
