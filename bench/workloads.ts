@@ -56,6 +56,21 @@ const PG_W2 = `query W2($first: Int!) { allPosts(first: $first, condition: {stat
   userByAuthorId { id username name }
   commentsByPostId(first: 10, condition: {parentId: null}, orderBy: [CREATED_AT_ASC, PRIMARY_KEY_ASC]) { nodes { id body createdAt userByAuthorId { id username name } } }
   reactionCounts { nodes { kind count } } } } }`;
+// Agora's orders: a user's posts newest first (published only, for others),
+// top-level comments and replies oldest first; the follower count as a total.
+const PG_W6 = `query W6($users: Int!, $posts: Int!, $comments: Int!, $replies: Int!) {
+  allUsers(first: $users, orderBy: [CREATED_AT_DESC, PRIMARY_KEY_DESC]) { nodes { id username
+    postsByAuthorId(first: $posts, condition: {status: PUBLISHED}, orderBy: [CREATED_AT_DESC, PRIMARY_KEY_DESC]) { nodes { id title
+      commentsByPostId(first: $comments, condition: {parentId: null}, orderBy: [CREATED_AT_ASC, PRIMARY_KEY_ASC]) { nodes { id body
+        userByAuthorId { id followsByFolloweeId { totalCount } }
+        commentsByParentId(first: $replies, orderBy: [CREATED_AT_ASC, PRIMARY_KEY_ASC]) { nodes { id body userByAuthorId { id username } } } } } } } } } }`;
+const PG_W6_FIELDS: W6Fields = {
+  posts: (u) => u.postsByAuthorId,
+  comments: (p) => p.commentsByPostId,
+  replies: (c) => c.commentsByParentId,
+  author: (r) => r.userByAuthorId,
+  followerCount: (a) => a.followsByFolloweeId?.totalCount,
+};
 const PG_W3 = `query W3($id: ID!) { node(id: $id) { id ... on User { username name } ... on Post { title } } }`;
 
 function checkUsers(list: any): boolean {
@@ -87,18 +102,35 @@ function checkPosts(list: any, pageSize: number, author: string, comments: (p: a
   );
 }
 
+/** Where each W6 level sits in a peer's response. */
+interface W6Fields {
+  posts: (user: any) => any;
+  comments: (post: any) => any;
+  replies: (comment: any) => any;
+  author: (row: any) => any;
+  followerCount: (author: any) => unknown;
+}
+
+const AGORA_W6_FIELDS: W6Fields = {
+  posts: (u) => u.posts,
+  comments: (p) => p.comments,
+  replies: (c) => c.replies,
+  author: (r) => r.author,
+  followerCount: (a) => a.followerCount,
+};
+
 /** W6 shape: 10 users; some posts with comments, some comments with replies, every author present. */
-function checkW6(users: any): boolean {
+function checkW6(users: any, f: W6Fields): boolean {
   if (!Array.isArray(users) || users.length !== W6_PAGES.users) return false;
-  const posts = users.flatMap((u) => u.posts?.nodes ?? []);
-  const comments = posts.flatMap((p) => p.comments?.nodes ?? []);
-  const replies = comments.flatMap((c) => c.replies?.nodes ?? []);
+  const posts = users.flatMap((u) => f.posts(u)?.nodes ?? []);
+  const comments = posts.flatMap((p) => f.comments(p)?.nodes ?? []);
+  const replies = comments.flatMap((c) => f.replies(c)?.nodes ?? []);
   return (
-    users.every((u) => isGid(u.id) && Array.isArray(u.posts?.nodes) && u.posts.nodes.length <= W6_PAGES.posts) &&
+    users.every((u) => isGid(u.id) && Array.isArray(f.posts(u)?.nodes) && f.posts(u).nodes.length <= W6_PAGES.posts) &&
     comments.length > 0 &&
     replies.length > 0 &&
-    comments.every((c) => isGid(c.author?.id) && Number.isInteger(c.author.followerCount)) &&
-    replies.every((r) => isGid(r.id) && typeof r.author?.username === 'string')
+    comments.every((c) => isGid(f.author(c)?.id) && Number.isInteger(f.followerCount(f.author(c)))) &&
+    replies.every((r) => isGid(r.id) && typeof f.author(r)?.username === 'string')
   );
 }
 
@@ -153,7 +185,10 @@ export function workloadsFor(peer: PeerName, f: Fixtures, w2PageSize = 20): Part
           }),
           check: (j) => noErrors(j) && isGid(j.data.createComment?.comment?.id),
         };
-        common.W6 = { request: () => ({ body: body(W6_QUERY, W6_PAGES) }), check: (j) => noErrors(j) && checkW6(j.data.users?.nodes) };
+        common.W6 = {
+          request: () => ({ body: body(W6_QUERY, W6_PAGES) }),
+          check: (j) => noErrors(j) && checkW6(j.data.users?.nodes, AGORA_W6_FIELDS),
+        };
       }
       return common;
     }
@@ -173,6 +208,10 @@ export function workloadsFor(peer: PeerName, f: Fixtures, w2PageSize = 20): Part
             ),
         },
         W3: { request: (i) => ({ body: body(PG_W3, { id: pick(f.nodeIds.postgraphile!, i) }) }), check: w3Check },
+        W6: {
+          request: () => ({ body: body(PG_W6, W6_PAGES) }),
+          check: (j) => noErrors(j) && checkW6(j.data.allUsers?.nodes, PG_W6_FIELDS),
+        },
       };
   }
 }
