@@ -12,6 +12,10 @@ export interface ServerHandle {
   url: string;
   pid: number;
   stats(gc?: boolean): Promise<ChildStats>;
+  /** Starts the server's CPU profiler (sampling every `intervalUs`); Node servers with bench/servers/ipc.ts only. */
+  startProfile(intervalUs: number): Promise<void>;
+  /** Stops it and has the server write the profile to `file` (.cpuprofile JSON). */
+  stopProfile(file: string): Promise<void>;
   /** Resident set size from /proc (what the OS charges the process). */
   rssBytes(): number;
   /** CPU time (user + system) the process has used so far, in ms, from /proc. */
@@ -82,23 +86,30 @@ export async function startServer(peer: PeerName, options: StartOptions): Promis
     });
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  /** Sends `message` and resolves with the child's first reply of type `replyType`. */
+  const ask = <T extends { type: string }>(message: object, replyType: string): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${peer} ${replyType} timed out`)), 30_000);
+      const onMessage = (m: T) => {
+        if (m.type !== replyType) return;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolve(m);
+      };
+      child.on('message', onMessage);
+      child.send(message);
+    });
+  const profile = async (message: object) => {
+    const reply = await ask<{ type: string; error?: string }>({ type: 'profile', ...message }, 'profiled');
+    if (reply.error) throw new Error(`${peer} profiler: ${reply.error}`);
+  };
   return {
     peer,
     url,
     pid: child.pid!,
-    stats(gc = false) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${peer} stats timed out`)), 10_000);
-        const onMessage = (m: ChildStats) => {
-          if (m.type !== 'stats') return;
-          clearTimeout(timer);
-          child.off('message', onMessage);
-          resolve(m);
-        };
-        child.on('message', onMessage);
-        child.send({ type: 'stats', gc });
-      });
-    },
+    stats: (gc = false) => ask<ChildStats>({ type: 'stats', gc }, 'stats'),
+    startProfile: (intervalUs) => profile({ action: 'start', intervalUs }),
+    stopProfile: (file) => profile({ action: 'stop', file }),
     rssBytes() {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;

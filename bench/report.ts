@@ -4,6 +4,7 @@ import { cpus, totalmem, release } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { PeerName } from './harness.ts';
 import type { RunResult } from './load.ts';
+import { cpuSplitMarkdown, type WorkloadCpuSplit } from './cpu-split.ts';
 import { seqScanMarkdown, type WorkloadSeqScans } from './seq-scans.ts';
 import type { FanoutResult } from './subscriptions.ts';
 import { WORKLOAD_TITLES, type WorkloadName } from './workloads.ts';
@@ -36,6 +37,8 @@ export interface BenchReport {
   w5Note: string;
   /** Sequential scans per table during each of Agora's workloads (absent in older results). */
   seqScans?: WorkloadSeqScans[];
+  /** Where Agora's CPU went in each HTTP workload, from a profiled phase (absent in older results). */
+  cpuSplits?: WorkloadCpuSplit[];
   skipped: Record<string, string>;
   targets: Target[];
 }
@@ -161,7 +164,7 @@ export function markdown(r: BenchReport): string {
     '| Workload | Server | req/s | p50 ms | p99 ms | errors / non-2xx / bad body | bytes/resp | SQL/req | server CPU ms/req | server RSS MiB | × physical | Agora ÷ this |',
   );
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const w of ['W1', 'W2', 'W3', 'W4'] as WorkloadName[]) {
+  for (const w of ['W1', 'W2', 'W3', 'W4', 'W6'] as WorkloadName[]) {
     const entries = r.http.filter((e) => e.workload === w);
     const physical = entries.find((e) => e.peer === 'physical')?.median.rps;
     const agora = entries.find((e) => e.peer === 'agora')?.median.rps;
@@ -201,6 +204,7 @@ export function markdown(r: BenchReport): string {
       );
     }
   }
+  if (r.cpuSplits?.length) lines.push('', ...cpuSplitMarkdown(r.cpuSplits));
   if (r.seqScans?.length) lines.push('', ...seqScanMarkdown(r.seqScans));
   if (Object.keys(r.skipped).length) {
     lines.push('');

@@ -11,13 +11,14 @@ import pg from 'pg';
 import { TokenService } from '../src/auth/tokens.ts';
 import { toGlobalId } from '../src/lib/global-id.ts';
 import { hasTaskset, pinSelf, startServer, type PeerName, type ServerHandle } from './harness.ts';
+import { cpuSplit, cpuSplitSummary, type CpuProfile, type WorkloadCpuSplit } from './cpu-split.ts';
 import { median, probe, runLoad, type RunResult } from './load.ts';
 import { ensurePeerPackages, resolveNode22 } from './node22.ts';
 import { evaluateTargets, machineInfo, markdown, updateReadme, type BenchReport, type HttpEntry } from './report.ts';
 import { benchServer, ensureBenchDatabase, scaleFor } from './seed.ts';
 import { seqScanMeter, seqScanSummary, type SeqScanWindow, type WorkloadSeqScans } from './seq-scans.ts';
 import { runFanout } from './subscriptions.ts';
-import { postgraphileNodeIds, workloadsFor, type Fixtures, type WorkloadName } from './workloads.ts';
+import { postgraphileNodeIds, workloadsFor, type Fixtures, type Workload, type WorkloadName } from './workloads.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,6 +35,8 @@ const { values: args } = parseArgs({
     'w5-subscribers': { type: 'string' },
     'w5-topics': { type: 'string' },
     profile: { type: 'boolean', default: false },
+    /** Seconds of the profiled phase after each of Agora's HTTP workloads (0: none). */
+    'cpu-split': { type: 'string' },
     'no-readme': { type: 'boolean', default: false },
     /** Re-render bench/README.md from bench/results/latest.json without measuring. */
     rerender: { type: 'boolean', default: false },
@@ -52,12 +55,15 @@ const settings = {
   w5Topics: (args['w5-topics'] ?? '1,10,100').split(',').map(Number),
   w5RatePerSec: Number(args['w5-rate'] ?? 5),
   w5PublishSec: quick ? 3 : 8,
+  cpuSplitSec: Number(args['cpu-split'] ?? (quick ? 3 : 5)),
   taskset: hasTaskset,
 };
-const only = new Set((args.only ?? 'W1,W2,W3,W4,W5').split(','));
+const only = new Set((args.only ?? 'W1,W2,W3,W4,W5,W6').split(','));
 const peers = (args.peers ?? 'physical,naive,postgraphile,agora').split(',') as PeerName[];
 const JWT_SECRET = 'bench-only-secret-0123456789abcdef0123456789';
 const RESULTS_DIR = path.resolve(import.meta.dirname, 'results');
+/** CPU profile sampling interval of the profiled phase (V8's default). */
+const PROFILE_INTERVAL_US = 1000;
 const log = (s: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
 
 if (args.rerender) {
@@ -118,6 +124,7 @@ async function findRedis(): Promise<string | null> {
 async function main(): Promise<void> {
   const redisUrl = only.has('W5') ? await findRedis() : null;
   const startedAt = new Date().toISOString();
+  const stamp = startedAt.replace(/[:.]/g, '-');
   // Servers get CPU 0, this load generator CPU 1 (PostgreSQL floats over both).
   pinSelf(1);
   const db = await benchServer();
@@ -188,7 +195,34 @@ async function main(): Promise<void> {
     client.query(`DELETE FROM "Comment" WHERE "postId" = ANY($1::uuid[]) AND body LIKE 'bench-w4 %'`, [postIds]);
   const deleteW5Posts = (authorIds: string[]) =>
     client.query(`DELETE FROM "Post" WHERE "authorId" = ANY($1::uuid[]) AND title LIKE 'bench-w5 %'`, [authorIds]);
-  const httpWorkloads = (['W1', 'W2', 'W3', 'W4'] as WorkloadName[]).filter((w) => only.has(w));
+  const httpWorkloads = (['W1', 'W2', 'W3', 'W4', 'W6'] as WorkloadName[]).filter((w) => only.has(w));
+
+  // The CPU split: a profile taken in its own phase after the timed runs (the
+  // profiler costs CPU), written next to the results (git-ignored) and classified.
+  const cpuSplits: WorkloadCpuSplit[] = [];
+  async function profiledPhase(server: ServerHandle, workload: Workload, w: WorkloadName): Promise<void> {
+    const file = path.join(RESULTS_DIR, `${stamp}-${server.peer}-${w}.cpuprofile`);
+    await server.startProfile(PROFILE_INTERVAL_US);
+    let run: RunResult;
+    try {
+      run = await runLoad(server, workload, {
+        connections: settings.connections,
+        durationSec: settings.cpuSplitSec,
+        sqlFromExtensions: false,
+      });
+    } finally {
+      await server.stopProfile(file);
+    }
+    const split: WorkloadCpuSplit = {
+      workload: w,
+      peer: server.peer,
+      seconds: settings.cpuSplitSec,
+      cpuMsPerRequest: run.serverCpuMsPerRequest,
+      ...cpuSplit(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile),
+    };
+    cpuSplits.push(split);
+    log(cpuSplitSummary(split));
+  }
 
   async function httpPeer(peer: PeerName): Promise<void> {
     log(`starting ${peer}`);
@@ -247,6 +281,7 @@ async function main(): Promise<void> {
           serverCpuMsPerRequest: med('serverCpuMsPerRequest'),
         };
         http.push({ workload: w, peer, runs, median: medianRun });
+        if (peer === 'agora' && settings.cpuSplitSec > 0) await profiledPhase(server, workload, w);
         if (w === 'W4') await deleteW4Comments();
         if (scanWindow) await recordSeqScans(scanWindow);
         log(
@@ -327,12 +362,12 @@ async function main(): Promise<void> {
     w2StatementsByPageSize,
     w5,
     seqScans,
+    cpuSplits,
     w5Note: `${redisUrl ? 'in-process event bus, then the Redis bus (REDIS_URL)' : 'in-process event bus (no Redis reachable: the Redis bus was not measured)'}; ${settings.w5RatePerSec} publishes/s via createPost for ${settings.w5PublishSec} s, round-robin over the topics; latency from publish request to receipt`,
     skipped,
     targets: [],
   };
   report.targets = evaluateTargets(report);
-  const stamp = startedAt.replace(/[:.]/g, '-');
   writeFileSync(path.join(RESULTS_DIR, `${stamp}-${report.mode}.json`), JSON.stringify(report, null, 2));
   writeFileSync(path.join(RESULTS_DIR, 'latest.json'), JSON.stringify(report, null, 2));
   const table = markdown(report);

@@ -91,7 +91,7 @@ export function seqScanSummary({ workload, tables }: WorkloadSeqScans): string {
 export function seqScanMarkdown(windows: WorkloadSeqScans[]): string[] {
   if (!windows.length) return [];
   const lines = [
-    `Sequential scans per table during Agora's workloads (pg_stat_user_tables deltas over probe, warm-up, runs and the ` +
+    `Sequential scans per table during Agora's workloads (pg_stat_user_tables deltas over probe, warm-up, runs, the CPU-split phase and the ` +
       `bench's own clean-up of W4's comments and W5's posts; **large** = over ${LARGE_TABLE_ROWS.toLocaleString('en')} rows, live or read per scan):`,
     '',
     '| workload | table | seq scans | rows read | rows/scan | live rows | large |',

@@ -2,13 +2,14 @@
 // with a shape check so an error page can never pass for speed.
 import type { PeerName } from './harness.ts';
 
-export type WorkloadName = 'W1' | 'W2' | 'W3' | 'W4';
+export type WorkloadName = 'W1' | 'W2' | 'W3' | 'W4' | 'W6';
 
 export const WORKLOAD_TITLES: Record<WorkloadName, string> = {
   W1: 'flat list: users(first: 50) { id username name createdAt }',
   W2: 'nested: 20 posts + author + first 10 comments + their authors + reaction counts',
   W3: 'point lookup: node(id: $id), random User/Post ids as variables',
   W4: 'authenticated createComment mutation',
+  W6: 'deep: 10 users + 5 posts each + 5 comments each + comment author follower count + 3 replies each + their authors',
 };
 
 /** Data the workloads draw from (random ids, tokens, posts to comment on). */
@@ -40,6 +41,14 @@ const AGORA_W2 = `query W2($first: Int!) { posts(first: $first) { nodes { id tit
   comments(first: 10) { nodes { id body createdAt author { id username name } } }
   reactionCounts { kind count } } } }`;
 const AGORA_W3 = `query W3($id: ID!) { node(id: $id) { id ... on User { username name } ... on Post { title } } }`;
+/** W6 (also run by tests/statement-count.test.ts with small and large page sizes). */
+export const W6_QUERY = `query W6($users: Int!, $posts: Int!, $comments: Int!, $replies: Int!) {
+  users(first: $users) { nodes { id username
+    posts(first: $posts) { nodes { id title
+      comments(first: $comments) { nodes { id body
+        author { id followerCount }
+        replies(first: $replies) { nodes { id body author { id username } } } } } } } } } }`;
+const W6_PAGES = { users: 10, posts: 5, comments: 5, replies: 3 };
 const AGORA_W4 = `mutation W4($input: CreateCommentInput!) { createComment(input: $input) { comment { id body createdAt } } }`;
 
 const PG_W1 = `query W1 { allUsers(first: 50, orderBy: [CREATED_AT_DESC, PRIMARY_KEY_DESC]) { nodes { id username name createdAt } } }`;
@@ -47,6 +56,21 @@ const PG_W2 = `query W2($first: Int!) { allPosts(first: $first, condition: {stat
   userByAuthorId { id username name }
   commentsByPostId(first: 10, condition: {parentId: null}, orderBy: [CREATED_AT_ASC, PRIMARY_KEY_ASC]) { nodes { id body createdAt userByAuthorId { id username name } } }
   reactionCounts { nodes { kind count } } } } }`;
+// Agora's orders: a user's posts newest first (published only, for others),
+// top-level comments and replies oldest first; the follower count as a total.
+const PG_W6 = `query W6($users: Int!, $posts: Int!, $comments: Int!, $replies: Int!) {
+  allUsers(first: $users, orderBy: [CREATED_AT_DESC, PRIMARY_KEY_DESC]) { nodes { id username
+    postsByAuthorId(first: $posts, condition: {status: PUBLISHED}, orderBy: [CREATED_AT_DESC, PRIMARY_KEY_DESC]) { nodes { id title
+      commentsByPostId(first: $comments, condition: {parentId: null}, orderBy: [CREATED_AT_ASC, PRIMARY_KEY_ASC]) { nodes { id body
+        userByAuthorId { id followsByFolloweeId { totalCount } }
+        commentsByParentId(first: $replies, orderBy: [CREATED_AT_ASC, PRIMARY_KEY_ASC]) { nodes { id body userByAuthorId { id username } } } } } } } } } }`;
+const PG_W6_FIELDS: W6Fields = {
+  posts: (u) => u.postsByAuthorId,
+  comments: (p) => p.commentsByPostId,
+  replies: (c) => c.commentsByParentId,
+  author: (r) => r.userByAuthorId,
+  followerCount: (a) => a.followsByFolloweeId?.totalCount,
+};
 const PG_W3 = `query W3($id: ID!) { node(id: $id) { id ... on User { username name } ... on Post { title } } }`;
 
 function checkUsers(list: any): boolean {
@@ -75,6 +99,38 @@ function checkPosts(list: any, pageSize: number, author: string, comments: (p: a
     // The data set gives every page some comments and reactions: an all-empty page is wrong.
     list.some((p) => comments(p).length > 0) &&
     list.some((p) => reactions(p).length > 0)
+  );
+}
+
+/** Where each W6 level sits in a peer's response. */
+interface W6Fields {
+  posts: (user: any) => any;
+  comments: (post: any) => any;
+  replies: (comment: any) => any;
+  author: (row: any) => any;
+  followerCount: (author: any) => unknown;
+}
+
+const AGORA_W6_FIELDS: W6Fields = {
+  posts: (u) => u.posts,
+  comments: (p) => p.comments,
+  replies: (c) => c.replies,
+  author: (r) => r.author,
+  followerCount: (a) => a.followerCount,
+};
+
+/** W6 shape: 10 users; some posts with comments, some comments with replies, every author present. */
+function checkW6(users: any, f: W6Fields): boolean {
+  if (!Array.isArray(users) || users.length !== W6_PAGES.users) return false;
+  const posts = users.flatMap((u) => f.posts(u)?.nodes ?? []);
+  const comments = posts.flatMap((p) => f.comments(p)?.nodes ?? []);
+  const replies = comments.flatMap((c) => f.replies(c)?.nodes ?? []);
+  return (
+    users.every((u) => isGid(u.id) && Array.isArray(f.posts(u)?.nodes) && f.posts(u).nodes.length <= W6_PAGES.posts) &&
+    comments.length > 0 &&
+    replies.length > 0 &&
+    comments.every((c) => isGid(f.author(c)?.id) && Number.isInteger(f.followerCount(f.author(c)))) &&
+    replies.every((r) => isGid(r.id) && typeof f.author(r)?.username === 'string')
   );
 }
 
@@ -129,6 +185,10 @@ export function workloadsFor(peer: PeerName, f: Fixtures, w2PageSize = 20): Part
           }),
           check: (j) => noErrors(j) && isGid(j.data.createComment?.comment?.id),
         };
+        common.W6 = {
+          request: () => ({ body: body(W6_QUERY, W6_PAGES) }),
+          check: (j) => noErrors(j) && checkW6(j.data.users?.nodes, AGORA_W6_FIELDS),
+        };
       }
       return common;
     }
@@ -148,6 +208,10 @@ export function workloadsFor(peer: PeerName, f: Fixtures, w2PageSize = 20): Part
             ),
         },
         W3: { request: (i) => ({ body: body(PG_W3, { id: pick(f.nodeIds.postgraphile!, i) }) }), check: w3Check },
+        W6: {
+          request: () => ({ body: body(PG_W6, W6_PAGES) }),
+          check: (j) => noErrors(j) && checkW6(j.data.allUsers?.nodes, PG_W6_FIELDS),
+        },
       };
   }
 }

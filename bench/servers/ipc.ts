@@ -1,6 +1,9 @@
 // The small protocol between the bench (parent) and a server child process:
 // the child says `ready` with its URL; the parent may ask for `stats`
-// (statements issued so far, memory after an optional GC).
+// (statements issued so far, memory after an optional GC), and to start and
+// stop a CPU profile (the inspector's Profiler domain, in this process).
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import pg from 'pg';
 
 export interface ChildStats {
@@ -25,9 +28,32 @@ export function countStatements(): void {
   };
 }
 
+let profiler: Session | null = null;
+
+/** Starts sampling (every `intervalUs`), or writes what was sampled since to `file` as a .cpuprofile. */
+async function profile(message: { action: 'start'; intervalUs: number } | { action: 'stop'; file: string }): Promise<void> {
+  if (message.action === 'start') {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.setSamplingInterval', { interval: message.intervalUs });
+    await profiler.post('Profiler.start');
+  } else {
+    const { profile } = await profiler!.post('Profiler.stop');
+    profiler!.disconnect();
+    profiler = null;
+    writeFileSync(message.file, JSON.stringify(profile));
+  }
+}
+
 export function announceReady(url: string, onStop: () => Promise<void>): void {
-  process.on('message', (message: { type: string; gc?: boolean }) => {
-    if (message.type === 'stats') {
+  process.on('message', (message: { type: string; gc?: boolean; action?: 'start' | 'stop'; intervalUs?: number; file?: string }) => {
+    if (message.type === 'profile') {
+      void profile(message as Parameters<typeof profile>[0]).then(
+        () => process.send?.({ type: 'profiled' }),
+        (error: Error) => process.send?.({ type: 'profiled', error: error.message }),
+      );
+    } else if (message.type === 'stats') {
       if (message.gc) (globalThis as { gc?: () => void }).gc?.();
       const memory = process.memoryUsage();
       const reply: ChildStats = { type: 'stats', statements, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed };
