@@ -1,0 +1,134 @@
+import { print } from 'graphql';
+import { API_URL } from './config.ts';
+import type { AuthFieldsFragment } from './gql/graphql.ts';
+import { REFRESH_SESSION } from './operations.ts';
+
+/**
+ * The signed-in session. The access token lives in memory only; the refresh
+ * token is kept in localStorage so a reload stays signed in. Tokens rotate on
+ * every refresh (each refresh token works once), so all refreshes go through
+ * one in-flight promise.
+ */
+export interface Viewer {
+  id: string;
+  username: string;
+  name: string;
+}
+
+interface Session {
+  accessToken: string;
+  expiresAt: number;
+  viewer: Viewer;
+}
+
+const REFRESH_KEY = 'agora.refreshToken';
+// Refresh this long before the access token expires (and before a request
+// that would go out with an almost expired token).
+const REFRESH_MARGIN_MS = 60_000;
+
+type Listener = (session: Session | null, reason: 'signed-in' | 'refreshed' | 'signed-out') => void;
+
+let session: Session | null = null;
+let inFlight: Promise<string | null> | null = null;
+let timer: ReturnType<typeof setTimeout> | undefined;
+const listeners = new Set<Listener>();
+
+function emit(reason: Parameters<Listener>[1]): void {
+  for (const listener of listeners) listener(session, reason);
+}
+
+function schedule(): void {
+  clearTimeout(timer);
+  if (!session) return;
+  const delay = Math.max(session.expiresAt - Date.now() - REFRESH_MARGIN_MS, 1_000);
+  timer = setTimeout(() => void refresh(), delay);
+}
+
+function accept(payload: AuthFieldsFragment, reason: 'signed-in' | 'refreshed'): void {
+  localStorage.setItem(REFRESH_KEY, payload.refreshToken);
+  session = {
+    accessToken: payload.accessToken,
+    expiresAt: Date.parse(payload.accessTokenExpiresAt),
+    viewer: payload.user,
+  };
+  schedule();
+  emit(reason);
+}
+
+export const auth = {
+  get viewer(): Viewer | null {
+    return session?.viewer ?? null;
+  },
+
+  hasRefreshToken(): boolean {
+    return localStorage.getItem(REFRESH_KEY) !== null;
+  },
+
+  signedIn(payload: AuthFieldsFragment): void {
+    accept(payload, 'signed-in');
+  },
+
+  /** Forgets the session locally (the server side is ended by the logOut mutation). */
+  signOut(): void {
+    clearTimeout(timer);
+    localStorage.removeItem(REFRESH_KEY);
+    const wasSignedIn = session !== null;
+    session = null;
+    if (wasSignedIn) emit('signed-out');
+  },
+
+  /** A current access token: refreshed first when it is about to expire; null when signed out. */
+  async accessToken(): Promise<string | null> {
+    if (inFlight) return inFlight;
+    if (session && session.expiresAt - Date.now() > REFRESH_MARGIN_MS / 2) return session.accessToken;
+    if (!session && !auth.hasRefreshToken()) return null;
+    return refresh();
+  },
+
+  refresh,
+
+  subscribe(listener: Listener): () => void {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  },
+};
+
+/**
+ * Rotates the session with the stored refresh token (one request at a time).
+ * Resolves to the new access token, or null (and signs out) when the refresh
+ * token is no longer accepted.
+ */
+function refresh(): Promise<string | null> {
+  inFlight ??= requestRefresh().finally(() => {
+    inFlight = null;
+  });
+  return inFlight;
+}
+
+async function requestRefresh(): Promise<string | null> {
+  const refreshToken = localStorage.getItem(REFRESH_KEY);
+  if (!refreshToken) {
+    auth.signOut();
+    return null;
+  }
+  // A plain request: going through Apollo would loop through its auth links.
+  let response: Response;
+  try {
+    response = await fetch(API_URL, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: print(REFRESH_SESSION), variables: { input: { refreshToken } } }),
+    });
+  } catch {
+    // Offline or server down: keep the session, a later request retries.
+    return session?.accessToken ?? null;
+  }
+  const body = (await response.json().catch(() => null)) as { data?: { refreshSession?: AuthFieldsFragment } | null } | null;
+  const payload = body?.data?.refreshSession;
+  if (!payload) {
+    auth.signOut();
+    return null;
+  }
+  accept(payload, 'refreshed');
+  return payload.accessToken;
+}

@@ -1,0 +1,167 @@
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemoData } from '../src/db/seed.ts';
+import { createLogger } from '../src/lib/logger.ts';
+import { browserSkipReason, launchBrowser, screenshotPath } from './helpers/browser.ts';
+import { topics } from './helpers/fixtures.ts';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+
+// The example app (examples/web), built for real and served from its own
+// loopback port: the page talks to Agora on another origin (CORS, and the
+// WebSocket's Origin check), with no proxy in between.
+const APP_ROOT = path.resolve('examples/web');
+const PASSWORD = 'agora-demo';
+const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+
+/** A static file server for the built app; unknown paths get index.html (a single-page app). */
+async function serveStatic(dir: string): Promise<{ server: Server; url: string }> {
+  const server = createServer(async (req, res) => {
+    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let file = path.join(dir, path.normalize(pathname));
+    if (!file.startsWith(dir) || !(await stat(file).then((s) => s.isFile()).catch(() => false))) file = path.join(dir, 'index.html');
+    res.writeHead(200, { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+describe.skipIf(!!browserSkipReason)('the example web app in a browser, against a real Agora', () => {
+  let agora: TestServer;
+  let outDir: string;
+  let app: { server: Server; url: string };
+  let browser: Browser;
+  let aliceToken: string;
+  let aliceId: string;
+  let directId: string;
+  const hosts = new Set<string>();
+
+  beforeAll(async () => {
+    agora = await startTestServer();
+    await seedDemoData(agora.db, createLogger('silent'), { users: 8, posts: 40, comments: 80 });
+    const login = await agora.gql('mutation ($input: LogInInput!) { logIn(input: $input) { accessToken user { id } } }', {
+      input: { login: 'alice', password: PASSWORD },
+    });
+    aliceToken = login.body.data!.logIn.accessToken;
+    aliceId = login.body.data!.logIn.user.id;
+    const inbox = await agora.gql('{ conversations(first: 10) { nodes { id kind } } }', {}, aliceToken);
+    directId = inbox.body.data!.conversations.nodes.find((c: { kind: string }) => c.kind === 'DIRECT').id;
+
+    outDir = await mkdtemp(path.join(tmpdir(), 'agora-web-'));
+    await build({
+      root: APP_ROOT,
+      configFile: path.join(APP_ROOT, 'vite.config.ts'),
+      logLevel: 'warn',
+      build: { outDir, emptyOutDir: true },
+      define: { 'import.meta.env.VITE_AGORA_URL': JSON.stringify(`${agora.url}/graphql`) },
+    });
+    app = await serveStatic(outDir);
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => app?.server.close(resolve));
+    if (outDir) await rm(outDir, { recursive: true, force: true });
+    await agora?.stop();
+  });
+
+  async function signIn(username: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const page = await context.newPage();
+    page.on('request', (request) => hosts.add(new URL(request.url()).host));
+    page.on('websocket', (socket) => hosts.add(new URL(socket.url()).host));
+    await page.goto(app.url);
+    await page.fill('input[name=login]', username);
+    await page.fill('input[name=password]', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.locator('[data-testid=viewer]', { hasText: `@${username}` }).waitFor();
+    await page.click('[data-testid=nav-chat]');
+    await page.locator('[data-testid=conversation]').first().waitFor();
+    return page;
+  }
+
+  /** The unread badge of the direct conversation in `page`'s list, once it shows `count` (absent when 0). */
+  async function unreadBecomes(page: Page, count: number): Promise<void> {
+    const badge = `[data-conversation-id="${directId}"] [data-testid=unread]`;
+    await page.waitForFunction(
+      ([selector, want]) => (document.querySelector(selector as string)?.textContent ?? '0') === want,
+      [badge, String(count)],
+      { timeout: 10_000 },
+    );
+  }
+
+  it('two users chat live: unread counts, typing, presence and read markers move in both pages', { timeout: 90_000 }, async () => {
+    const alice = await signIn('alice');
+    const bruno = await signIn('bruno_silva1');
+
+    // Alice stays on her conversation list; the seed left her some unread messages.
+    const badge = alice.locator(`[data-conversation-id="${directId}"] [data-testid=unread]`);
+    const before = Number((await badge.count()) > 0 ? await badge.textContent() : 0);
+    // Her conversationEvents and notificationAdded subscriptions are in force.
+    await agora.whenSubscribed(topics.user(aliceId), 2);
+
+    await bruno.click(`[data-conversation-id="${directId}"]`);
+    await bruno.locator('[data-testid=conversation-view]').waitFor();
+    await bruno.fill('input[name=message]', 'Hi Alice, are you there?');
+    await bruno.press('input[name=message]', 'Enter');
+    await bruno.locator('[data-testid=message]', { hasText: 'Hi Alice, are you there?' }).waitFor();
+
+    // Live on Alice's list: one more unread, and the new last message as preview.
+    await unreadBecomes(alice, before + 1);
+    await alice.locator(`[data-conversation-id="${directId}"]`, { hasText: 'Hi Alice, are you there?' }).waitFor();
+
+    // Alice opens the conversation: the message is there, her read marker moves, the badge goes.
+    await alice.click(`[data-conversation-id="${directId}"]`);
+    await alice.locator('[data-testid=message]', { hasText: 'Hi Alice, are you there?' }).waitFor();
+    await unreadBecomes(alice, 0);
+    await alice.locator('[data-testid=presence][data-online=true]', { hasText: 'bruno_silva1' }).waitFor();
+    await agora.whenSubscribed(topics.conversation(directId));
+    await agora.whenSubscribed(topics.typing(directId));
+
+    // Bruno types: Alice sees it; he sends: the indicator goes and the message arrives live.
+    await bruno.fill('input[name=message]', 'Climbing on Saturday?');
+    await alice.locator('[data-testid=typing]', { hasText: 'bruno_silva1 is typing' }).waitFor();
+    await bruno.press('input[name=message]', 'Enter');
+    await alice.locator('[data-testid=message]', { hasText: 'Climbing on Saturday?' }).waitFor();
+    await alice.locator('[data-testid=typing]', { hasText: /^$/ }).waitFor();
+    // Read while open: no unread badge, and the server agrees.
+    await unreadBecomes(alice, 0);
+    await expect
+      .poll(async () => {
+        const res = await agora.gql('query ($id: ID!) { conversation(id: $id) { unreadCount } }', { id: directId }, aliceToken);
+        return res.body.data!.conversation.unreadCount;
+      })
+      .toBe(0);
+
+    // Alice answers; Bruno, who is in the conversation too, sees it.
+    await alice.fill('input[name=message]', 'Yes! 9am at the gym.');
+    await alice.press('input[name=message]', 'Enter');
+    await bruno.locator('[data-testid=message]', { hasText: 'Yes! 9am at the gym.' }).waitFor();
+
+    await alice.screenshot({ path: screenshotPath('app-alice') });
+    await bruno.screenshot({ path: screenshotPath('app-bruno') });
+
+    // Log out through the UI: back to the sign-in form.
+    await alice.getByRole('button', { name: 'Log out' }).click();
+    await alice.locator('input[name=login]').waitFor();
+
+    // Only the two loopback servers were ever reached.
+    const allowed = new Set([new URL(app.url).host, new URL(agora.url).host]);
+    expect([...hosts].filter((host) => !allowed.has(host))).toEqual([]);
+    expect(hosts).toContain(new URL(agora.url).host);
+  });
+});
+
+if (browserSkipReason) {
+  describe('the example web app in a browser', () => {
+    it.skip(browserSkipReason, () => {});
+  });
+}
