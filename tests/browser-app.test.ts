@@ -20,12 +20,17 @@ const APP_ROOT = path.resolve('examples/web');
 const PASSWORD = 'agora-demo';
 const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
 
+const isFile = (file: string) =>
+  stat(file)
+    .then((s) => s.isFile())
+    .catch(() => false);
+
 /** A static file server for the built app; unknown paths get index.html (a single-page app). */
 async function serveStatic(dir: string): Promise<{ server: Server; url: string }> {
   const server = createServer(async (req, res) => {
     const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    let file = path.join(dir, path.normalize(pathname));
-    if (!file.startsWith(dir) || !(await stat(file).then((s) => s.isFile()).catch(() => false))) file = path.join(dir, 'index.html');
+    const asked = path.join(dir, path.normalize(pathname));
+    const file = asked.startsWith(dir) && (await isFile(asked)) ? asked : path.join(dir, 'index.html');
     res.writeHead(200, { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream' });
     createReadStream(file).pipe(res);
   });
@@ -42,6 +47,7 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
   let aliceId: string;
   let directId: string;
   const hosts = new Set<string>();
+  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     agora = await startTestServer();
@@ -55,12 +61,17 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     directId = inbox.body.data!.conversations.nodes.find((c: { kind: string }) => c.kind === 'DIRECT').id;
 
     outDir = await mkdtemp(path.join(tmpdir(), 'agora-web-'));
+    // A production build, as `npm run build` makes (Vitest runs with NODE_ENV=test).
+    const nodeEnv = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
     await build({
       root: APP_ROOT,
       configFile: path.join(APP_ROOT, 'vite.config.ts'),
       logLevel: 'warn',
       build: { outDir, emptyOutDir: true },
       define: { 'import.meta.env.VITE_AGORA_URL': JSON.stringify(`${agora.url}/graphql`) },
+    }).finally(() => {
+      process.env.NODE_ENV = nodeEnv;
     });
     app = await serveStatic(outDir);
     browser = await launchBrowser();
@@ -78,6 +89,7 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     const page = await context.newPage();
     page.on('request', (request) => hosts.add(new URL(request.url()).host));
     page.on('websocket', (socket) => hosts.add(new URL(socket.url()).host));
+    page.on('pageerror', (error) => pageErrors.push(`${username}: ${error.message}`));
     await page.goto(app.url);
     await page.fill('input[name=login]', username);
     await page.fill('input[name=password]', PASSWORD);
@@ -88,14 +100,11 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     return page;
   }
 
-  /** The unread badge of the direct conversation in `page`'s list, once it shows `count` (absent when 0). */
+  /** Waits until the direct conversation's unread badge in `page`'s list shows `count` (the badge is absent at 0). */
   async function unreadBecomes(page: Page, count: number): Promise<void> {
-    const badge = `[data-conversation-id="${directId}"] [data-testid=unread]`;
-    await page.waitForFunction(
-      ([selector, want]) => (document.querySelector(selector as string)?.textContent ?? '0') === want,
-      [badge, String(count)],
-      { timeout: 10_000 },
-    );
+    const badge = page.locator(`[data-conversation-id="${directId}"] [data-testid=unread]`);
+    if (count === 0) await badge.waitFor({ state: 'detached', timeout: 10_000 });
+    else await badge.filter({ hasText: new RegExp(`^${count}$`) }).waitFor({ timeout: 10_000 });
   }
 
   it('two users chat live: unread counts, typing, presence and read markers move in both pages', { timeout: 90_000 }, async () => {
@@ -153,6 +162,7 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     await alice.getByRole('button', { name: 'Log out' }).click();
     await alice.locator('input[name=login]').waitFor();
 
+    expect(pageErrors).toEqual([]);
     // Only the two loopback servers were ever reached.
     const allowed = new Set([new URL(app.url).host, new URL(agora.url).host]);
     expect([...hosts].filter((host) => !allowed.has(host))).toEqual([]);
@@ -160,8 +170,9 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
   });
 });
 
-if (browserSkipReason) {
+const skipReason = browserSkipReason;
+if (skipReason) {
   describe('the example web app in a browser', () => {
-    it.skip(browserSkipReason, () => {});
+    it.skip(skipReason, () => {});
   });
 }

@@ -3,7 +3,17 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import type { Viewer } from './auth.ts';
 import type { ConversationRowFragment } from './gql/graphql.ts';
 import { useLiveSubscription } from './live.ts';
-import { CONVERSATION, CONVERSATION_EVENTS, CONVERSATIONS, MARK_READ, MESSAGE_EVENTS, PRESENCE_CHANGED, SEND_MESSAGE, SET_TYPING, TYPING } from './operations.ts';
+import {
+  CONVERSATION,
+  CONVERSATION_EVENTS,
+  CONVERSATIONS,
+  MARK_READ,
+  MESSAGE_EVENTS,
+  PRESENCE_CHANGED,
+  SEND_MESSAGE,
+  SET_TYPING,
+  TYPING,
+} from './operations.ts';
 import { timeAgo } from './time.ts';
 
 const LIST_PAGE = 30;
@@ -69,16 +79,14 @@ export function Chat({ viewer }: { viewer: Viewer }) {
               )}
             </span>
             <span className="muted preview">
-              {c.lastMessage ? `${c.lastMessage.sender.username}: ${c.lastMessage.deleted ? 'deleted' : c.lastMessage.body}` : 'No messages yet'}
+              {c.lastMessage
+                ? `${c.lastMessage.sender.username}: ${c.lastMessage.deleted ? 'deleted' : c.lastMessage.body}`
+                : 'No messages yet'}
             </span>
           </button>
         ))}
       </aside>
-      {openId ? (
-        <ConversationView key={openId} id={openId} viewer={viewer} />
-      ) : (
-        <p className="muted placeholder">Pick a conversation.</p>
-      )}
+      {openId ? <ConversationView key={openId} id={openId} viewer={viewer} /> : <p className="muted placeholder">Pick a conversation.</p>}
     </section>
   );
 }
@@ -198,7 +206,10 @@ function useTypingUsers(conversationId: string): string[] {
   useEffect(() => {
     if (typing.size === 0) return;
     const soonest = Math.min(...[...typing.values()].map((t) => t.until));
-    const timer = setTimeout(() => setTyping((current) => new Map([...current].filter(([, t]) => t.until > Date.now()))), Math.max(soonest - Date.now(), 0) + 500);
+    const timer = setTimeout(
+      () => setTyping((current) => new Map([...current].filter(([, t]) => t.until > Date.now()))),
+      Math.max(soonest - Date.now(), 0) + 500,
+    );
     return () => clearTimeout(timer);
   }, [typing]);
   return [...typing.values()].map((t) => t.username);
@@ -261,7 +272,9 @@ function Composer({ conversationId }: { conversationId: string }) {
     if (!text) return;
     stopTyping();
     // One key per message: a retried send never posts twice.
-    const result = await send({ variables: { input: { conversationId, body: text, idempotencyKey: crypto.randomUUID() } } }).catch(() => null);
+    const result = await send({ variables: { input: { conversationId, body: text, idempotencyKey: crypto.randomUUID() } } }).catch(
+      () => null,
+    );
     if (result?.data) setBody('');
   };
 

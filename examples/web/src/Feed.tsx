@@ -59,7 +59,15 @@ function PostCard({ post, onOpen }: { post: PostCardFragment; onOpen?: () => voi
         <strong>{post.author.name}</strong> <span className="muted">@{post.author.username}</span>
         {post.publishedAt && <span className="muted"> · {timeAgo(post.publishedAt)}</span>}
       </header>
-      <h2>{onOpen ? <button type="button" className="link title" onClick={onOpen}>{post.title}</button> : post.title}</h2>
+      <h2>
+        {onOpen ? (
+          <button type="button" className="link title" onClick={onOpen}>
+            {post.title}
+          </button>
+        ) : (
+          post.title
+        )}
+      </h2>
       <p>{onOpen ? `${post.body.slice(0, 240)}${post.body.length > 240 ? '…' : ''}` : post.body}</p>
       <div className="tags">
         {post.tags.map((tag) => (
@@ -91,7 +99,14 @@ function Reactions({ post }: { post: PostCardFragment }) {
         const mine = count?.viewerHasReacted ?? false;
         const toggle = () => void (mine ? remove : add)({ variables: { input: { postId: post.id, kind } } });
         return (
-          <button key={kind} type="button" className={mine ? 'reaction mine' : 'reaction'} onClick={toggle} aria-pressed={mine} title={kind}>
+          <button
+            key={kind}
+            type="button"
+            className={mine ? 'reaction mine' : 'reaction'}
+            onClick={toggle}
+            aria-pressed={mine}
+            title={kind}
+          >
             {label} {count?.count ?? ''}
           </button>
         );
@@ -118,7 +133,11 @@ function PostView({ id, onBack }: { id: string; onBack: () => void }) {
         const edge = { __typename: 'CommentEdge' as const, cursor: commentAdded.cursor, node: commentAdded.comment };
         return {
           ...current,
-          post: { ...current.post, commentCount: current.post.commentCount + 1, comments: { ...comments, edges: [...comments.edges, edge] } },
+          post: {
+            ...current.post,
+            commentCount: current.post.commentCount + 1,
+            comments: { ...comments, edges: [...comments.edges, edge] },
+          },
         };
       });
     },

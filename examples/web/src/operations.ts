@@ -1,8 +1,10 @@
 import { graphql } from './gql';
 
 // Every operation the app runs. `npm run codegen` types them (src/gql/).
+// Fragments are declared by bare calls: codegen reads them here and embeds
+// them in each generated operation document that spreads them.
 
-export const AUTH_FIELDS = graphql(`
+graphql(`
   fragment AuthFields on AuthPayload {
     accessToken
     accessTokenExpiresAt
@@ -50,7 +52,7 @@ export const ME = graphql(`
   }
 `);
 
-export const POST_CARD = graphql(`
+graphql(`
   fragment PostCard on Post {
     id
     title
@@ -88,7 +90,7 @@ export const FEED = graphql(`
   }
 `);
 
-export const COMMENT_FIELDS = graphql(`
+graphql(`
   fragment CommentFields on Comment {
     id
     body
@@ -172,7 +174,7 @@ export const COMMENT_ADDED = graphql(`
   }
 `);
 
-export const CONVERSATION_ROW = graphql(`
+graphql(`
   fragment ConversationRow on Conversation {
     id
     kind
@@ -229,7 +231,7 @@ export const CONVERSATION_EVENTS = graphql(`
   }
 `);
 
-export const CHAT_MESSAGE = graphql(`
+graphql(`
   fragment ChatMessage on Message {
     id
     seq
