@@ -18,6 +18,7 @@ import { startTestServer, type TestServer } from './helpers/server.ts';
 // WebSocket's Origin check), with no proxy in between.
 const APP_ROOT = path.resolve('examples/web');
 const PASSWORD = 'agora-demo';
+const ACCESS_TOKEN_TTL_SECONDS = 5;
 const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
 
 const isFile = (file: string) =>
@@ -43,21 +44,19 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
   let outDir: string;
   let app: { server: Server; url: string };
   let browser: Browser;
-  let aliceToken: string;
   let aliceId: string;
   let directId: string;
   const hosts = new Set<string>();
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    agora = await startTestServer();
+    // Short-lived access tokens: the app must refresh them, and re-authenticate
+    // its open WebSocket in band, several times during the test.
+    agora = await startTestServer({ ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TOKEN_TTL_SECONDS) });
     await seedDemoData(agora.db, createLogger('silent'), { users: 8, posts: 40, comments: 80 });
-    const login = await agora.gql('mutation ($input: LogInInput!) { logIn(input: $input) { accessToken user { id } } }', {
-      input: { login: 'alice', password: PASSWORD },
-    });
-    aliceToken = login.body.data!.logIn.accessToken;
-    aliceId = login.body.data!.logIn.user.id;
-    const inbox = await agora.gql('{ conversations(first: 10) { nodes { id kind } } }', {}, aliceToken);
+    const login = await logInAlice();
+    aliceId = login.user.id;
+    const inbox = await agora.gql('{ conversations(first: 10) { nodes { id kind } } }', {}, login.accessToken);
     directId = inbox.body.data!.conversations.nodes.find((c: { kind: string }) => c.kind === 'DIRECT').id;
 
     outDir = await mkdtemp(path.join(tmpdir(), 'agora-web-'));
@@ -84,11 +83,31 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     await agora?.stop();
   });
 
+  /** A session of Alice's for asserting through the API (tokens live only ACCESS_TOKEN_TTL_SECONDS). */
+  async function logInAlice(): Promise<{ accessToken: string; user: { id: string } }> {
+    const res = await agora.gql('mutation ($input: LogInInput!) { logIn(input: $input) { accessToken user { id } } }', {
+      input: { login: 'alice', password: PASSWORD },
+    });
+    return res.body.data!.logIn;
+  }
+
+  /** Per page: the WebSockets it opened, and how many in-band re-authentications the server confirmed. */
+  const sockets = new Map<Page, { opened: number; reauthenticated: number }>();
+
   async function signIn(username: string): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
     const page = await context.newPage();
     page.on('request', (request) => hosts.add(new URL(request.url()).host));
-    page.on('websocket', (socket) => hosts.add(new URL(socket.url()).host));
+    const seen = { opened: 0, reauthenticated: 0 };
+    sockets.set(page, seen);
+    page.on('websocket', (socket) => {
+      hosts.add(new URL(socket.url()).host);
+      seen.opened += 1;
+      socket.on('framereceived', ({ payload }) => {
+        const message = JSON.parse(String(payload));
+        if (message.type === 'pong' && message.payload?.reauthenticated === true) seen.reauthenticated += 1;
+      });
+    });
     page.on('pageerror', (error) => pageErrors.push(`${username}: ${error.message}`));
     await page.goto(app.url);
     await page.fill('input[name=login]', username);
@@ -143,9 +162,10 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     await alice.locator('[data-testid=typing]', { hasText: /^$/ }).waitFor();
     // Read while open: no unread badge, and the server agrees.
     await unreadBecomes(alice, 0);
+    const { accessToken } = await logInAlice();
     await expect
       .poll(async () => {
-        const res = await agora.gql('query ($id: ID!) { conversation(id: $id) { unreadCount } }', { id: directId }, aliceToken);
+        const res = await agora.gql('query ($id: ID!) { conversation(id: $id) { unreadCount } }', { id: directId }, accessToken);
         return res.body.data!.conversation.unreadCount;
       })
       .toBe(0);
@@ -154,6 +174,16 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     await alice.fill('input[name=message]', 'Yes! 9am at the gym.');
     await alice.press('input[name=message]', 'Enter');
     await bruno.locator('[data-testid=message]', { hasText: 'Yes! 9am at the gym.' }).waitFor();
+
+    // Token refresh: Alice's tokens were refreshed and her one socket re-authenticated
+    // in band past the first token's expiry; the chat is still live on it.
+    await expect
+      .poll(() => sockets.get(alice)!.reauthenticated, { timeout: 3 * ACCESS_TOKEN_TTL_SECONDS * 1000 })
+      .toBeGreaterThanOrEqual(2);
+    await bruno.fill('input[name=message]', 'Still there after the refresh?');
+    await bruno.press('input[name=message]', 'Enter');
+    await alice.locator('[data-testid=message]', { hasText: 'Still there after the refresh?' }).waitFor();
+    expect(sockets.get(alice)!.opened).toBe(1);
 
     await alice.screenshot({ path: screenshotPath('app-alice') });
     await bruno.screenshot({ path: screenshotPath('app-bruno') });

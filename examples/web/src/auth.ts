@@ -17,13 +17,14 @@ export interface Viewer {
 
 interface Session {
   accessToken: string;
-  expiresAt: number;
+  /** When to refresh: a minute before expiry, or at 80% of a shorter lifetime. */
+  refreshAt: number;
   viewer: Viewer;
 }
 
 const REFRESH_KEY = 'agora.refreshToken';
-// Refresh this long before the access token expires (and before a request
-// that would go out with an almost expired token).
+// Refresh this long before the access token expires (at most), so requests
+// and the socket never carry an expired token.
 const REFRESH_MARGIN_MS = 60_000;
 
 type Listener = (session: Session | null, reason: 'signed-in' | 'refreshed' | 'signed-out') => void;
@@ -40,15 +41,16 @@ function emit(reason: Parameters<Listener>[1]): void {
 function schedule(): void {
   clearTimeout(timer);
   if (!session) return;
-  const delay = Math.max(session.expiresAt - Date.now() - REFRESH_MARGIN_MS, 1_000);
-  timer = setTimeout(() => void refresh(), delay);
+  timer = setTimeout(() => void refresh(), Math.max(session.refreshAt - Date.now(), 1_000));
 }
 
 function accept(payload: AuthFieldsFragment, reason: 'signed-in' | 'refreshed'): void {
   localStorage.setItem(REFRESH_KEY, payload.refreshToken);
+  const expiresAt = Date.parse(payload.accessTokenExpiresAt);
+  const lifetime = Math.max(expiresAt - Date.now(), 0);
   session = {
     accessToken: payload.accessToken,
-    expiresAt: Date.parse(payload.accessTokenExpiresAt),
+    refreshAt: expiresAt - Math.min(REFRESH_MARGIN_MS, lifetime * 0.2),
     viewer: payload.user,
   };
   schedule();
@@ -80,7 +82,7 @@ export const auth = {
   /** A current access token: refreshed first when it is about to expire; null when signed out. */
   async accessToken(): Promise<string | null> {
     if (inFlight) return inFlight;
-    if (session && session.expiresAt - Date.now() > REFRESH_MARGIN_MS / 2) return session.accessToken;
+    if (session && Date.now() < session.refreshAt) return session.accessToken;
     if (!session && !auth.hasRefreshToken()) return null;
     return refresh();
   },
