@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoData } from '../src/db/seed.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { browserSkipReason, launchBrowser, screenshotPath } from './helpers/browser.ts';
-import { topics } from './helpers/fixtures.ts';
+import { rawId, topics } from './helpers/fixtures.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
 // The example app (examples/web), built for real and served from its own
@@ -54,7 +54,7 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     // its open WebSocket in band, several times during the test.
     agora = await startTestServer({ ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TOKEN_TTL_SECONDS) });
     await seedDemoData(agora.db, createLogger('silent'), { users: 8, posts: 40, comments: 80 });
-    const login = await logInAlice();
+    const login = await logIn('alice');
     aliceId = login.user.id;
     const inbox = await agora.gql('{ conversations(first: 10) { nodes { id kind } } }', {}, login.accessToken);
     directId = inbox.body.data!.conversations.nodes.find((c: { kind: string }) => c.kind === 'DIRECT').id;
@@ -83,10 +83,10 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     await agora?.stop();
   });
 
-  /** A session of Alice's for asserting through the API (tokens live only ACCESS_TOKEN_TTL_SECONDS). */
-  async function logInAlice(): Promise<{ accessToken: string; user: { id: string } }> {
+  /** A session for asserting and arranging through the API (tokens live only ACCESS_TOKEN_TTL_SECONDS). */
+  async function logIn(login: string): Promise<{ accessToken: string; user: { id: string } }> {
     const res = await agora.gql('mutation ($input: LogInInput!) { logIn(input: $input) { accessToken user { id } } }', {
-      input: { login: 'alice', password: PASSWORD },
+      input: { login, password: PASSWORD },
     });
     return res.body.data!.logIn;
   }
@@ -114,9 +114,12 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     await page.fill('input[name=password]', PASSWORD);
     await page.click('button[type=submit]');
     await page.locator('[data-testid=viewer]', { hasText: `@${username}` }).waitFor();
+    return page;
+  }
+
+  async function openChats(page: Page): Promise<void> {
     await page.click('[data-testid=nav-chat]');
     await page.locator('[data-testid=conversation]').first().waitFor();
-    return page;
   }
 
   /** Waits until the direct conversation's unread badge in `page`'s list shows `count` (the badge is absent at 0). */
@@ -129,6 +132,7 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
   it('two users chat live: unread counts, typing, presence and read markers move in both pages', { timeout: 90_000 }, async () => {
     const alice = await signIn('alice');
     const bruno = await signIn('bruno_silva1');
+    await Promise.all([openChats(alice), openChats(bruno)]);
 
     // Alice stays on her conversation list; the seed left her some unread messages.
     const badge = alice.locator(`[data-conversation-id="${directId}"] [data-testid=unread]`);
@@ -162,7 +166,7 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     await alice.locator('[data-testid=typing]', { hasText: /^$/ }).waitFor();
     // Read while open: no unread badge, and the server agrees.
     await unreadBecomes(alice, 0);
-    const { accessToken } = await logInAlice();
+    const { accessToken } = await logIn('alice');
     await expect
       .poll(async () => {
         const res = await agora.gql('query ($id: ID!) { conversation(id: $id) { unreadCount } }', { id: directId }, accessToken);
@@ -197,6 +201,57 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     const allowed = new Set([new URL(app.url).host, new URL(agora.url).host]);
     expect([...hosts].filter((host) => !allowed.has(host))).toEqual([]);
     expect(hosts).toContain(new URL(agora.url).host);
+  });
+
+  it('the feed scrolls page after page; a post takes comments (live from others too) and reactions', { timeout: 60_000 }, async () => {
+    // Alice follows everyone, so her feed has several pages.
+    const users = await agora.db.user.findMany({ where: { username: { not: 'alice' } }, select: { id: true } });
+    await agora.db.follow.createMany({
+      data: users.map((u) => ({ followerId: rawId(aliceId), followeeId: u.id })),
+      skipDuplicates: true,
+    });
+    const alice = await signIn('alice');
+    const posts = alice.locator('[data-testid=post]');
+    await posts.nth(9).waitFor();
+    expect(await posts.count()).toBe(10);
+    // Scrolling to the end loads the next page.
+    await alice.locator('.sentinel').scrollIntoViewIfNeeded();
+    await posts.nth(10).waitFor();
+
+    const first = posts.first();
+    const postId = (await first.getAttribute('data-post-id'))!;
+    await first.locator('h2 button').click();
+    await alice.getByText('← Back to the feed').waitFor();
+    const comments = alice.locator('[data-testid=comment]');
+    const before = await comments.count();
+
+    await alice.fill('input[placeholder="Write a comment…"]', 'Great write-up, thanks!');
+    await alice.getByRole('button', { name: 'Comment', exact: true }).click();
+    await comments.filter({ hasText: 'Great write-up, thanks!' }).waitFor();
+
+    // Someone else comments: it arrives through commentAdded.
+    await agora.whenSubscribed(topics.post(postId));
+    const bruno = await logIn('bruno_silva1');
+    const other = await agora.gql(
+      'mutation ($input: CreateCommentInput!) { createComment(input: $input) { comment { id } } }',
+      { input: { postId, body: 'Agreed with Alice.' } },
+      bruno.accessToken,
+    );
+    expect(other.body.errors).toBeUndefined();
+    await comments.filter({ hasText: 'Agreed with Alice.' }).waitFor();
+    expect(await comments.count()).toBe(before + 2);
+
+    // A reaction: the button turns on and its count goes up by one.
+    const love = alice.locator('[data-testid=post] button[title=LOVE]');
+    const count = async () => Number((await love.textContent())!.replace('❤️', '').trim() || 0);
+    const loves = await count();
+    expect(await love.getAttribute('aria-pressed')).toBe('false');
+    await love.click();
+    await alice.locator('[data-testid=post] button[title=LOVE][aria-pressed=true]').waitFor();
+    expect(await count()).toBe(loves + 1);
+
+    await alice.screenshot({ path: screenshotPath('app-post') });
+    expect(pageErrors).toEqual([]);
   });
 });
 

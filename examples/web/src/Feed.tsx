@@ -1,6 +1,6 @@
 import { useMutation, useQuery } from '@apollo/client/react';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import type { PostCardFragment, ReactionKind } from './gql/graphql.ts';
+import type { CommentFieldsFragment, PostCardFragment, ReactionKind } from './gql/graphql.ts';
 import { useLiveSubscription } from './live.ts';
 import { ADD_REACTION, COMMENT_ADDED, CREATE_COMMENT, FEED, POST, REMOVE_REACTION } from './operations.ts';
 import { timeAgo } from './time.ts';
@@ -54,7 +54,7 @@ export function Feed() {
 
 function PostCard({ post, onOpen }: { post: PostCardFragment; onOpen?: () => void }) {
   return (
-    <article className="card post" data-testid="post">
+    <article className="card post" data-testid="post" data-post-id={post.id}>
       <header>
         <strong>{post.author.name}</strong> <span className="muted">@{post.author.username}</span>
         {post.publishedAt && <span className="muted"> · {timeAgo(post.publishedAt)}</span>}
@@ -119,36 +119,33 @@ function PostView({ id, onBack }: { id: string; onBack: () => void }) {
   const variables = { id, first: 20 };
   const { data, loading, error, fetchMore, client } = useQuery(POST, { variables });
   const [body, setBody] = useState('');
-  const [createComment, { loading: sending }] = useMutation(CREATE_COMMENT);
+  const [createComment, { loading: sending, error: commentError }] = useMutation(CREATE_COMMENT);
 
-  // A new comment (ours or anyone's) arrives through commentAdded.
-  useLiveSubscription(
-    COMMENT_ADDED,
-    { postId: id },
-    ({ commentAdded }) => {
-      client.cache.updateQuery({ query: POST, variables }, (current) => {
-        if (!current?.post) return current;
-        const { comments } = current.post;
-        if (comments.edges.some((e) => e.node.id === commentAdded.comment.id)) return current;
-        const edge = { __typename: 'CommentEdge' as const, cursor: commentAdded.cursor, node: commentAdded.comment };
-        return {
-          ...current,
-          post: {
-            ...current.post,
-            commentCount: current.post.commentCount + 1,
-            comments: { ...comments, edges: [...comments.edges, edge] },
-          },
-        };
-      });
-    },
-    { cursorOf: (d) => d.commentAdded.cursor },
-  );
+  // Appends a comment once, whether it came from our mutation or from commentAdded.
+  const append = (comment: CommentFieldsFragment, cursor: string) => {
+    client.cache.updateQuery({ query: POST, variables }, (current) => {
+      if (!current?.post) return current;
+      const { comments } = current.post;
+      if (comments.edges.some((e) => e.node.id === comment.id)) return current;
+      const edge = { __typename: 'CommentEdge' as const, cursor, node: comment };
+      return {
+        ...current,
+        post: { ...current.post, commentCount: current.post.commentCount + 1, comments: { ...comments, edges: [...comments.edges, edge] } },
+      };
+    });
+  };
+  // Everyone's new comments arrive live.
+  useLiveSubscription(COMMENT_ADDED, { postId: id }, ({ commentAdded }) => append(commentAdded.comment, commentAdded.cursor), {
+    cursorOf: (d) => d.commentAdded.cursor,
+  });
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const text = body.trim();
     if (!text) return;
-    await createComment({ variables: { input: { postId: id, body: text } } });
+    const result = await createComment({ variables: { input: { postId: id, body: text } } }).catch(() => null);
+    if (!result?.data) return;
+    append(result.data.createComment.comment, '');
     setBody('');
   };
 
@@ -165,7 +162,7 @@ function PostView({ id, onBack }: { id: string; onBack: () => void }) {
       <h3>Comments ({data.post.commentCount})</h3>
       <ul className="comments">
         {comments.edges.map(({ node }) => (
-          <li key={node.id} className="comment">
+          <li key={node.id} className="comment" data-testid="comment">
             <strong>{node.author.name}</strong> <span className="muted">· {timeAgo(node.createdAt)}</span>
             <p>{node.body}</p>
           </li>
@@ -181,6 +178,7 @@ function PostView({ id, onBack }: { id: string; onBack: () => void }) {
         <button type="submit" disabled={sending || !body.trim()}>
           Comment
         </button>
+        {commentError && <p className="error">{commentError.message}</p>}
       </form>
     </section>
   );
