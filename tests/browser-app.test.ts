@@ -4,9 +4,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoData } from '../src/db/seed.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { browserSkipReason, launchBrowser, screenshotPath } from './helpers/browser.ts';
@@ -94,8 +94,15 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
   /** Per page: the WebSockets it opened, and how many in-band re-authentications the server confirmed. */
   const sockets = new Map<Page, { opened: number; reauthenticated: number }>();
 
-  async function signIn(username: string): Promise<Page> {
+  const contexts: BrowserContext[] = [];
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+  });
+
+  async function signIn(username: string, initScript?: string): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    contexts.push(context);
+    if (initScript) await context.addInitScript(initScript);
     const page = await context.newPage();
     page.on('request', (request) => hosts.add(new URL(request.url()).host));
     const seen = { opened: 0, reauthenticated: 0 };
@@ -251,6 +258,75 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     expect(await count()).toBe(loves + 1);
 
     await alice.screenshot({ path: screenshotPath('app-post') });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('after the socket drops, a conversation catches up: reloaded while it has no cursor, then resumed from its last cursor', async () => {
+    // The page's WebSockets, and a switch that points new ones at a URL that
+    // refuses the upgrade (the network is "down" while it is on).
+    const alice = await signIn(
+      'alice',
+      `{
+        const Native = window.WebSocket;
+        const state = { sockets: [], offline: false };
+        window.__agoraTest = state;
+        window.WebSocket = class extends Native {
+          constructor(url, protocols) {
+            super(state.offline ? '${app.url.replace('http', 'ws')}/offline' : url, protocols);
+            state.sockets.push(this);
+          }
+        };
+      }`,
+    );
+    await openChats(alice);
+    await alice.click(`[data-conversation-id="${directId}"]`);
+    await alice.locator('[data-testid=message]').first().waitFor();
+    await agora.whenSubscribed(topics.conversation(directId));
+    const resumedAfter: (string | undefined)[] = [];
+    alice.on('websocket', (socket) =>
+      socket.on('framesent', ({ payload }) => {
+        const message = JSON.parse(String(payload));
+        if (message.type === 'subscribe' && message.payload.operationName === 'MessageEvents')
+          resumedAfter.push(message.payload.variables.after);
+      }),
+    );
+
+    const bruno = await logIn('bruno_silva1');
+    let sent = 0;
+    const send = async (body: string) => {
+      const res = await agora.gql(
+        'mutation ($input: SendMessageInput!) { sendMessage(input: $input) { message { id } } }',
+        { input: { conversationId: directId, body, idempotencyKey: `browser-resume-${++sent}` } },
+        bruno.accessToken,
+      );
+      expect(res.body.errors).toBeUndefined();
+    };
+    /** The socket drops and stays down while Bruno sends `body`; then the network is back. */
+    const sendWhileOffline = async (body: string) => {
+      await alice.evaluate(`window.__agoraTest.offline = true; for (const s of window.__agoraTest.sockets) s.close(4000, 'test')`);
+      await send(body);
+      await alice.evaluate('window.__agoraTest.offline = false');
+    };
+    const shownOnce = async (body: string) => {
+      const message = alice.locator('[data-testid=message]', { hasText: body });
+      await message.waitFor();
+      expect(await message.count()).toBe(1);
+    };
+
+    // No event seen yet, so no cursor: the app subscribes again from now and reloads the conversation.
+    await sendWhileOffline('Sent before you saw anything');
+    await shownOnce('Sent before you saw anything');
+    expect(resumedAfter).toEqual([undefined]);
+
+    // One live event gives the subscription a cursor...
+    await agora.whenSubscribed(topics.conversation(directId));
+    await send('Live one');
+    await shownOnce('Live one');
+    // ...and after the next drop it resumes from it: the server replays what was missed.
+    await sendWhileOffline('Sent while you were offline');
+    await shownOnce('Sent while you were offline');
+    expect(resumedAfter).toHaveLength(2);
+    expect(resumedAfter[1]).toEqual(expect.any(String));
     expect(pageErrors).toEqual([]);
   });
 });

@@ -45,7 +45,10 @@ function Shell({ viewer }: { viewer: Viewer }) {
   const [tab, setTab] = useState<Tab>('feed');
   const { data, refetch } = useQuery(ME);
   // The badge stays live: a new (or bumped) notification refreshes the count.
-  useLiveSubscription(NOTIFICATION_ADDED, {}, () => void refetch(), { cursorOf: (d) => d.notificationAdded.cursor });
+  useLiveSubscription(NOTIFICATION_ADDED, {}, () => void refetch(), {
+    cursorOf: (d) => d.notificationAdded.cursor,
+    onResync: () => void refetch(),
+  });
   const [logOut] = useMutation(LOG_OUT);
   const unread = data?.unreadNotificationCount ?? 0;
 

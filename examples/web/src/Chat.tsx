@@ -32,7 +32,7 @@ function titleOf(conversation: ConversationRowFragment, viewer: Viewer): string 
 export function Chat({ viewer }: { viewer: Viewer }) {
   const [openId, setOpenId] = useState<string | null>(null);
   const client = useApolloClient();
-  const { data, loading, error } = useQuery(CONVERSATIONS, { variables: { first: LIST_PAGE } });
+  const { data, loading, error, refetch } = useQuery(CONVERSATIONS, { variables: { first: LIST_PAGE } });
 
   // The list stays live: rows update in the normalized cache by themselves;
   // conversations we join or leave are added to or removed from the list.
@@ -50,7 +50,7 @@ export function Chat({ viewer }: { viewer: Viewer }) {
       });
       if (event.kind === 'REMOVED' && event.conversationId === openId) setOpenId(null);
     },
-    { cursorOf: (d) => d.conversationEvents.cursor },
+    { cursorOf: (d) => d.conversationEvents.cursor, onResync: () => void refetch() },
   );
 
   if (error) return <p className="error">{error.message}</p>;
@@ -93,7 +93,7 @@ export function Chat({ viewer }: { viewer: Viewer }) {
 
 function ConversationView({ id, viewer }: { id: string; viewer: Viewer }) {
   const variables = { id, last: MESSAGE_PAGE };
-  const { data, loading, error, fetchMore, client } = useQuery(CONVERSATION, { variables });
+  const { data, loading, error, fetchMore, refetch, client } = useQuery(CONVERSATION, { variables });
   const conversation = data?.conversation;
   const messages = conversation?.messages.edges.map((e) => e.node) ?? [];
   const others = conversation?.members.filter((m) => m.user.id !== viewer.id).map((m) => m.user) ?? [];
@@ -114,7 +114,7 @@ function ConversationView({ id, viewer }: { id: string; viewer: Viewer }) {
         return { ...current, conversation: { ...current.conversation, messages: { ...page, edges: [...page.edges, edge] } } };
       });
     },
-    { cursorOf: (d) => d.messageEvents.cursor },
+    { cursorOf: (d) => d.messageEvents.cursor, onResync: () => void refetch() },
   );
 
   useMarkRead(id, conversation?.viewerLastReadSeq, messages.at(-1)?.id, messages.at(-1)?.seq);

@@ -117,7 +117,7 @@ function Reactions({ post }: { post: PostCardFragment }) {
 
 function PostView({ id, onBack }: { id: string; onBack: () => void }) {
   const variables = { id, first: 20 };
-  const { data, loading, error, fetchMore, client } = useQuery(POST, { variables });
+  const { data, loading, error, fetchMore, refetch, client } = useQuery(POST, { variables });
   const [body, setBody] = useState('');
   const [createComment, { loading: sending, error: commentError }] = useMutation(CREATE_COMMENT);
 
@@ -137,6 +137,7 @@ function PostView({ id, onBack }: { id: string; onBack: () => void }) {
   // Everyone's new comments arrive live.
   useLiveSubscription(COMMENT_ADDED, { postId: id }, ({ commentAdded }) => append(commentAdded.comment, commentAdded.cursor), {
     cursorOf: (d) => d.commentAdded.cursor,
+    onResync: () => void refetch(),
   });
 
   const submit = async (event: FormEvent) => {

@@ -5,6 +5,12 @@ import { useEffect, useRef } from 'react';
 interface LiveOptions<TData> {
   /** The event's cursor: a resubscription passes the last one as `after` (durable subscriptions). */
   cursorOf?: (data: TData) => string | undefined;
+  /**
+   * Called after subscribing again with no cursor to resume from (no event
+   * seen yet, or the cursor is too old): reload what the subscription keeps
+   * current, since events of the outage are not replayed.
+   */
+  onResync?: () => void;
   skip?: boolean;
 }
 
@@ -15,20 +21,20 @@ const MAX_BACKOFF_MS = 15_000;
  * server restart, 4401 while the token is refreshed), it subscribes again
  * after a short backoff, passing the last cursor seen as `after` so the
  * server replays exactly what was missed. GraphQL errors (NOT_FOUND, ...) are
- * final. `onEvent` is called for every event; it may change between renders.
+ * final, except a cursor too old to resume from. `onEvent` is called for
+ * every event; it and the options may change between renders.
  */
 export function useLiveSubscription<TData, TVariables extends OperationVariables>(
   query: TypedDocumentNode<TData, TVariables>,
   variables: TVariables,
   onEvent: (data: TData) => void,
-  { cursorOf, skip = false }: LiveOptions<TData> = {},
+  options: LiveOptions<TData> = {},
 ): void {
   const client = useApolloClient();
-  const handler = useRef(onEvent);
-  handler.current = onEvent;
-  const cursorRef = useRef(cursorOf);
-  cursorRef.current = cursorOf;
+  const latest = useRef({ onEvent, options });
+  latest.current = { onEvent, options };
   const key = JSON.stringify(variables);
+  const skip = options.skip ?? false;
 
   useEffect(() => {
     if (skip) return;
@@ -44,25 +50,31 @@ export function useLiveSubscription<TData, TVariables extends OperationVariables
       if (stopped) return;
       const delay = Math.min(500 * 2 ** failures, MAX_BACKOFF_MS);
       failures += 1;
-      timer = setTimeout(start, delay);
+      timer = setTimeout(() => start(true), delay);
     };
-    const start = () => {
+    const fail = (error: unknown) => {
+      const staleCursor = CombinedGraphQLErrors.is(error) && error.errors.some((e) => e.extensions?.code === 'BAD_USER_INPUT');
+      if (!CombinedGraphQLErrors.is(error)) return retry();
+      if (staleCursor && cursor) {
+        cursor = undefined;
+        return retry();
+      }
+      console.warn('subscription failed', error.message);
+    };
+    const start = (again: boolean) => {
       const vars = { ...base, ...(cursor ? { after: cursor } : {}) } as TVariables;
       subscription = client.subscribe({ query, variables: vars }).subscribe({
         next: (result) => {
-          if (result.error) {
-            if (CombinedGraphQLErrors.is(result.error)) console.warn('subscription failed', result.error.message);
-            else retry();
-            return;
-          }
+          if (result.error) return fail(result.error);
           if (!result.data) return;
           failures = 0;
-          cursor = cursorRef.current?.(result.data) ?? cursor;
-          handler.current(result.data);
+          cursor = latest.current.options.cursorOf?.(result.data) ?? cursor;
+          latest.current.onEvent(result.data);
         },
       });
+      if (again && !cursor) latest.current.options.onResync?.();
     };
-    start();
+    start(false);
     return () => {
       stopped = true;
       clearTimeout(timer);
