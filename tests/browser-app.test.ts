@@ -11,7 +11,7 @@ import { seedDemoData } from '../src/db/seed.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { browserSkipReason, launchBrowser, screenshotPath } from './helpers/browser.ts';
 import { rawId, topics } from './helpers/fixtures.ts';
-import { startTestServer, type TestServer } from './helpers/server.ts';
+import { signUp, startTestServer, type TestServer } from './helpers/server.ts';
 
 // The example app (examples/web), built for real and served from its own
 // loopback port: the page talks to Agora on another origin (CORS, and the
@@ -136,7 +136,9 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     else await badge.filter({ hasText: new RegExp(`^${count}$`) }).waitFor({ timeout: 10_000 });
   }
 
-  it('two users chat live: unread counts, typing, presence and read markers move in both pages', { timeout: 90_000 }, async () => {
+  it('two users chat live: unread counts, typing, presence, read markers and the notification badge move in both pages', {
+    timeout: 90_000,
+  }, async () => {
     const alice = await signIn('alice');
     const bruno = await signIn('bruno_silva1');
     await Promise.all([openChats(alice), openChats(bruno)]);
@@ -156,6 +158,18 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     // Live on Alice's list: one more unread, and the new last message as preview.
     await unreadBecomes(alice, before + 1);
     await alice.locator(`[data-conversation-id="${directId}"]`, { hasText: 'Hi Alice, are you there?' }).waitFor();
+
+    // A new follower: Alice's notification badge goes up, live (notificationAdded).
+    const notificationBadge = alice.locator('[data-testid=notification-badge]');
+    const notificationsBefore = Number(await notificationBadge.textContent());
+    const follower = await signUp(agora, 'fan');
+    const followed = await agora.gql(
+      'mutation ($input: FollowInput!) { followUser(input: $input) { user { id } } }',
+      { input: { userId: aliceId } },
+      follower.token,
+    );
+    expect(followed.body.errors).toBeUndefined();
+    await notificationBadge.filter({ hasText: new RegExp(`^${notificationsBefore + 1}$`) }).waitFor();
 
     // Alice opens the conversation: the message is there, her read marker moves, the badge goes.
     await alice.click(`[data-conversation-id="${directId}"]`);
