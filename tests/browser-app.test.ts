@@ -213,6 +213,19 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     await alice.screenshot({ path: screenshotPath('app-alice') });
     await bruno.screenshot({ path: screenshotPath('app-bruno') });
 
+    // Bruno logs out everywhere from another device: his open page's socket is
+    // closed (4403, credential revoked) and the page signs out, saying why.
+    // Right after an in-band re-auth, so no token refresh (which would fail
+    // too, with another notice) comes first.
+    const elsewhere = await logIn('bruno_silva1');
+    const reauthenticated = sockets.get(bruno)!.reauthenticated;
+    await expect
+      .poll(() => sockets.get(bruno)!.reauthenticated, { timeout: 2 * ACCESS_TOKEN_TTL_SECONDS * 1000 })
+      .toBeGreaterThan(reauthenticated);
+    const revoked = await agora.gql('mutation { logOutEverywhere { __typename } }', {}, elsewhere.accessToken);
+    expect(revoked.body.errors).toBeUndefined();
+    await bruno.locator('[data-testid=signed-out-notice]', { hasText: 'ended on another device' }).waitFor();
+
     // Log out through the UI: back to the sign-in form.
     await alice.getByRole('button', { name: 'Log out' }).click();
     await alice.locator('input[name=login]').waitFor();

@@ -117,7 +117,7 @@ function ConversationView({ id, viewer }: { id: string; viewer: Viewer }) {
     { cursorOf: (d) => d.messageEvents.cursor, onResync: () => void refetch() },
   );
 
-  useMarkRead(id, conversation?.viewerLastReadSeq, messages.at(-1)?.id, messages.at(-1)?.seq);
+  useMarkRead(id, conversation, messages.at(-1));
   const typing = useTypingUsers(id);
   const presence = usePresence(others.map((u) => u.id));
 
@@ -177,8 +177,16 @@ function ConversationView({ id, viewer }: { id: string; viewer: Viewer }) {
   );
 }
 
-/** Moves the read marker to the newest message while the conversation is open and the page visible. */
-function useMarkRead(conversationId: string, readSeq: number | undefined, newestId: string | undefined, newestSeq: number | undefined) {
+/**
+ * Moves the read marker to the newest message shown while the conversation is
+ * open and the page visible. Also when the unread count comes back above zero:
+ * a list event resolved just before our last mark may arrive just after it.
+ */
+function useMarkRead(
+  conversationId: string,
+  conversation: { viewerLastReadSeq: number; unreadCount: number } | null | undefined,
+  newest: { id: string; seq: number } | undefined,
+) {
   const [markRead] = useMutation(MARK_READ);
   const [visible, setVisible] = useState(() => document.visibilityState === 'visible');
   useEffect(() => {
@@ -186,10 +194,15 @@ function useMarkRead(conversationId: string, readSeq: number | undefined, newest
     document.addEventListener('visibilitychange', onChange);
     return () => document.removeEventListener('visibilitychange', onChange);
   }, []);
+  const newestId = newest?.id;
+  const newestSeq = newest?.seq;
+  const readSeq = conversation?.viewerLastReadSeq;
+  const unread = conversation?.unreadCount;
   useEffect(() => {
-    if (!visible || !newestId || newestSeq === undefined || readSeq === undefined || newestSeq <= readSeq) return;
+    if (!visible || !newestId || newestSeq === undefined || readSeq === undefined || unread === undefined) return;
+    if (newestSeq <= readSeq && unread === 0) return;
     void markRead({ variables: { input: { conversationId, upTo: newestId } } });
-  }, [visible, newestId, newestSeq, readSeq, conversationId, markRead]);
+  }, [visible, newestId, newestSeq, readSeq, unread, conversationId, markRead]);
 }
 
 function useTypingUsers(conversationId: string): string[] {

@@ -18,6 +18,11 @@ export function Login() {
     <form className="login card" onSubmit={submit}>
       <h1>Agora</h1>
       <p className="muted">Sign in to see your feed and chats.</p>
+      {auth.notice && (
+        <p className="notice" data-testid="signed-out-notice">
+          {auth.notice}
+        </p>
+      )}
       <label>
         Username or email
         <input name="login" autoComplete="username" value={login} onChange={(e) => setLogin(e.target.value)} required />

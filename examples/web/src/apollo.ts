@@ -45,7 +45,7 @@ function createWsClient() {
         // subscriptions reconnect with the new one. 4403: credentials refused
         // or revoked (log out elsewhere, suspension): the session is over.
         if (code === TOKEN_EXPIRED) void auth.refresh();
-        if (code === FORBIDDEN) auth.signOut();
+        if (code === FORBIDDEN) auth.signOut('You were signed out: this session was ended on another device or by an administrator.');
       },
     },
   });

@@ -30,6 +30,8 @@ const REFRESH_MARGIN_MS = 60_000;
 type Listener = (session: Session | null, reason: 'signed-in' | 'refreshed' | 'signed-out') => void;
 
 let session: Session | null = null;
+/** Why the last session ended, when the user did not choose to (shown on the sign-in form). */
+let notice: string | null = null;
 let inFlight: Promise<string | null> | null = null;
 let timer: ReturnType<typeof setTimeout> | undefined;
 const listeners = new Set<Listener>();
@@ -66,12 +68,21 @@ export const auth = {
     return localStorage.getItem(REFRESH_KEY) !== null;
   },
 
+  get notice(): string | null {
+    return notice;
+  },
+
   signedIn(payload: AuthFieldsFragment): void {
+    notice = null;
     accept(payload, 'signed-in');
   },
 
-  /** Forgets the session locally (the server side is ended by the logOut mutation). */
-  signOut(): void {
+  /**
+   * Forgets the session locally (the server side is ended by the logOut
+   * mutation); `why` is shown on the sign-in form when the user did not ask.
+   */
+  signOut(why?: string): void {
+    notice = why ?? null;
     clearTimeout(timer);
     localStorage.removeItem(REFRESH_KEY);
     const wasSignedIn = session !== null;
@@ -128,7 +139,7 @@ async function requestRefresh(): Promise<string | null> {
   const body = (await response.json().catch(() => null)) as { data?: { refreshSession?: AuthFieldsFragment } | null } | null;
   const payload = body?.data?.refreshSession;
   if (!payload) {
-    auth.signOut();
+    auth.signOut('Your session has expired. Please sign in again.');
     return null;
   }
   accept(payload, 'refreshed');
