@@ -237,7 +237,9 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     expect(hosts).toContain(new URL(agora.url).host);
   });
 
-  it('the feed scrolls page after page; a post takes comments (live from others too) and reactions', { timeout: 60_000 }, async () => {
+  it('the feed scrolls page after page; a post takes comments (live from others too) and reactions; a reload stays signed in', {
+    timeout: 60_000,
+  }, async () => {
     // Alice follows everyone, so her feed has several pages.
     const users = await agora.db.user.findMany({ where: { username: { not: 'alice' } }, select: { id: true } });
     await agora.db.follow.createMany({
@@ -285,6 +287,11 @@ describe.skipIf(!!browserSkipReason)('the example web app in a browser, against 
     expect(await count()).toBe(loves + 1);
 
     await alice.screenshot({ path: screenshotPath('app-post') });
+
+    // A reload keeps her signed in: the stored refresh token opens a new session.
+    await alice.reload();
+    await alice.locator('[data-testid=viewer]', { hasText: '@alice' }).waitFor();
+    await posts.first().waitFor();
     expect(pageErrors).toEqual([]);
   });
 
