@@ -1,11 +1,12 @@
-// Regenerates every generated file: GraphQL resolver types (codegen.ts) and
-// the Prisma client (prisma/schema.prisma). With --check it fails when the
+// Regenerates every generated file: GraphQL resolver types (codegen.ts), the
+// Prisma client (prisma/schema.prisma) and the example app's operation types
+// (examples/web/codegen.ts). With --check it fails when the
 // committed files were stale, which CI runs before the tests.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-const GENERATED = ['src/graphql/resolvers.generated.ts', 'src/db/generated'];
+const GENERATED = ['src/graphql/resolvers.generated.ts', 'src/db/generated', 'examples/web/src/gql'];
 const check = process.argv.includes('--check');
 
 function snapshot(): Map<string, string> {
@@ -28,6 +29,7 @@ execFileSync(bin('prisma'), ['generate'], {
   env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1' },
 });
 execFileSync(bin('graphql-codegen'), ['--config', 'codegen.ts'], { stdio: 'inherit' });
+execFileSync(path.resolve(bin('graphql-codegen')), ['--config', 'codegen.ts'], { stdio: 'inherit', cwd: 'examples/web' });
 const after = snapshot();
 
 const changed = [...new Set([...before.keys(), ...after.keys()])].filter((f) => before.get(f) !== after.get(f));
