@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import type { GraphQLSchema } from 'graphql';
 import { CredentialResolver } from './auth/credentials.ts';
 import { OidcVerifier } from './auth/oidc.ts';
 import { TokenService } from './auth/tokens.ts';
@@ -177,7 +176,8 @@ function createApiPipeline(
 async function startApollo(config: AppConfig, pipeline: OperationPipeline): Promise<ApolloServer<GraphQLContext>> {
   const { rules } = pipeline;
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: pipeline.schema as GraphQLSchema,
+    // Apollo parses and validates; operations run compiled (src/server/compiled-executor.ts).
+    gateway: pipeline.apolloGateway(),
     formatError: pipeline.formatError,
     includeStacktraceInErrorResponses: false,
     parseOptions: rules.parseOptions,

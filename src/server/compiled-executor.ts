@@ -1,0 +1,174 @@
+import type { ApolloServerOptionsWithGateway } from '@apollo/server';
+import {
+  execute,
+  getOperationAST,
+  GraphQLError,
+  Kind,
+  printSchema,
+  visit,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
+import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import type { GraphQLContext } from './context.ts';
+
+/** Documents whose compiled operations are kept; the least recently used go first. */
+const DEFAULT_MAX_DOCUMENTS = 1_000;
+
+/** What the executor reports to metrics. */
+export interface CompiledExecutorEvents {
+  /** graphql-jit compiled an operation (once per document and operation name). */
+  compiled(): void;
+  /**
+   * An execution ran on graphql-js: the document names no operation to run
+   * (graphql-js reports why), graphql-jit could not compile it, or a
+   * variable of @skip/@include is null (see `nullableConditions`).
+   */
+  fellBack(reason: FallbackReason): void;
+}
+
+export type FallbackReason = 'no_operation' | 'unsupported' | 'null_condition';
+
+export type CompiledExecutor = ReturnType<typeof createCompiledExecutor>;
+
+// graphql-jit could not compile this operation: graphql-js runs it.
+const UNSUPPORTED = Symbol('unsupported');
+type Compiled = { query: CompiledQuery; nullableConditions: string[] } | typeof UNSUPPORTED;
+
+/**
+ * Runs operations through graphql-jit: each (document, operation) is compiled
+ * to a JavaScript function once and reused, instead of graphql-js walking the
+ * AST for every field of every request. Both transports' documents come from
+ * caches that hand out one DocumentNode per query text (Apollo's document
+ * store for HTTP, src/server/document-cache.ts for WebSocket), so the AST
+ * object is the key. An operation graphql-jit cannot compile runs on
+ * graphql-js `execute`, as does one that names no operation of the document
+ * (graphql-js reports that). Results and errors are what graphql-js gives:
+ * graphql-jit's errors are turned into graphql-js GraphQLErrors.
+ */
+export function createCompiledExecutor(schema: GraphQLSchema, events: CompiledExecutorEvents, maxDocuments = DEFAULT_MAX_DOCUMENTS) {
+  const documents = new Map<DocumentNode, Map<string, Compiled>>();
+
+  function compiledFor(document: DocumentNode, operationName: string | null | undefined): Compiled | undefined {
+    // Only names of the document's own operations become keys: a client's
+    // unknown name cannot grow the cache.
+    if (!getOperationAST(document, operationName)) return undefined;
+    let operations = documents.get(document);
+    if (operations) {
+      documents.delete(document); // most recently used last (Map keeps insertion order)
+      documents.set(document, operations);
+    } else {
+      if (documents.size >= maxDocuments) documents.delete(documents.keys().next().value!);
+      documents.set(document, (operations = new Map()));
+    }
+    const key = operationName ?? '';
+    let compiled = operations.get(key);
+    if (compiled === undefined) {
+      const result = compileQuery(schema, document, operationName ?? undefined);
+      compiled = isCompiledQuery(result) ? { query: result, nullableConditions: nullableConditions(document) } : UNSUPPORTED;
+      operations.set(key, compiled);
+      if (compiled !== UNSUPPORTED) events.compiled();
+    }
+    return compiled;
+  }
+
+  return {
+    /** graphql-js `execute`'s contract, compiled; `rootValue` is a subscription's event. */
+    execute(args: ExecutionArgs): ExecutionResult | Promise<ExecutionResult> {
+      if (args.schema !== schema) return execute(args);
+      const compiled = compiledFor(args.document, args.operationName);
+      if (compiled === undefined || compiled === UNSUPPORTED) {
+        events.fellBack(compiled === UNSUPPORTED ? 'unsupported' : 'no_operation');
+        return execute(args);
+      }
+      if (compiled.nullableConditions.some((name) => args.variableValues?.[name] === null)) {
+        events.fellBack('null_condition');
+        return execute(args);
+      }
+      const result = compiled.query.query(args.rootValue, args.contextValue, args.variableValues);
+      return result instanceof Promise ? result.then(asGraphQLJsResult) : asGraphQLJsResult(result);
+    },
+    /** Operations compiled and kept now (for the metrics' gauge). */
+    size(): number {
+      let count = 0;
+      for (const operations of documents.values()) for (const compiled of operations.values()) count += compiled === UNSUPPORTED ? 0 : 1;
+      return count;
+    },
+  };
+}
+
+type Gateway = ApolloServerOptionsWithGateway<GraphQLContext>['gateway'];
+
+/**
+ * Apollo Server executes through a gateway's executor when one is given
+ * (its only hook to replace graphql-js `execute`); parsing, validation, the
+ * plugins' hooks and error formatting stay Apollo's, on this schema.
+ */
+export function compiledGateway(schema: GraphQLSchema, executor: CompiledExecutor): Gateway {
+  return {
+    async load() {
+      return {
+        executor: async (request) =>
+          executor.execute({
+            schema,
+            document: request.document,
+            operationName: request.request.operationName,
+            variableValues: request.request.variables,
+            contextValue: request.context,
+          }),
+      };
+    },
+    onSchemaLoadOrUpdate(callback) {
+      callback({ apiSchema: schema, coreSupergraphSdl: printSchema(schema) });
+      return () => {};
+    },
+    async stop() {},
+  };
+}
+
+/**
+ * Variables of the document's @skip/@include conditions whose type allows
+ * null (validation lets `$v: Boolean = false` stand for `if: Boolean!`).
+ * Sent as an explicit null, graphql-js refuses the operation ("Argument "if"
+ * of non-null type "Boolean!" must not be null.") while graphql-jit's
+ * compiled code reads it as false: such executions go to graphql-js.
+ */
+function nullableConditions(document: DocumentNode): string[] {
+  const nullable = new Set<string>();
+  const conditions = new Set<string>();
+  visit(document, {
+    VariableDefinition(node) {
+      if (node.type.kind !== Kind.NON_NULL_TYPE) nullable.add(node.variable.name.value);
+    },
+    Directive(node) {
+      if (node.name.value !== 'skip' && node.name.value !== 'include') return;
+      const condition = node.arguments?.find((argument) => argument.name.value === 'if')?.value;
+      if (condition?.kind === Kind.VARIABLE) conditions.add(condition.name.value);
+    },
+  });
+  return [...conditions].filter((name) => nullable.has(name));
+}
+
+/** graphql-js's result: its errors, and `errors` before `data` as graphql-js orders them (responses stay byte-identical). */
+function asGraphQLJsResult(result: ExecutionResult): ExecutionResult {
+  if (!result.errors) return result;
+  const { errors, data, ...rest } = result;
+  return { errors: errors.map(asGraphQLJsError), data, ...rest };
+}
+
+/**
+ * graphql-jit's errors inherit from GraphQLError but leave `extensions`
+ * undefined when the thrown error has none (Apollo's and our error shaping
+ * read `extensions.code`). This is the error graphql-js's `locatedError`
+ * builds; graphql-jit gives locations without the AST nodes graphql-js
+ * derives them from, so they are copied.
+ */
+function asGraphQLJsError(error: GraphQLError): GraphQLError {
+  if (Object.getPrototypeOf(error) === GraphQLError.prototype) return error;
+  const original = error.originalError;
+  const rebuilt = new GraphQLError(error.message, { path: error.path, originalError: original });
+  (rebuilt as { locations: GraphQLError['locations'] }).locations = error.locations;
+  return rebuilt;
+}
