@@ -66,7 +66,7 @@ describe('compiled executor', () => {
     );
   });
 
-  it('runs a null @include condition on graphql-js, counted, with graphql-js\'s answer', async () => {
+  it("runs a null @include condition on graphql-js, counted, with graphql-js's answer", async () => {
     const query = `query Maybe($show: Boolean = false) { me @include(if: $show) { username } }`;
     const before = await metric(FALLBACKS, 'reason="null_condition"');
     const shown = await server.gql(query, { show: true }, alice.token);
