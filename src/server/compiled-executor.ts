@@ -43,10 +43,11 @@ type Compiled = { query: CompiledQuery; nullableConditions: string[] } | typeof 
  * AST for every field of every request. Both transports' documents come from
  * caches that hand out one DocumentNode per query text (Apollo's document
  * store for HTTP, src/server/document-cache.ts for WebSocket), so the AST
- * object is the key. An operation graphql-jit cannot compile runs on
- * graphql-js `execute`, as does one that names no operation of the document
- * (graphql-js reports that). Results and errors are what graphql-js gives:
- * graphql-jit's errors are turned into graphql-js GraphQLErrors.
+ * object is the key (the same text over HTTP and WebSocket compiles twice).
+ * What graphql-jit would not run as graphql-js does runs on graphql-js
+ * `execute`, counted (`CompiledExecutorEvents.fellBack`). Results and errors
+ * are what graphql-js gives: graphql-jit's errors become graphql-js
+ * GraphQLErrors, in graphql-js's key order.
  */
 export function createCompiledExecutor(schema: GraphQLSchema, events: CompiledExecutorEvents, maxDocuments = DEFAULT_MAX_DOCUMENTS) {
   const documents = new Map<DocumentNode, Map<string, Compiled>>();
