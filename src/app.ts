@@ -169,6 +169,7 @@ function createApiPipeline(
     logger,
     metrics,
     exposeSqlStats: config.exposeSqlStats,
+    jitCompileAfter: config.jitCompileAfter,
   });
 }
 

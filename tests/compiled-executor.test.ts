@@ -16,8 +16,8 @@ describe('compiled executor', () => {
   const sockets: WsClient[] = [];
 
   /** A counter or gauge from /metrics (0 when the series has no sample yet). */
-  async function metric(name: string, labels = ''): Promise<number> {
-    const text = await (await fetch(`${server.url}/metrics`)).text();
+  async function metric(name: string, labels = '', url = server.url): Promise<number> {
+    const text = await (await fetch(`${url}/metrics`)).text();
     const series = labels ? `${name}{${labels}} ` : `${name} `;
     const line = text.split('\n').find((l) => l.startsWith(series));
     return line ? Number(line.slice(series.length)) : 0;
@@ -84,6 +84,23 @@ describe('compiled executor', () => {
     expect(res.status).toBe(400);
     expect(res.body.errors?.map((e) => e.message)).toEqual(['Must provide operation name if query contains multiple operations.']);
     expect(await metric(FALLBACKS, 'reason="no_operation"')).toBe(before + 1);
+  });
+
+  it('compiles a document on its GRAPHQL_JIT_COMPILE_AFTER-th execution, graphql-js running it before', async () => {
+    const later = await startTestServer({ GRAPHQL_JIT_COMPILE_AFTER: '3' });
+    try {
+      const query = `query Later { posts(first: 1) { totalCount } }`;
+      const compilations = () => metric(COMPILATIONS, '', later.url);
+      const answers = [];
+      for (const expected of [0, 0, 1, 1]) {
+        answers.push((await later.gql(query)).body.data);
+        expect(await compilations()).toBe(expected);
+      }
+      // graphql-js's answers and the compiled ones are the same.
+      expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+    } finally {
+      await later.stop();
+    }
   });
 
   it('compiles WebSocket queries and subscription events once, and reuses them', async () => {

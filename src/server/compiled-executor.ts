@@ -14,8 +14,10 @@ import {
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { GraphQLContext } from './context.ts';
 
-/** Documents whose compiled operations are kept; the least recently used go first. */
-const DEFAULT_MAX_DOCUMENTS = 1_000;
+/** Documents whose compiled operations are kept (~80 KiB each for a nested query); the least recently used go first. */
+const MAX_COMPILED_DOCUMENTS = 250;
+/** Documents counted on their way to `compileAfter` executions. */
+const MAX_COUNTED_DOCUMENTS = 1_000;
 
 /** What the executor reports to metrics. */
 export interface CompiledExecutorEvents {
@@ -35,7 +37,16 @@ export type CompiledExecutor = ReturnType<typeof createCompiledExecutor>;
 
 // graphql-jit could not compile this operation: graphql-js runs it.
 const UNSUPPORTED = Symbol('unsupported');
+// Not executed `compileAfter` times yet: graphql-js runs it, uncounted.
+const COLD = Symbol('cold');
 type Compiled = { query: CompiledQuery; nullableConditions: string[] } | typeof UNSUPPORTED;
+
+/** Map insertion order as recency: `key` moves to the end; past `max` entries the oldest goes. */
+function touch<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key);
+  if (map.size >= max) map.delete(map.keys().next().value!);
+  map.set(key, value);
+}
 
 /**
  * Runs operations through graphql-jit: each (document, operation) is compiled
@@ -44,26 +55,32 @@ type Compiled = { query: CompiledQuery; nullableConditions: string[] } | typeof 
  * caches that hand out one DocumentNode per query text (Apollo's document
  * store for HTTP, src/server/document-cache.ts for WebSocket), so the AST
  * object is the key (the same text over HTTP and WebSocket compiles twice).
+ * A document is compiled on its `compileAfter`-th execution: one sent once
+ * (or a flood of unique ones) costs no compilation and evicts no compiled one.
  * What graphql-jit would not run as graphql-js does runs on graphql-js
  * `execute`, counted (`CompiledExecutorEvents.fellBack`). Results and errors
  * are what graphql-js gives: graphql-jit's errors become graphql-js
  * GraphQLErrors, in graphql-js's key order.
  */
-export function createCompiledExecutor(schema: GraphQLSchema, events: CompiledExecutorEvents, maxDocuments = DEFAULT_MAX_DOCUMENTS) {
-  const documents = new Map<DocumentNode, Map<string, Compiled>>();
+export function createCompiledExecutor(schema: GraphQLSchema, events: CompiledExecutorEvents, options: { compileAfter: number }) {
+  const compiledDocuments = new Map<DocumentNode, Map<string, Compiled>>();
+  const executions = new Map<DocumentNode, number>();
 
-  function compiledFor(document: DocumentNode, operationName: string | null | undefined): Compiled | undefined {
+  function compiledFor(document: DocumentNode, operationName: string | null | undefined): Compiled | typeof COLD | undefined {
     // Only names of the document's own operations become keys: a client's
     // unknown name cannot grow the cache.
     if (!getOperationAST(document, operationName)) return undefined;
-    let operations = documents.get(document);
-    if (operations) {
-      documents.delete(document); // most recently used last (Map keeps insertion order)
-      documents.set(document, operations);
-    } else {
-      if (documents.size >= maxDocuments) documents.delete(documents.keys().next().value!);
-      documents.set(document, (operations = new Map()));
+    let operations = compiledDocuments.get(document);
+    if (!operations) {
+      const count = (executions.get(document) ?? 0) + 1;
+      if (count < options.compileAfter) {
+        touch(executions, document, count, MAX_COUNTED_DOCUMENTS);
+        return COLD;
+      }
+      executions.delete(document);
+      operations = new Map();
     }
+    touch(compiledDocuments, document, operations, MAX_COMPILED_DOCUMENTS);
     const key = operationName ?? '';
     let compiled = operations.get(key);
     if (compiled === undefined) {
@@ -80,6 +97,7 @@ export function createCompiledExecutor(schema: GraphQLSchema, events: CompiledEx
     execute(args: ExecutionArgs): ExecutionResult | Promise<ExecutionResult> {
       if (args.schema !== schema) return execute(args);
       const compiled = compiledFor(args.document, args.operationName);
+      if (compiled === COLD) return execute(args);
       if (compiled === undefined || compiled === UNSUPPORTED) {
         events.fellBack(compiled === UNSUPPORTED ? 'unsupported' : 'no_operation');
         return execute(args);
@@ -94,7 +112,9 @@ export function createCompiledExecutor(schema: GraphQLSchema, events: CompiledEx
     /** Operations compiled and kept now (for the metrics' gauge). */
     size(): number {
       let count = 0;
-      for (const operations of documents.values()) for (const compiled of operations.values()) count += compiled === UNSUPPORTED ? 0 : 1;
+      for (const operations of compiledDocuments.values()) {
+        for (const compiled of operations.values()) count += compiled === UNSUPPORTED ? 0 : 1;
+      }
       return count;
     },
   };

@@ -61,6 +61,8 @@ interface PipelineDeps {
   metrics: Metrics;
   /** SQL_STATS=1: every result carries `extensions.sqlStatements`. */
   exposeSqlStats: boolean;
+  /** GRAPHQL_JIT_COMPILE_AFTER: executions of a document before it is compiled. */
+  jitCompileAfter: number;
 }
 
 export type OperationPipeline = ReturnType<typeof createOperationPipeline>;
@@ -83,7 +85,7 @@ export function createOperationPipeline(p: PipelineDeps) {
   // The first costing compiles the library's code paths: pay it at start,
   // not on a client's first operation.
   checkCost(p.schema, parse('{ __typename }'), null, null, p.maxOperationCost);
-  const executor = createCompiledExecutor(p.schema, p.metrics.executor);
+  const executor = createCompiledExecutor(p.schema, p.metrics.executor, { compileAfter: p.jitCompileAfter });
   p.metrics.sources.compiledQueries = executor.size;
   const state: PipelineState = {
     ...p,
