@@ -11,8 +11,9 @@ import { createSourceEventStream, print, type ExecutionArgs, type ExecutionResul
  * loaders anyway), so the first of them executes and the others reuse its
  * result. `execute` is the pipeline's compiled executor (graphql-js's
  * `createSourceEventStream` still starts the subscription, running the
- * field's `subscribe` and its checks). The bus hands one payload object to every listener, which is what
- * the cache is keyed on; it is dropped with the payload.
+ * field's `subscribe` and its checks). The bus hands one payload object to
+ * every listener, which is what the cache is keyed on; it is dropped with
+ * the payload.
  */
 export function createSharedSubscribe(
   viewerKey: (contextValue: unknown) => string,
