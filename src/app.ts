@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLSchema } from 'graphql';
 import { CredentialResolver } from './auth/credentials.ts';
 import { OidcVerifier } from './auth/oidc.ts';
 import { TokenService } from './auth/tokens.ts';
@@ -178,6 +177,7 @@ function createApiPipeline(
     logger,
     metrics,
     exposeSqlStats: config.exposeSqlStats,
+    jitCompileAfter: config.jitCompileAfter,
   });
 }
 
@@ -185,7 +185,8 @@ function createApiPipeline(
 async function startApollo(pipeline: OperationPipeline): Promise<ApolloServer<GraphQLContext>> {
   const { rules } = pipeline;
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: pipeline.schema as GraphQLSchema,
+    // Apollo parses and validates; operations run compiled (src/server/compiled-executor.ts).
+    gateway: pipeline.apolloGateway(),
     formatError: pipeline.formatError,
     includeStacktraceInErrorResponses: false,
     parseOptions: rules.parseOptions,

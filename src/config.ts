@@ -30,6 +30,8 @@ export interface AppConfig {
   redisKeyPrefix: string;
   /** Adds `extensions.sqlStatements` to responses (tests and benchmarks). */
   exposeSqlStats: boolean;
+  /** Executions of a document before graphql-jit compiles it (src/server/compiled-executor.ts). */
+  jitCompileAfter: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   realtime: RealtimeConfig;
   operationLimits: OperationLimitsConfig;
@@ -268,6 +270,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'agora:',
     exposeSqlStats: oneOf(env, 'SQL_STATS', ['0', '1'], '0') === '1',
+    // Tests compile on first use, so every operation they send runs compiled.
+    jitCompileAfter: integer(env, 'GRAPHQL_JIT_COMPILE_AFTER', nodeEnv === 'test' ? 1 : 2, 1, 1_000_000),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], nodeEnv === 'test' ? 'warn' : 'info'),
     realtime: realtimeConfig(env),
     faults: faultConfig(env),

@@ -29,6 +29,7 @@ describe('configuration', () => {
     [{ DB_POOL_SIZE: '0' }, 'DB_POOL_SIZE'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ JWT_SECRET: 'too-short' }, 'JWT_SECRET'],
+    [{ GRAPHQL_JIT_COMPILE_AFTER: '0' }, 'GRAPHQL_JIT_COMPILE_AFTER'],
   ])('refuses %j with a message naming %s', (env, name) => {
     expect(refusal({ NODE_ENV: 'test', JWT_SECRET: SECRET, ...env }).message).toContain(name);
   });
@@ -52,6 +53,7 @@ describe('configuration', () => {
       port: 8080,
       databaseUrl: 'postgres://u:p@db:5432/agora',
       redisUrl: 'redis://cache:6379',
+      jitCompileAfter: 2,
     });
     expect(config.jwt).toMatchObject({ algorithm: 'HS256', secret: SECRET });
   });

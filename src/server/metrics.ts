@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExposureConfig } from '../config.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { CompiledExecutorEvents } from './compiled-executor.ts';
 
 /** What the server reports about itself; read lazily at scrape time where it can be. */
 export interface MetricSources {
@@ -12,6 +13,8 @@ export interface MetricSources {
   redis: Redis | null;
   /** Open sockets and running subscriptions (set once the WebSocket server exists). */
   ws?: () => { sockets: number; subscriptions: number };
+  /** Operations graphql-jit has compiled and keeps (src/server/compiled-executor.ts). */
+  compiledQueries?: () => number;
 }
 
 type Transport = 'http' | 'ws';
@@ -24,6 +27,8 @@ export interface Metrics {
   errors(transport: Transport, errors: readonly ErrorLike[] | undefined): void;
   /** Counts the response by route and status, and times it, once it is sent. */
   observeResponse(route: string, res: ServerResponse): void;
+  /** The compiled executor's compilations and graphql-js fallbacks. */
+  executor: CompiledExecutorEvents;
   sources: MetricSources;
 }
 
@@ -102,6 +107,7 @@ export function createMetrics(sources: MetricSources, logger: Logger): Metrics {
   });
   registerConnectionGauges(registry, sources);
   registerOutboxAndRedisGauges(registry, sources, logger);
+  const executor = registerExecutorMetrics(registry, sources);
   const operationLabel = operationLabeler();
   const countErrors = (transport: Transport, errors: readonly ErrorLike[] | undefined) => {
     for (const error of errors ?? []) errorsByCode.inc({ transport, code: codeOf(error) });
@@ -115,6 +121,7 @@ export function createMetrics(sources: MetricSources, logger: Logger): Metrics {
       operations.inc({ transport, operation: operationLabel(operationName), outcome });
     },
     errors: countErrors,
+    executor,
     observeResponse(route, res) {
       const stopTimer = durations.startTimer({ route });
       res.once('finish', () => {
@@ -195,6 +202,30 @@ function registerOutboxAndRedisGauges(registry: Registry, sources: MetricSources
       },
     });
   }
+}
+
+/** graphql-jit compilations, graphql-js fallbacks, and the compiled operations kept. */
+function registerExecutorMetrics(registry: Registry, sources: MetricSources): CompiledExecutorEvents {
+  const compiled = new Counter({
+    name: 'agora_executor_compilations_total',
+    help: 'Operations compiled by graphql-jit (once per document and operation name while cached)',
+    registers: [registry],
+  });
+  const fallbacks = new Counter({
+    name: 'agora_executor_fallbacks_total',
+    help: 'Executions run by graphql-js instead: "no_operation" (the document names none to run) or "unsupported" (graphql-jit could not compile it)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'agora_executor_compiled_queries',
+    help: 'Compiled operations kept in the executor cache',
+    registers: [registry],
+    collect() {
+      this.set(sources.compiledQueries?.() ?? 0);
+    },
+  });
+  return { compiled: () => compiled.inc(), fellBack: (reason) => fallbacks.inc({ reason }) };
 }
 
 /** Operation names as labels: bounded in length and in number (the rest are "other"). */

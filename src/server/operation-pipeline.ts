@@ -1,7 +1,6 @@
 import type { randomUUID } from 'node:crypto';
 import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestListener } from '@apollo/server';
 import {
-  execute,
   getOperationAST,
   parse,
   GraphQLError,
@@ -23,6 +22,7 @@ import { createDocumentCache, type DocumentCache } from './document-cache.ts';
 import { createErrorFormatter, isUnexpected } from './error-shaping.ts';
 import type { Metrics } from './metrics.ts';
 import { checkBeforeExecution, type OperationRules } from './operation-rules.ts';
+import { compiledGateway, createCompiledExecutor, type CompiledExecutor } from './compiled-executor.ts';
 
 type Transport = 'http' | 'ws';
 
@@ -61,6 +61,8 @@ interface PipelineDeps {
   metrics: Metrics;
   /** SQL_STATS=1: every result carries `extensions.sqlStatements`. */
   exposeSqlStats: boolean;
+  /** GRAPHQL_JIT_COMPILE_AFTER: executions of a document before it is compiled. */
+  jitCompileAfter: number;
 }
 
 export type OperationPipeline = ReturnType<typeof createOperationPipeline>;
@@ -74,7 +76,8 @@ export type OperationPipeline = ReturnType<typeof createOperationPipeline>;
  * 2. `admit`: variables and every `rules.beforeExecution` check, then the
  *    static cost limit and the payer's point budgets — a rule or limit added
  *    here applies to both transports;
- * 3. `createContext`, `execute` (counted SQL statements, request id in log lines);
+ * 3. `createContext`, `execute` (compiled by graphql-jit, src/server/compiled-executor.ts;
+ *    counted SQL statements, request id in log lines);
  * 4. `report` / `formatErrors` / `extensions`: logging with the request id,
  *    error shaping, metrics, `extensions.cost` and `extensions.sqlStatements`.
  */
@@ -82,7 +85,14 @@ export function createOperationPipeline(p: PipelineDeps) {
   // The first costing compiles the library's code paths: pay it at start,
   // not on a client's first operation.
   checkCost(p.schema, parse('{ __typename }'), null, null, p.maxOperationCost);
-  const state: PipelineState = { ...p, documents: createDocumentCache(p.rules), formatError: createErrorFormatter(p.rules) };
+  const executor = createCompiledExecutor(p.schema, p.metrics.executor, { compileAfter: p.jitCompileAfter });
+  p.metrics.sources.compiledQueries = executor.size;
+  const state: PipelineState = {
+    ...p,
+    documents: createDocumentCache(p.rules),
+    formatError: createErrorFormatter(p.rules),
+    executor,
+  };
   const pipeline = {
     schema: p.schema,
     rules: p.rules,
@@ -100,13 +110,21 @@ export function createOperationPipeline(p: PipelineDeps) {
       report(state, errors, requestId, transport),
     formatErrors: (errors: readonly GraphQLError[]) => formatErrors(state, errors),
     executeCounted: (args: ExecutionArgs) => executeCounted(state, args),
+    /** graphql-js `execute`, compiled: subscription events go through it too. */
+    execute: executor.execute,
+    /** Apollo Server's `gateway` option: HTTP operations run on the compiled executor. */
+    apolloGateway: () => compiledGateway(p.schema, executor),
     finishResult: (result: ExecutionResult, context: GraphQLContext | undefined) => finishResult(state, result, context),
     apolloPlugin: (): ApolloServerPlugin<GraphQLContext> => ({ requestDidStart: async () => apolloListener(state) }),
   };
   return pipeline;
 }
 
-type PipelineState = PipelineDeps & { documents: DocumentCache; formatError: ReturnType<typeof createErrorFormatter> };
+type PipelineState = PipelineDeps & {
+  documents: DocumentCache;
+  formatError: ReturnType<typeof createErrorFormatter>;
+  executor: CompiledExecutor;
+};
 
 /** Parse and validate (cached per query text); the errors that refuse it otherwise. */
 function prepare(p: PipelineState, request: OperationRequest): ResolvedOperation | GraphQLError[] {
@@ -167,7 +185,9 @@ function sqlStatementsOf(p: PipelineState, context: GraphQLContext | undefined):
  */
 async function executeCounted(p: PipelineState, args: ExecutionArgs): Promise<ExecutionResult> {
   const context = args.contextValue as GraphQLContext;
-  const result = await withRequestId(context.requestId, () => sqlStatsStorage.run(context.sqlStats, () => Promise.resolve(execute(args))));
+  const result = await withRequestId(context.requestId, () =>
+    sqlStatsStorage.run(context.sqlStats, () => Promise.resolve(p.executor.execute(args))),
+  );
   const sql = sqlStatementsOf(p, context);
   return 'sqlStatements' in sql ? { ...result, extensions: { ...result.extensions, ...sql } } : result;
 }

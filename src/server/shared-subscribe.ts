@@ -1,4 +1,4 @@
-import { createSourceEventStream, execute, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { createSourceEventStream, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 
 /**
  * A `subscribe` for graphql-ws that executes each event once per distinct
@@ -9,10 +9,16 @@ import { createSourceEventStream, execute, print, type ExecutionArgs, type Execu
  * selection 5,000 times. Subscribers that share the document, the variables
  * and the viewer get identical results (each event resolves under fresh
  * loaders anyway), so the first of them executes and the others reuse its
- * result. The bus hands one payload object to every listener, which is what
- * the cache is keyed on; it is dropped with the payload.
+ * result. `execute` is the pipeline's compiled executor (graphql-js's
+ * `createSourceEventStream` still starts the subscription, running the
+ * field's `subscribe` and its checks). The bus hands one payload object to
+ * every listener, which is what the cache is keyed on; it is dropped with
+ * the payload.
  */
-export function createSharedSubscribe(viewerKey: (contextValue: unknown) => string) {
+export function createSharedSubscribe(
+  viewerKey: (contextValue: unknown) => string,
+  execute: (args: ExecutionArgs) => ExecutionResult | Promise<ExecutionResult>,
+) {
   const results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
 
   return async function subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {

@@ -44,7 +44,7 @@ export function wsGraphQLOptions(w: WsGraphQLDeps): WsOptions {
   const sharedSubscribe = createSharedSubscribe((context) => {
     const viewer = (context as GraphQLContext).viewer;
     return viewer ? `${viewer.id}:${viewer.role}` : '';
-  });
+  }, pipeline.execute);
   return {
     schema: pipeline.schema,
     onConnect: (ctx) => connect(w, ctx),
