@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ok, rawId, topics } from './helpers/fixtures.ts';
 import { signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
-import { rawSocket, wsClient, type WsClient } from './helpers/ws.ts';
+import { rawSocket, wsClient, type Subscription, type WsClient } from './helpers/ws.ts';
 
 // Fan-out executes each event once per (document, variables, viewer) — or per
 // visibility class when the document selects only role-scoped fields — and
@@ -31,7 +31,10 @@ describe('postPublished fan-out', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    [author, reader, moderator, admin] = await Promise.all(['author', 'reader', 'mod', 'admin'].map((p) => signUp(server, p)));
+    author = await signUp(server, 'author');
+    reader = await signUp(server, 'reader');
+    moderator = await signUp(server, 'mod');
+    admin = await signUp(server, 'admin');
     await promote(server, moderator, 'MODERATOR');
     await promote(server, admin, 'ADMIN');
   });
@@ -57,12 +60,12 @@ describe('postPublished fan-out', () => {
   }
 
   /** One socket and one subscription per viewer (null: signed out). */
-  function subscribeAll(query: string, authorId: string, viewers: (TestUser | null)[]) {
+  function subscribeAll<const V extends readonly (TestUser | null)[]>(query: string, authorId: string, viewers: V) {
     return viewers.map((viewer) => {
       const socket = wsClient(server.url, viewer?.token);
       sockets.push(socket);
       return socket.subscribe(query, { authorId });
-    });
+    }) as { [K in keyof V]: Subscription };
   }
 
   const publish = async (as: TestUser, title: string): Promise<string> =>
@@ -97,7 +100,7 @@ describe('postPublished fan-out', () => {
     ok(await server.gql(HIDE, { id: hiddenId }, moderator.token));
     ok(await server.gql(ARCHIVE, { id: hiddenId }, writer.token));
 
-    const viewers = [null, null, reader, otherReader, writer, moderator, admin];
+    const viewers = [null, null, reader, otherReader, writer, moderator, admin] as const;
     const [anon1, anon2, reader1, reader2, own, mod, adm] = subscribeAll(query, writer.id, viewers);
     await server.whenSubscribed(topics.postPublished(writer.id), viewers.length);
 
@@ -122,7 +125,7 @@ describe('postPublished fan-out', () => {
     const [follower, stranger] = await Promise.all([signUp(server, 'follower'), signUp(server, 'stranger')]);
     ok(await server.gql(FOLLOW, { input: { userId: writer.id } }, follower.token));
     const query = `subscription ($authorId: ID!) { postPublished(authorId: $authorId) { id author { username email viewerIsFollowing } } }`;
-    const viewers = [null, follower, stranger, writer, admin];
+    const viewers = [null, follower, stranger, writer, admin] as const;
     const [anon, asFollower, asStranger, own, adm] = subscribeAll(query, writer.id, viewers);
     await server.whenSubscribed(topics.postPublished(writer.id), viewers.length);
 
@@ -146,7 +149,7 @@ describe('postPublished fan-out', () => {
     expect((await raw.receive()).type).toBe('connection_ack');
     const ids = ['a "quoted" \\ id', 'ünïcødé\u2028id'];
     for (const id of ids) raw.send({ id, type: 'subscribe', payload: { query, variables: { authorId: writer.id } } });
-    const [other] = subscribeAll(query, writer.id, [null]);
+    const [other] = subscribeAll(query, writer.id, [null] as const);
     await server.whenSubscribed(topics.postPublished(writer.id), 3);
 
     const postId = await publish(writer, 'ids');
