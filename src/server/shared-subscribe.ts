@@ -1,4 +1,4 @@
-import { createSourceEventStream, execute, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { createSourceEventStream, execute as graphqlExecute, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 
 /** How a subscriber is sent a `next` payload without graphql-ws (see below). */
 export interface NextSender {
@@ -16,6 +16,8 @@ export interface SharedSubscribeOptions {
   finish: (result: ExecutionResult, contextValue: unknown) => ExecutionResult;
   /** The subscriber's direct sender, if its transport has one. */
   senderOf: (contextValue: unknown) => NextSender | undefined;
+  /** Runs an event's selection; graphql-js `execute` unless given. */
+  execute?: (args: ExecutionArgs) => ExecutionResult | Promise<ExecutionResult>;
 }
 
 /**
@@ -37,6 +39,7 @@ export interface SharedSubscribeOptions {
  *   errors go through graphql-ws's `onNext` as before.
  */
 export function createSharedSubscribe(options: SharedSubscribeOptions) {
+  const execute = options.execute ?? graphqlExecute;
   const results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
   const serialized = new WeakMap<ExecutionResult, string>();
   const jsonOf = (result: ExecutionResult): string => {
@@ -50,7 +53,6 @@ export function createSharedSubscribe(options: SharedSubscribeOptions) {
     if (!(Symbol.asyncIterator in (stream as object))) return stream as ExecutionResult;
     const source = (stream as AsyncIterable<unknown>)[Symbol.asyncIterator]();
     const key = `${options.shareKey(args)}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${print(args.document)}`;
-    const sender = options.senderOf(args.contextValue);
 
     const run = (event: unknown): Promise<ExecutionResult> => Promise.resolve(execute({ ...args, rootValue: event }));
     const executeShared = (event: unknown): Promise<ExecutionResult> => {
@@ -61,6 +63,7 @@ export function createSharedSubscribe(options: SharedSubscribeOptions) {
       if (!result) byKey.set(key, (result = run(event)));
       return result;
     };
+    const sender = options.senderOf(args.contextValue);
     /** Sends the result itself (a promise when the write must be waited for); false leaves it to graphql-ws (errors to shape, or no direct sender). */
     const sendDirect = (result: ExecutionResult): Promise<void> | undefined | false => {
       if (result.errors || !sender?.sendNext) return false;
@@ -68,36 +71,49 @@ export function createSharedSubscribe(options: SharedSubscribeOptions) {
       return sender.sendNext(finished === result ? jsonOf(result) : JSON.stringify(finished));
     };
 
-    let completed = false;
-    const iterator: AsyncIterableIterator<ExecutionResult> = {
-      async next() {
-        for (;;) {
-          const step = await source.next();
-          // An event that arrives after the client completed is not delivered.
-          if (step.done || completed) return { value: undefined, done: true };
-          const result = await executeShared(step.value);
-          if (completed) return { value: undefined, done: true };
-          const sent = sendDirect(result);
-          if (sent === false) return { value: result, done: false };
-          if (sent) await sent;
-        }
-      },
-      async return() {
-        completed = true;
-        // Ends the operation's bus subscriptions first: a source waiting on
-        // an event would otherwise only finish when the next one arrives.
-        (args.contextValue as { dispose?: () => void } | undefined)?.dispose?.();
-        await source.return?.();
-        return { value: undefined, done: true };
-      },
-      async throw(error: unknown) {
-        if (source.throw) await source.throw(error);
-        throw error;
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
+    return deliveries(source, args.contextValue, executeShared, sendDirect);
   };
+}
+
+/**
+ * The iterator graphql-ws pulls: each event's shared result, sent directly
+ * when possible (then the next event is pulled at once), else yielded.
+ */
+function deliveries(
+  source: AsyncIterator<unknown>,
+  contextValue: unknown,
+  executeShared: (event: unknown) => Promise<ExecutionResult>,
+  sendDirect: (result: ExecutionResult) => Promise<void> | undefined | false,
+): AsyncIterableIterator<ExecutionResult> {
+  let completed = false;
+  const iterator: AsyncIterableIterator<ExecutionResult> = {
+    async next() {
+      for (;;) {
+        const step = await source.next();
+        // An event that arrives after the client completed is not delivered.
+        if (step.done || completed) return { value: undefined, done: true };
+        const result = await executeShared(step.value);
+        if (completed) return { value: undefined, done: true };
+        const sent = sendDirect(result);
+        if (sent === false) return { value: result, done: false };
+        if (sent) await sent;
+      }
+    },
+    async return() {
+      completed = true;
+      // Ends the operation's bus subscriptions first: a source waiting on
+      // an event would otherwise only finish when the next one arrives.
+      (contextValue as { dispose?: () => void } | undefined)?.dispose?.();
+      await source.return?.();
+      return { value: undefined, done: true };
+    },
+    async throw(error: unknown) {
+      if (source.throw) await source.throw(error);
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 }
