@@ -33,10 +33,11 @@ export interface SharedSubscribeOptions {
  *   which is what the cache is keyed on; it is dropped with the payload.
  * - Serialization: a shared result is turned into JSON once; each subscriber's
  *   message is its own id spliced around those bytes, written straight to its
- *   socket (graphql-ws would stringify the whole message per subscriber). The
- *   write is awaited before the next event is pulled, as graphql-ws does, so
- *   a slow socket still backs up into its bounded event queue. Results with
- *   errors go through graphql-ws's `onNext` as before.
+ *   socket (graphql-ws would stringify the whole message per subscriber). A
+ *   write the kernel did not take at once is awaited before the next event is
+ *   pulled, as graphql-ws awaits every write, so a slow socket still backs up
+ *   into its bounded event queue. Results with errors go through graphql-ws's
+ *   `onNext` as before.
  */
 export function createSharedSubscribe(options: SharedSubscribeOptions) {
   const execute = options.execute ?? graphqlExecute;

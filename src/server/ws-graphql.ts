@@ -101,7 +101,8 @@ function nextPrefix(id: string): string {
  * Writes a message as graphql-ws's ws adapter does (nothing once the socket
  * is closing), and like it makes the sender wait while the message is not
  * yet handed to the kernel: a slow consumer's events then queue up in its
- * bounded bus queue. A message the kernel took at once needs no wait.
+ * bounded bus queue. A message the kernel took at once needs no wait (if
+ * the socket fails later, ws destroys it and graphql-ws ends its subscriptions).
  */
 function sendText(socket: WebSocket, data: string): Promise<void> | undefined {
   if (socket.readyState !== socket.OPEN) return undefined;
