@@ -5,6 +5,7 @@ import { createLoaders, type Loaders } from '../modules/loaders.ts';
 import type { AppDeps, RequestInfo, Viewer } from '../modules/scope.ts';
 import { createServices, type Services } from '../modules/services.ts';
 import type { OperationBudget } from './budgets.ts';
+import type { NextSender } from './shared-subscribe.ts';
 
 export interface GraphQLContext {
   requestId: string;
@@ -16,8 +17,11 @@ export interface GraphQLContext {
   signedIn: { userId: string; sessionId: string } | null;
   loaders: Loaders;
   services: Services;
-  /** Set for WebSocket operations: lets a subscription close its socket (slow consumer, 4292). */
-  connection?: { close(code: number, reason: string): void };
+  /**
+   * Set for WebSocket operations: lets a subscription close its socket (slow
+   * consumer, 4292) and send its shared `next` payloads (src/server/shared-subscribe.ts).
+   */
+  connection?: { close(code: number, reason: string): void } & NextSender;
   /** What this operation spent from its payer's point budget (src/server/budgets.ts). */
   budget?: OperationBudget;
   /** Ends every bus subscription this operation made (called when a subscription completes). */

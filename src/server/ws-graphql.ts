@@ -1,6 +1,7 @@
 import { getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
 import type { ServerOptions } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
+import type { WebSocket } from 'ws';
 import type { RealtimeConfig } from '../config.ts';
 import { sqlStatsStorage, type SqlStats } from '../db/prisma.ts';
 import { withRequestId } from '../lib/logger.ts';
@@ -10,6 +11,7 @@ import { CLOSE_CODES } from './close-codes.ts';
 import type { GraphQLContext } from './context.ts';
 import type { OperationPipeline, OperationRequest } from './operation-pipeline.ts';
 import { createSharedSubscribe } from './shared-subscribe.ts';
+import { createVisibilityKey } from './visibility-class.ts';
 import type { SocketBounds } from './socket-bounds.ts';
 import { closeSocket, requestInfo, type createSocketLifecycle, type SocketState } from './ws-sockets.ts';
 
@@ -39,12 +41,15 @@ export interface WsGraphQLDeps {
  */
 export function wsGraphQLOptions(w: WsGraphQLDeps): WsOptions {
   const { pipeline, lifecycle, bounds } = w;
-  // Subscriptions share one execution per viewer and role: a role change must
-  // not let one socket see what its new role may not.
-  const sharedSubscribe = createSharedSubscribe((context) => {
-    const viewer = (context as GraphQLContext).viewer;
-    return viewer ? `${viewer.id}:${viewer.role}` : '';
-  }, pipeline.execute);
+  // Subscribers share an event's execution and its serialized result per
+  // viewer, or per visibility class when the selection allows it.
+  const visibilityKey = createVisibilityKey(pipeline.schema);
+  const sharedSubscribe = createSharedSubscribe({
+    shareKey: (args) => visibilityKey(args.document, (args.contextValue as GraphQLContext).viewer),
+    finish: (result, context) => pipeline.finishResult(result, context as GraphQLContext),
+    senderOf: (context) => (context as GraphQLContext).connection,
+    execute: pipeline.execute,
+  });
   return {
     schema: pipeline.schema,
     onConnect: (ctx) => connect(w, ctx),
@@ -65,7 +70,14 @@ export function wsGraphQLOptions(w: WsGraphQLDeps): WsOptions {
       const sqlStats = ctx.extra.sqlStats?.get(id);
       ctx.extra.sqlStats?.delete(id);
       const context = pipeline.createContext(ctx.extra.viewer ?? null, requestInfo(ctx.extra.request), sqlStats);
-      context.connection = { close: (code, reason) => closeSocket(ctx.extra.socket, code, reason) };
+      const prefix = nextPrefix(id);
+      context.connection = {
+        close: (code, reason) => closeSocket(ctx.extra.socket, code, reason),
+        sendNext: (payloadJson) => {
+          lifecycle.checkBuffer(ctx.extra); // as onNext does
+          return sendText(ctx.extra.socket, `${prefix}${payloadJson}}`);
+        },
+      };
       context.budget = bounds.takeBudget(ctx.extra, id);
       return context;
     },
@@ -79,6 +91,28 @@ export function wsGraphQLOptions(w: WsGraphQLDeps): WsOptions {
       lifecycle.closed(ctx.extra);
     },
   };
+}
+
+/** The start of a graphql-ws `next` message, as graphql-ws would stringify it. */
+function nextPrefix(id: string): string {
+  return `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+}
+
+/**
+ * Writes a message as graphql-ws's ws adapter does (nothing once the socket
+ * is closing), and like it makes the sender wait while the message is not
+ * yet handed to the kernel: a slow consumer's events then queue up in its
+ * bounded bus queue. A message the kernel took at once needs no wait (if
+ * the socket fails later, ws destroys it and graphql-ws ends its subscriptions).
+ */
+function sendText(socket: WebSocket, data: string): Promise<void> | undefined {
+  if (socket.readyState !== socket.OPEN) return undefined;
+  let written: { error?: Error } | undefined;
+  let settle: ((error?: Error) => void) | undefined;
+  socket.send(data, (error) => (settle ? settle(error) : (written = { error })));
+  if (written?.error) return Promise.reject(written.error);
+  if (written || socket.bufferedAmount === 0) return undefined;
+  return new Promise((resolve, reject) => (settle = (error) => (error ? reject(error) : resolve())));
 }
 
 function track(executing: Set<Promise<unknown>>, result: Promise<ExecutionResult>): Promise<ExecutionResult> {

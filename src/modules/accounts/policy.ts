@@ -26,3 +26,12 @@ export function canSeePrivateFields(reader: AccountReader, userId: string): bool
 export function canSeeSuspension(viewer: Viewer | null, userId: string): boolean {
   return viewer?.id === userId || hasRole(viewer, 'MODERATOR');
 }
+
+/**
+ * Account fields the same for every viewer of one role and credential kind
+ * (see postRoleScopedFields). Not `email` or `suspendedAt` (the account
+ * itself sees them), nor anything about the viewer's follows.
+ */
+export const accountRoleScopedFields = {
+  User: ['id', 'username', 'name', 'bio', 'role', 'createdAt'],
+} as const;

@@ -1,7 +1,7 @@
 import type { Comment, Post } from '../../db/generated/client.ts';
 import { expectGlobalId } from '../../lib/global-id.ts';
 import { createEventFeeds, type SubscriberHooks } from '../../events/event-feed.ts';
-import { RESYNC } from '../../events/event-bus.ts';
+import { keepEvents } from '../../events/keep-events.ts';
 import { streams } from '../../events/outbox.ts';
 import { postPublishedTopic } from '../../events/topics.ts';
 import type { RequestScope } from '../scope.ts';
@@ -50,21 +50,14 @@ export function createPostStreams(scope: RequestScope, posts: ReturnType<typeof 
     },
 
     /** Posts an author publishes, each only if the subscriber may see it (a hidden post republished is not announced to others). */
-    async postPublished(authorGlobalId: string): Promise<AsyncGenerator<PublishedPost>> {
+    async postPublished(authorGlobalId: string): Promise<AsyncIterableIterator<PublishedPost>> {
       const authorId = expectGlobalId(authorGlobalId, 'User', 'authorId');
       const live = bus.subscribe<PublishedPost>(postPublishedTopic(authorId));
-      return (async function* () {
-        try {
-          for await (const event of live) {
-            if (event === RESYNC) continue; // ephemeral: nothing to replay
-            // The committed row travels with the event; its status and hiddenAt are what the rule needs.
-            const post = event.post ?? (await db.post.findUnique({ where: { id: event.postId } }));
-            if (post && canSeePost(scope.viewer, post)) yield event;
-          }
-        } finally {
-          await live.return?.();
-        }
-      })();
+      return keepEvents(live, (event) => {
+        // The committed row travels with the event; its status and hiddenAt are what the rule needs.
+        if (event.post) return canSeePost(scope.viewer, event.post);
+        return db.post.findUnique({ where: { id: event.postId } }).then((post) => post !== null && canSeePost(scope.viewer, post));
+      });
     },
   };
 }

@@ -22,6 +22,20 @@ export function canSeeComment(viewer: Viewer | null, comment: Pick<Comment, 'aut
   return !comment.hiddenAt || viewer?.id === comment.authorId || hasRole(viewer, 'MODERATOR');
 }
 
+/**
+ * Fields whose value is the same for every viewer of one role and credential
+ * kind (they read the row, never who asks): a subscription selecting only
+ * such fields executes each event once per visibility class instead of once
+ * per viewer (src/server/visibility-class.ts). Which events reach a
+ * subscriber is still decided per subscriber (canSeePost in live.ts). Leave
+ * out anything that reads the viewer's id: `viewerReactions`, and the
+ * comment lists and counts (a viewer sees their own hidden comments).
+ */
+export const postRoleScopedFields = {
+  Subscription: ['postPublished'],
+  Post: ['id', 'title', 'body', 'status', 'tags', 'author', 'publishedAt', 'createdAt', 'updatedAt', 'isHidden'],
+} as const;
+
 /** Only the author edits, publishes, archives or deletes a post. */
 export function canEditPost(viewer: Viewer, post: Pick<Post, 'authorId'>): boolean {
   return post.authorId === viewer.id;
