@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { CriticalityLevel, diff, DiffRule } from '@graphql-inspector/core';
-import { buildSchema } from 'graphql';
+import { buildSchema, GraphQLError, type GraphQLSchema } from 'graphql';
 
 const SCHEMA_FILE = 'schema.graphql';
 
@@ -33,13 +33,23 @@ function baseline(argv: string[]): { sdl: string; source: string } | { missing: 
   return { sdl, source: `${ref}:${SCHEMA_FILE}` };
 }
 
+/** The schema of `sdl`; a syntax or schema error names the file (and line) it came from. */
+function parse(source: string, sdl: string): GraphQLSchema {
+  try {
+    return buildSchema(sdl);
+  } catch (error) {
+    const at = error instanceof GraphQLError && error.locations?.[0] ? `:${error.locations[0].line}` : '';
+    throw new Error(`${source}${at}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 async function main(): Promise<number> {
   const base = baseline(process.argv.slice(2));
   if ('missing' in base) {
     console.log(`schema:check: ${base.missing}; nothing to check.`);
     return 0;
   }
-  const changes = await diff(buildSchema(base.sdl), buildSchema(readFileSync(SCHEMA_FILE, 'utf8')), [
+  const changes = await diff(parse(base.source, base.sdl), parse(SCHEMA_FILE, readFileSync(SCHEMA_FILE, 'utf8')), [
     DiffRule.suppressRemovalOfDeprecatedField,
   ]);
   const breaking = changes.filter((change) => change.criticality.level === CriticalityLevel.Breaking);
@@ -54,4 +64,10 @@ async function main(): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main();
+try {
+  process.exitCode = await main();
+} catch (error) {
+  // An unreadable or invalid schema is a failed check with one line, not a stack.
+  console.error(`schema:check: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}

@@ -53,6 +53,13 @@ describe('schema:check', () => {
     expect(result.stderr).toContain('Query.count');
   });
 
+  it('fails on a schema that does not parse with one line naming the file and line, no stack', async () => {
+    // A field removed without its description leaves the description dangling.
+    const result = await check(OLD, OLD.replace('  count: Int!\n', ''));
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^schema:check: schema\.graphql:\d+: Syntax Error/)]);
+  });
+
   it('passes an added field with a one-line summary', async () => {
     const result = await check(OLD, OLD.replace('  "Still used."', '  "New."\n  added: Int\n  "Still used."'));
     expect(result.code).toBe(0);
