@@ -22,7 +22,7 @@ type ReplicaState = { inRotation: boolean; lagMs: number | null };
 
 async function readiness(server: Server): Promise<{ status: number; body: { status: string; replicas: Record<string, ReplicaState> } }> {
   const res = await fetch(`${server.url}/ready`);
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as { status: string; replicas: Record<string, ReplicaState> } };
 }
 
 /** Polls /ready until the replica's rotation is `inRotation` (a failure bound, not a delay). */

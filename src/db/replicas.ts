@@ -11,7 +11,7 @@ import { createDatabase, sqlStatsStorage, type Database, type DatabaseLimits, ty
  * go to the primary until a replica has replayed past it.
  */
 
-export interface ReplicaOptions {
+interface ReplicaOptions {
   urls: string[];
   /** A replica further behind than this is out of rotation (DATABASE_REPLICA_MAX_LAG_MS). */
   maxLagMs: number;
@@ -45,7 +45,7 @@ interface Replica {
 }
 
 /** `16/B374D848` → a number comparable with `<`. */
-export function parseLsn(text: string): bigint {
+function parseLsn(text: string): bigint {
   const [high, low] = text.split('/');
   return (BigInt(`0x${high}`) << 32n) | BigInt(`0x${low}`);
 }

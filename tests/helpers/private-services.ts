@@ -186,7 +186,21 @@ export interface PrivateReplica {
 export async function startPrivateReplica(primary: PrivatePostgres): Promise<PrivateReplica> {
   const port = await freePort();
   const ws = postgresWorkspace('agora-fault-replica-');
-  ws.run('pg_basebackup', ['-R', '-D', ws.data, '-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-X', 'stream', '-c', 'fast']);
+  ws.run('pg_basebackup', [
+    '-R',
+    '-D',
+    ws.data,
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(primary.port),
+    '-U',
+    'postgres',
+    '-X',
+    'stream',
+    '-c',
+    'fast',
+  ]);
   const { start, stop } = serverControl(ws, port);
   await start();
   const adminUrl = `postgresql://postgres@127.0.0.1:${port}/postgres`;
