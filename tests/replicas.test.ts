@@ -8,7 +8,7 @@ import {
   type PrivateReplica,
 } from './helpers/private-services.ts';
 import { unique } from './helpers/server.ts';
-import { eventually } from './helpers/ws.ts';
+import { eventually, runOnce, wsClient } from './helpers/ws.ts';
 
 // Read replicas against a real streaming replica: a private PostgreSQL 15
 // primary and a hot standby made with pg_basebackup, both on free ports.
@@ -102,6 +102,24 @@ describe.skipIf(!postgresAvailable)('read replicas (private primary + streaming 
     }
     const id = await createPost(server, alice, 'After replay resumed');
     expect(await eventually(() => readTitle(server, id), 10_000)).toBe('After replay resumed');
+  });
+
+  it('over WebSocket too: a query reads from the replica, and a mutation on the socket is read back from the primary', async () => {
+    const alice = await signUp(server);
+    const anonymous = wsClient(server.url);
+    const aliceSocket = wsClient(server.url, alice);
+    await replica.pauseReplay();
+    try {
+      const created = await runOnce(aliceSocket, CREATE_POST, { input: { title: 'Over the socket', body: 'ws', publish: true } });
+      expect(created.errors).toBeUndefined();
+      const id = created.data.createPost.post.id as string;
+      expect(await runOnce(anonymous, POST, { id })).toMatchObject({ data: { post: null } });
+      expect(await runOnce(aliceSocket, POST, { id })).toMatchObject({ data: { post: { id, title: 'Over the socket' } } });
+    } finally {
+      await replica.resumeReplay();
+      await anonymous.dispose();
+      await aliceSocket.dispose();
+    }
   });
 
   it('once replay resumes and catches up, other viewers see the write', async () => {
