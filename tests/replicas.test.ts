@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultServer } from './helpers/fault-server.ts';
 import {
   postgresAvailable,
+  redisServerAvailable,
+  startPrivateRedis,
   startPrivatePostgres,
   startPrivateReplica,
   type PrivatePostgres,
@@ -119,6 +121,32 @@ describe.skipIf(!postgresAvailable)('read replicas (private primary + streaming 
       await replica.resumeReplay();
       await anonymous.dispose();
       await aliceSocket.dispose();
+    }
+  });
+
+  it.skipIf(!redisServerAvailable)("with Redis, another instance honours the viewer's write mark", async () => {
+    const redis = await startPrivateRedis();
+    try {
+      const env = {
+        DATABASE_REPLICA_MAX_LAG_MS: '600000',
+        REDIS_URL: redis.url,
+        REDIS_KEY_PREFIX: `${unique('rr')}:`,
+        JWT_SECRET: 'replica-test-secret-'.padEnd(40, 'x'), // tokens valid on both instances
+      };
+      const [a, b] = [await startServer(env), await startServer(env)];
+      await untilRotation(b, true);
+      const alice = await signUp(a);
+      await replica.pauseReplay();
+      try {
+        const id = await createPost(a, alice, 'Written on instance A');
+        expect(await readTitle(b, id)).toBeNull(); // others: the replica
+        expect(await readTitle(b, id, alice)).toBe('Written on instance A'); // alice: the primary
+      } finally {
+        await replica.resumeReplay();
+      }
+    } finally {
+      for (const s of servers.splice(-2)) await s.stop();
+      await redis.stop();
     }
   });
 
