@@ -153,6 +153,14 @@ export async function createReadRouter(d: RouterDeps): Promise<ReadRouter> {
     lagMs: null,
     replayLsn: 0n,
   }));
+  for (const replica of replicas) {
+    // A pooled connection dropped by the server (a restart, an outage): out at
+    // once rather than at the next check, which brings it back when healthy.
+    replica.database.pool.on('error', () => {
+      if (replica.inRotation) d.logger.warn('read replica out of rotation (connection lost)', { replica: replica.name });
+      replica.inRotation = false;
+    });
+  }
   const checkAll = () => Promise.all(replicas.map((r) => checkReplica(r, d.options, d.logger)));
   await checkAll();
   let checking: Promise<unknown> | null = null;
