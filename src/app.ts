@@ -10,6 +10,7 @@ import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from './
 import { migrate } from './db/migrate.ts';
 import { checkServices } from './db/preflight.ts';
 import { createDatabase, type Database } from './db/prisma.ts';
+import { createReadRouter, type ReadRouter } from './db/replicas.ts';
 import { seedDemoData } from './db/seed.ts';
 import { createOperationRules } from './server/operation-rules.ts';
 import { buildSchema, schemaSource } from './graphql/schema.ts';
@@ -56,6 +57,8 @@ export interface App {
 interface Running {
   embedded?: EmbeddedDatabase;
   database?: Database;
+  /** Read replicas, when DATABASE_REPLICA_URLS is set. */
+  reads?: ReadRouter;
   realtime?: RealtimeRuntime;
   httpServer?: Server;
   requests?: RequestTracker;
@@ -76,9 +79,10 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     await checkServices(config, SERVICE_CHECK_TIMEOUT_MS);
     const database = await startDatabase(config, logger, running, info);
     const realtime = (running.realtime = await startRealtime(config, database.pool, logger));
+    const reads = (running.reads = await startReadReplicas(config, logger, database, realtime));
     const deps = createAppDeps(config, logger, database, realtime);
-    const metrics = createMetrics({ pool: database.pool, redis: realtime.redis }, logger);
-    const pipeline = createApiPipeline(config, logger, deps, realtime, metrics);
+    const metrics = createMetrics({ pool: database.pool, redis: realtime.redis, replicas: reads?.status }, logger);
+    const pipeline = createApiPipeline(config, logger, deps, realtime, metrics, reads);
     running.apollo = await startApollo(pipeline);
     running.httpServer = createServer();
     running.requests = trackRequests(running.httpServer);
@@ -86,6 +90,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
       deps,
       database,
       realtime,
+      reads,
       metrics,
       pipeline,
       apollo: running.apollo,
@@ -138,6 +143,29 @@ async function startDatabase(config: AppConfig, logger: Logger, running: Running
   return database;
 }
 
+/** Read-replica step: pools on DATABASE_REPLICA_URLS and their health checks (none when unset). */
+async function startReadReplicas(
+  config: AppConfig,
+  logger: Logger,
+  primary: Database,
+  realtime: RealtimeRuntime,
+): Promise<ReadRouter | undefined> {
+  if (config.replicas.urls.length === 0) return undefined;
+  return createReadRouter({
+    primary,
+    options: config.replicas,
+    poolSize: config.dbPoolSize,
+    limits: {
+      acquireTimeoutMs: config.faults.dbAcquireTimeoutMs,
+      txMaxWaitMs: config.faults.dbTxMaxWaitMs,
+      txTimeoutMs: config.faults.dbTxTimeoutMs,
+    },
+    redis: realtime.redis,
+    keyPrefix: config.redisKeyPrefix,
+    logger,
+  });
+}
+
 /** What services and resolvers get from the infrastructure. */
 function createAppDeps(config: AppConfig, logger: Logger, database: Database, realtime: RealtimeRuntime): AppDeps {
   // Login failures are counted in Redis when there is one, so every
@@ -165,10 +193,13 @@ function createApiPipeline(
   deps: AppDeps,
   realtime: RealtimeRuntime,
   metrics: Metrics,
+  reads: ReadRouter | undefined,
 ): OperationPipeline {
   return createOperationPipeline({
     schema: buildSchema(),
     deps,
+    // Query operations read from a replica in rotation (src/db/replicas.ts).
+    reads: reads ?? null,
     // One rule set for HTTP and WebSocket (README, "Operation limits").
     rules: createOperationRules(config.operationLimits),
     // Point budgets shared through Redis when there is one (src/server/budgets.ts).
@@ -220,6 +251,7 @@ function attachTransports(
     deps: AppDeps;
     database: Database;
     realtime: RealtimeRuntime;
+    reads: ReadRouter | undefined;
     metrics: Metrics;
     pipeline: OperationPipeline;
     apollo: ApolloServer<GraphQLContext>;
@@ -249,6 +281,7 @@ function attachTransports(
   const checkReadiness = readiness({
     pool: parts.database.pool,
     redis: parts.realtime.redis,
+    replicas: parts.reads?.status,
     timeoutMs: config.faults.redisCommandTimeoutMs,
     logger,
   });
@@ -291,6 +324,7 @@ async function shutdown(running: Running, deadline: number, logger: Logger): Pro
   }
   await running.apollo?.stop();
   await running.realtime?.stop({ deadline, onStep: step });
+  await running.reads?.close();
   if (running.database) {
     await running.database.close();
     step('database pool closed');

@@ -9,6 +9,8 @@ export interface AppConfig {
   /** Null means: run embedded PostgreSQL under `dataDir`. */
   databaseUrl: string | null;
   dbPoolSize: number;
+  /** Streaming replicas query operations read from (README, "Read replicas"). */
+  replicas: { urls: string[]; maxLagMs: number; checkIntervalMs: number };
   dataDir: string;
   embeddedPgPort: number;
   /** 'auto': seed demo data on the first start of the embedded database only. */
@@ -188,6 +190,16 @@ function url(env: Env, name: string, protocols: string[]): string | null {
   return value;
 }
 
+/** A comma-separated list of URLs, each checked as `url()` does. */
+function urlList(env: Env, name: string, protocols: string[]): string[] {
+  const entries = (env[name] ?? '').split(',').map((entry) => entry.trim());
+  if (entries.length === 1 && entries[0] === '') return [];
+  return entries.map((entry, i) => {
+    if (entry === '') throw new ConfigError(`${name} has an empty entry (number ${i + 1})`);
+    return url({ [name]: entry }, name, protocols)!;
+  });
+}
+
 /**
  * Development keeps a random secret under the data dir so tokens survive
  * restarts; production must be given one.
@@ -251,6 +263,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port: integer(env, 'PORT', 4000, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 500),
+    replicas: {
+      urls: urlList(env, 'DATABASE_REPLICA_URLS', ['postgres:', 'postgresql:']),
+      maxLagMs: integer(env, 'DATABASE_REPLICA_MAX_LAG_MS', 5_000, 0, 3_600_000),
+      checkIntervalMs: integer(env, 'DATABASE_REPLICA_CHECK_INTERVAL_MS', 1_000, 50, 600_000),
+    },
     dataDir,
     embeddedPgPort: integer(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
     seed: oneOf(env, 'SEED', ['auto', 'always', 'never'], 'auto'),

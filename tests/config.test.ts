@@ -30,6 +30,11 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ JWT_SECRET: 'too-short' }, 'JWT_SECRET'],
     [{ GRAPHQL_JIT_COMPILE_AFTER: '0' }, 'GRAPHQL_JIT_COMPILE_AFTER'],
+    [{ DATABASE_REPLICA_URLS: 'postgresql://r1/agora,mysql://r2/agora' }, 'DATABASE_REPLICA_URLS'],
+    [{ DATABASE_REPLICA_URLS: 'postgresql://r1/agora,,postgresql://r2/agora' }, 'DATABASE_REPLICA_URLS'],
+    [{ DATABASE_REPLICA_URLS: 'not a url' }, 'DATABASE_REPLICA_URLS'],
+    [{ DATABASE_REPLICA_MAX_LAG_MS: 'soon' }, 'DATABASE_REPLICA_MAX_LAG_MS'],
+    [{ DATABASE_REPLICA_CHECK_INTERVAL_MS: '10' }, 'DATABASE_REPLICA_CHECK_INTERVAL_MS'],
   ])('refuses %j with a message naming %s', (env, name) => {
     expect(refusal({ NODE_ENV: 'test', JWT_SECRET: SECRET, ...env }).message).toContain(name);
   });
@@ -56,6 +61,21 @@ describe('configuration', () => {
       jitCompileAfter: 2,
     });
     expect(config.jwt).toMatchObject({ algorithm: 'HS256', secret: SECRET });
+    expect(config.replicas).toEqual({ urls: [], maxLagMs: 5_000, checkIntervalMs: 1_000 });
+  });
+
+  it('reads DATABASE_REPLICA_URLS as a comma-separated list (spaces around entries allowed)', () => {
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      JWT_SECRET: SECRET,
+      DATABASE_REPLICA_URLS: 'postgresql://u:p@r1:5432/agora, postgres://u:p@r2/agora',
+      DATABASE_REPLICA_MAX_LAG_MS: '250',
+    });
+    expect(config.replicas).toEqual({
+      urls: ['postgresql://u:p@r1:5432/agora', 'postgres://u:p@r2/agora'],
+      maxLagMs: 250,
+      checkIntervalMs: 1_000,
+    });
   });
 
   it('exits non-zero with one line naming PORT when started with PORT=abc', async () => {

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExposureConfig } from '../config.ts';
+import type { ReplicaStatus } from '../db/replicas.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { CompiledExecutorEvents } from './compiled-executor.ts';
 
@@ -15,6 +16,8 @@ export interface MetricSources {
   ws?: () => { sockets: number; subscriptions: number };
   /** Operations graphql-jit has compiled and keeps (src/server/compiled-executor.ts). */
   compiledQueries?: () => number;
+  /** Read replicas' rotation and lag, as of their last health check (src/db/replicas.ts). */
+  replicas?: () => ReplicaStatus[];
 }
 
 type Transport = 'http' | 'ws';
@@ -107,6 +110,7 @@ export function createMetrics(sources: MetricSources, logger: Logger): Metrics {
   });
   registerConnectionGauges(registry, sources);
   registerOutboxAndRedisGauges(registry, sources, logger);
+  if (sources.replicas) registerReplicaGauges(registry, sources.replicas);
   const executor = registerExecutorMetrics(registry, sources);
   const operationLabel = operationLabeler();
   const countErrors = (transport: Transport, errors: readonly ErrorLike[] | undefined) => {
@@ -130,6 +134,28 @@ export function createMetrics(sources: MetricSources, logger: Logger): Metrics {
       });
     },
   };
+}
+
+/** Each read replica: in rotation or not, and its replay lag (-1 when unreachable). */
+function registerReplicaGauges(registry: Registry, replicas: () => ReplicaStatus[]): void {
+  new Gauge({
+    name: 'agora_db_replica_in_rotation',
+    help: 'Read replica in rotation (1) or out (0: down or lagging past DATABASE_REPLICA_MAX_LAG_MS)',
+    labelNames: ['replica'] as const,
+    registers: [registry],
+    collect() {
+      for (const r of replicas()) this.set({ replica: r.name }, r.inRotation ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'agora_db_replica_lag_seconds',
+    help: 'Read replica replay lag at its last health check (-1: unreachable)',
+    labelNames: ['replica'] as const,
+    registers: [registry],
+    collect() {
+      for (const r of replicas()) this.set({ replica: r.name }, r.lagMs === null ? -1 : r.lagMs / 1000);
+    },
+  });
 }
 
 /** Sockets, subscriptions and the PostgreSQL pool, read when scraped. */

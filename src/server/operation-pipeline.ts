@@ -12,11 +12,12 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { sqlStatsStorage, type SqlStats } from '../db/prisma.ts';
+import type { ReadRouter } from '../db/replicas.ts';
 import { isInfrastructureError, RETRY_AFTER_SECONDS } from '../lib/infra-errors.ts';
 import { withRequestId, type Logger } from '../lib/logger.ts';
 import type { AppDeps, RequestInfo, Viewer } from '../modules/scope.ts';
 import { BudgetExceeded, costExtension, rootFieldNames, type Budgets, type OperationBudget, type Payer } from './budgets.ts';
-import { createContext, type GraphQLContext } from './context.ts';
+import { createContext, renewContext, type GraphQLContext } from './context.ts';
 import { checkCost } from './cost.ts';
 import { createDocumentCache, type DocumentCache } from './document-cache.ts';
 import { createErrorFormatter, isUnexpected } from './error-shaping.ts';
@@ -63,6 +64,8 @@ interface PipelineDeps {
   exposeSqlStats: boolean;
   /** GRAPHQL_JIT_COMPILE_AFTER: executions of a document before it is compiled. */
   jitCompileAfter: number;
+  /** Read replicas (DATABASE_REPLICA_URLS); null: everything on the primary. */
+  reads: ReadRouter | null;
 }
 
 export type OperationPipeline = ReturnType<typeof createOperationPipeline>;
@@ -76,7 +79,9 @@ export type OperationPipeline = ReturnType<typeof createOperationPipeline>;
  * 2. `admit`: variables and every `rules.beforeExecution` check, then the
  *    static cost limit and the payer's point budgets — a rule or limit added
  *    here applies to both transports;
- * 3. `createContext`, `execute` (compiled by graphql-jit, src/server/compiled-executor.ts;
+ * 3. `createContext`, `routeReads` (a query reads from a replica; a mutation
+ *    stays on the primary and `rememberWrites` its commit for read-your-writes),
+ *    `execute` (compiled by graphql-jit, src/server/compiled-executor.ts;
  *    counted SQL statements, request id in log lines);
  * 4. `report` / `formatErrors` / `extensions`: logging with the request id,
  *    error shaping, metrics, `extensions.cost` and `extensions.sqlStatements`.
@@ -185,11 +190,34 @@ function sqlStatementsOf(p: PipelineState, context: GraphQLContext | undefined):
  */
 async function executeCounted(p: PipelineState, args: ExecutionArgs): Promise<ExecutionResult> {
   const context = args.contextValue as GraphQLContext;
+  const operation = getOperationAST(args.document, args.operationName);
+  await routeReads(p, context, operation);
   const result = await withRequestId(context.requestId, () =>
     sqlStatsStorage.run(context.sqlStats, () => Promise.resolve(p.executor.execute(args))),
   );
+  await rememberWrites(p, context, operation);
   const sql = sqlStatementsOf(p, context);
   return 'sqlStatements' in sql ? { ...result, extensions: { ...result.extensions, ...sql } } : result;
+}
+
+/**
+ * A query operation reads from a replica in rotation that has replayed the
+ * viewer's last write (src/db/replicas.ts); anything else keeps the primary
+ * the context was created with. Loaders and services are rebuilt on the chosen client.
+ */
+async function routeReads(p: PipelineState, context: GraphQLContext, operation: OperationDefinitionNode | null | undefined) {
+  if (!p.reads || operation?.operation !== 'query') return;
+  const db = await p.reads.readDb(context.viewer?.id ?? null);
+  if (db === context.deps.db) return;
+  context.deps = { ...context.deps, db };
+  renewContext(context);
+}
+
+/** After a mutation: its commit position, for the viewer (and the account it signed in as) to read its own writes. */
+async function rememberWrites(p: PipelineState, context: GraphQLContext, operation: OperationDefinitionNode | null | undefined) {
+  if (!p.reads || operation?.operation !== 'mutation') return;
+  const ids = new Set([context.viewer?.id, context.signedIn?.userId].filter((id): id is string => !!id));
+  await Promise.all([...ids].map((id) => p.reads!.wrote(id)));
 }
 
 /** A WebSocket result as HTTP would answer it: errors logged and shaped, metrics, `extensions.cost`. */
@@ -214,6 +242,7 @@ function apolloListener(p: PipelineState): GraphQLRequestListener<GraphQLContext
       const admitted = await admit(p, { schema, document, operation, operationName, variables: request.variables }, payer);
       contextValue.budget = admitted.budget;
       if ('error' in admitted) throw withHttp(admitted);
+      await routeReads(p, contextValue, operation);
     },
     async didEncounterErrors({ errors, contextValue }) {
       report(p, errors, contextValue?.requestId, 'http');
@@ -225,6 +254,7 @@ function apolloListener(p: PipelineState): GraphQLRequestListener<GraphQLContext
         p.metrics.errors('http', single.errors);
       }
       if (!contextValue) return;
+      await rememberWrites(p, contextValue, operation);
       response.http.headers.set('x-request-id', contextValue.requestId);
       // PostgreSQL or Redis failed: 503 + Retry-After, so clients and proxies retry.
       if (single?.errors?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) {

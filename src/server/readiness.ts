@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { readMigrations } from '../db/migrate.ts';
+import type { ReplicaStatus } from '../db/replicas.ts';
 import type { Logger } from '../lib/logger.ts';
 
 type Check = 'ok' | 'down' | 'pending' | 'unknown' | 'not configured';
@@ -9,6 +10,11 @@ export interface ReadinessReport {
   status: 'ok' | 'unavailable';
   /** Each dependency's state; anything but "ok"/"not configured" makes the instance unready. */
   checks: { database: Check; migrations: Check; redis: Check };
+  /**
+   * Read replicas and whether each is in rotation (DATABASE_REPLICA_URLS). Informational:
+   * with every replica out, reads go to the primary, so the instance stays ready.
+   */
+  replicas?: Record<string, { inRotation: boolean; lagMs: number | null }>;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -27,7 +33,13 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * when one is configured. A load balancer takes an unready instance out of
  * rotation; an orchestrator restarts only one that fails liveness.
  */
-export function readiness(options: { pool: pg.Pool; redis: Redis | null; timeoutMs: number; logger: Logger }) {
+export function readiness(options: {
+  pool: pg.Pool;
+  redis: Redis | null;
+  replicas?: () => ReplicaStatus[];
+  timeoutMs: number;
+  logger: Logger;
+}) {
   const { pool, redis, timeoutMs } = options;
   const shipped = readMigrations().then((all) => all.map((m) => m.name));
   let migrationsApplied = false; // once true, stays true for this process
@@ -68,6 +80,12 @@ export function readiness(options: { pool: pg.Pool; redis: Redis | null; timeout
     const [db, redisState] = await Promise.all([database(), cache()]);
     const checks = { ...db, redis: redisState };
     const ok = checks.database === 'ok' && checks.migrations === 'ok' && checks.redis !== 'down';
-    return { status: ok ? 'ok' : 'unavailable', checks };
+    const report: ReadinessReport = { status: ok ? 'ok' : 'unavailable', checks };
+    if (options.replicas) report.replicas = replicaStates(options.replicas());
+    return report;
   };
+}
+
+function replicaStates(statuses: ReplicaStatus[]): NonNullable<ReadinessReport['replicas']> {
+  return Object.fromEntries(statuses.map((r) => [r.name, { inRotation: r.inRotation, lagMs: r.lagMs }]));
 }

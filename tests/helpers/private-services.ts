@@ -109,11 +109,9 @@ export interface PrivatePostgres {
   destroy(): Promise<void>;
 }
 
-/** PostgreSQL 15 from the Debian binaries, as the `postgres` OS user when run as root. */
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'agora-fault-pg-'));
-  const data = path.join(dir, 'data');
+/** A temporary directory the `postgres` OS user owns (when run as root), and a runner of the server binaries as that user. */
+function postgresWorkspace(prefix: string) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
     chmodSync(dir, 0o755);
@@ -126,10 +124,28 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     if (asRoot) execFileSync('su', ['postgres', '-c', argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')], { stdio: 'pipe' });
     else execFileSync(argv[0]!, argv.slice(1), { stdio: 'pipe' });
   };
-  run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50`;
-  const start = async () => run('pg_ctl', ['-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', 'start']);
-  const stop = async () => run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+  return { dir, data: path.join(dir, 'data'), run };
+}
+
+/** pg_ctl start/stop of the cluster in `data` on `port` (sockets and log in `dir`). */
+function serverControl(ws: ReturnType<typeof postgresWorkspace>, port: number) {
+  const opts = `-p ${port} -k ${ws.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50 -c wal_level=replica -c max_wal_senders=5`;
+  return {
+    start: async () => ws.run('pg_ctl', ['-D', ws.data, '-o', opts, '-l', path.join(ws.dir, 'log'), '-w', 'start']),
+    stop: async () => ws.run('pg_ctl', ['-D', ws.data, '-m', 'immediate', '-w', 'stop']),
+  };
+}
+
+/**
+ * PostgreSQL 15 from the Debian binaries, as the `postgres` OS user when run
+ * as root. Ready to be a streaming primary (initdb's trust rules admit
+ * replication connections from 127.0.0.1; wal_level is `replica`).
+ */
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const port = await freePort();
+  const ws = postgresWorkspace('agora-fault-pg-');
+  ws.run('initdb', ['-D', ws.data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
+  const { start, stop } = serverControl(ws, port);
   await start();
   const adminUrl = `postgresql://postgres@127.0.0.1:${port}/postgres`;
   return {
@@ -149,7 +165,64 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     stop,
     async destroy() {
       await stop().catch(() => {});
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(ws.dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PrivateReplica {
+  port: number;
+  /** URL of `database` on the replica (read-only). */
+  urlOf(database: string): string;
+  /** Stops replaying WAL (pg_wal_replay_pause): the replica keeps answering with what it has. */
+  pauseReplay(): Promise<void>;
+  resumeReplay(): Promise<void>;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/** A streaming hot standby of `primary` (pg_basebackup -R), on its own free port. */
+export async function startPrivateReplica(primary: PrivatePostgres): Promise<PrivateReplica> {
+  const port = await freePort();
+  const ws = postgresWorkspace('agora-fault-replica-');
+  ws.run('pg_basebackup', [
+    '-R',
+    '-D',
+    ws.data,
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(primary.port),
+    '-U',
+    'postgres',
+    '-X',
+    'stream',
+    '-c',
+    'fast',
+  ]);
+  const { start, stop } = serverControl(ws, port);
+  await start();
+  const adminUrl = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    port,
+    urlOf: (database) => `postgresql://postgres@127.0.0.1:${port}/${database}`,
+    pauseReplay: () => admin('SELECT pg_wal_replay_pause()'),
+    resumeReplay: () => admin('SELECT pg_wal_replay_resume()'),
+    start,
+    stop,
+    async destroy() {
+      await stop().catch(() => {});
+      rmSync(ws.dir, { recursive: true, force: true });
     },
   };
 }
