@@ -105,7 +105,7 @@ describe('compose.yaml', () => {
 const haproxy = spawnSync('haproxy', ['-v']);
 
 describe('deploy/haproxy.cfg', () => {
-  it.skipIf(haproxy.error !== undefined)('is valid for HAProxy (skipped: haproxy is not installed)', () => {
+  it.skipIf(haproxy.error !== undefined)('passes `haproxy -c` (skipped when haproxy is not installed)', () => {
     // Throws (and fails the test) on a non-zero exit; warnings about backend
     // names that don't resolve outside Docker are expected.
     const output = execFileSync('haproxy', ['-c', '-f', path.join(root, 'deploy/haproxy.cfg')], {
