@@ -77,7 +77,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     const database = await startDatabase(config, logger, running, info);
     const realtime = (running.realtime = await startRealtime(config, database.pool, logger));
     const deps = createAppDeps(config, logger, database, realtime);
-    const metrics = createMetrics({ pool: database.pool, redis: realtime.redis }, logger);
+    const metrics = createMetrics({ pool: database.pool, statements: database.statements, redis: realtime.redis }, logger);
     const pipeline = createApiPipeline(config, logger, deps, realtime, metrics);
     running.apollo = await startApollo(pipeline);
     running.httpServer = createServer();

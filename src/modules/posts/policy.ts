@@ -22,6 +22,15 @@ export function canSeeComment(viewer: Viewer | null, comment: Pick<Comment, 'aut
   return !comment.hiddenAt || viewer?.id === comment.authorId || hasRole(viewer, 'MODERATOR');
 }
 
+/** Both rules on rows read together (a live event's shared rows): a comment is visible exactly when it and its post are. */
+export function canSeeCommentOnPost(
+  viewer: Viewer | null,
+  comment: Pick<Comment, 'authorId' | 'hiddenAt'>,
+  post: Pick<Post, 'status' | 'authorId' | 'hiddenAt'>,
+): boolean {
+  return canSeeComment(viewer, comment) && canSeePost(viewer, post);
+}
+
 /**
  * Fields whose value is the same for every viewer of one role and credential
  * kind (they read the row, never who asks): a subscription selecting only
@@ -32,8 +41,12 @@ export function canSeeComment(viewer: Viewer | null, comment: Pick<Comment, 'aut
  * comment lists and counts (a viewer sees their own hidden comments).
  */
 export const postRoleScopedFields = {
-  Subscription: ['postPublished'],
+  Subscription: ['postPublished', 'commentAdded'],
   Post: ['id', 'title', 'body', 'status', 'tags', 'author', 'publishedAt', 'createdAt', 'updatedAt', 'isHidden'],
+  // Which comment an event carries is decided per subscriber (canSeeCommentOnPost in live.ts);
+  // not `post` (its visibility reads the viewer's id), `parent` nor `replies` (likewise).
+  CommentEvent: ['cursor', 'comment'],
+  Comment: ['id', 'body', 'author', 'createdAt', 'updatedAt', 'isHidden'],
 } as const;
 
 /** Only the author edits, publishes, archives or deletes a post. */
