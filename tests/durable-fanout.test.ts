@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtures, ok, rawId, topics } from './helpers/fixtures.ts';
-import { signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
+import { startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { wsClient, type Subscription, type WsClient } from './helpers/ws.ts';
 
 // Durable feeds read each live event's rows once for all its subscribers and
@@ -32,19 +32,9 @@ describe('durable feeds share each event’s reads among its subscribers', () =>
   beforeAll(async () => {
     // No outbox poll during the test: what a comment costs is all that runs.
     server = await startTestServer({ OUTBOX_POLL_MS: '60000' });
-    [author, moderator, admin, ...readers] = await fixtures(server).users(
-      'author',
-      'mod',
-      'admin',
-      'r1',
-      'r2',
-      'r3',
-      'r4',
-      'r5',
-      'r6',
-      'r7',
-      'r8',
-    );
+    const users = await fixtures(server).users('author', 'mod', 'admin', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8');
+    [author, moderator, admin] = [users[0]!, users[1]!, users[2]!];
+    readers = users.slice(3);
     await promote(server, moderator, 'MODERATOR');
     await promote(server, admin, 'ADMIN');
   });
