@@ -1,6 +1,5 @@
 import { hasRole, type Viewer } from '../../auth/viewer.ts';
 import { Prisma, type Comment, type Post } from '../../db/generated/client.ts';
-import type { Db } from '../../db/prisma.ts';
 
 // Who sees what. One rule, in JS for loaded rows and in SQL for lists, so
 // node(id), nested fields, lists and search all agree:
@@ -116,12 +115,4 @@ export async function visibleCommentById(loaders: RowLoaders, viewer: Viewer | n
   const comment = await loaders.comment.load(id);
   if (!comment || !canSeeComment(viewer, comment)) return null;
   return (await visiblePostById(loaders, viewer, comment.postId)) ? comment : null;
-}
-
-/** Fresh (uncached) twin of visibleCommentById for subscriptions: one statement, the SQL rule. */
-export async function readVisibleComment(db: Db, viewer: Viewer | null, id: string): Promise<Comment | null> {
-  const rows = await db.$queryRaw<Comment[]>`
-    SELECT c.* FROM "Comment" c JOIN "Post" p ON p.id = c."postId"
-    WHERE c.id = ${id}::uuid AND ${commentVisibleSql(viewer)} AND ${postVisibleSql(viewer)}`;
-  return rows[0] ?? null;
 }
