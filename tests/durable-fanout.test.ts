@@ -134,6 +134,30 @@ describe('durable feeds share each event’s reads among its subscribers', () =>
     expect(await seenBy(admin)).toEqual([hidden.id, last.id]);
   });
 
+  it('messageEvents: a message costs the same statements for 1 or 8 member subscribers', async () => {
+    const make = fixtures(server);
+    const [owner, ...members] = readers as [TestUser, ...TestUser[]];
+    const small = await make.conversation(owner, [members[0]!]);
+    const large = await make.conversation(owner, members);
+    // Only fields of the message row: nothing is loaded per viewer when the event resolves.
+    const BODIES = `subscription ($id: ID!) { messageEvents(conversationId: $id) { kind message { body } } }`;
+    const lone = [subscribe(owner, BODIES, { id: small })];
+    const all = readers.map((r) => subscribe(r, BODIES, { id: large }));
+    await server.whenSubscribed(topics.conversation(small), 1);
+    await server.whenSubscribed(topics.conversation(large), all.length);
+    const costOfMessage = async (id: string, subs: Subscription[], body: string): Promise<number> => {
+      const before = await statementsSoFar();
+      await make.message(owner, id, body);
+      for (const r of await Promise.all(subs.map((s) => s.next())))
+        expect(r.data?.messageEvents).toEqual({ kind: 'CREATED', message: { body } });
+      return (await statementsSoFar()) - before;
+    };
+    const one = await costOfMessage(small, lone, 'to one');
+    const eight = await costOfMessage(large, all, 'to eight');
+    // Up to the dispatcher's unlock (see above); per subscriber it was a membership read each.
+    expect(Math.abs(eight - one)).toBeLessThanOrEqual(1);
+  });
+
   it('messageEvents: one member list per event; a removed member stops, the others go on', async () => {
     const make = fixtures(server);
     const [owner, stays, leaves] = [readers[0]!, readers[1]!, readers[2]!];
