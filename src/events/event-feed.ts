@@ -13,8 +13,9 @@ export interface SubscriberHooks {
 
 /**
  * A read or value shared by every subscriber handling the same event:
- * `shared(event, key, read)` runs `read` once per event object and key, and
- * hands every later caller the same promise.
+ * `sharedPerEvent(event, key, read)` runs `read` once per event object and
+ * key, and hands every later caller the same promise (keys name what is read,
+ * e.g. 'post', 'comment'; one stream's events carry one stream's rows).
  *
  * Why this is as fresh as a read per subscriber: a live event is one object
  * given by the bus to every subscriber of its stream, and the first of them
