@@ -81,7 +81,10 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     const realtime = (running.realtime = await startRealtime(config, database.pool, logger));
     const reads = (running.reads = await startReadReplicas(config, logger, database, realtime));
     const deps = createAppDeps(config, logger, database, realtime);
-    const metrics = createMetrics({ pool: database.pool, redis: realtime.redis, replicas: reads?.status }, logger);
+    const metrics = createMetrics(
+      { pool: database.pool, statements: database.statements, redis: realtime.redis, replicas: reads?.status },
+      logger,
+    );
     const pipeline = createApiPipeline(config, logger, deps, realtime, metrics, reads);
     running.apollo = await startApollo(pipeline);
     running.httpServer = createServer();

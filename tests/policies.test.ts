@@ -11,12 +11,12 @@ import {
   canEditComment,
   canEditPost,
   canSeeComment,
+  canSeeCommentOnPost,
   canSeeIfDraft,
   canSeePost,
   commentVisibleSql,
   listableDraftsSql,
   postVisibleSql,
-  readVisibleComment,
   takesComments,
 } from '../src/modules/posts/policy.ts';
 import { canManageCredentials, canRevokeCredential, canSeeCredential, revocableWhere } from '../src/modules/sessions/policy.ts';
@@ -175,15 +175,23 @@ describe('posts policy', () => {
     }
   });
 
-  it('readVisibleComment applies both rules: a visible comment on an invisible post is refused', async () => {
+  it('canSeeCommentOnPost (live feeds, on shared rows) allows exactly what both SQL rules select, for every viewer', async () => {
+    const postOf = new Map(posts.map((p) => [p.id, p]));
+    for (const [name, viewer] of Object.entries(viewers())) {
+      const rows = await db.$queryRaw<Comment[]>`
+        SELECT c.* FROM "Comment" c JOIN "Post" p ON p.id = c."postId" WHERE ${commentVisibleSql(viewer)} AND ${postVisibleSql(viewer)}`;
+      const allowed = comments.filter((c) => canSeeCommentOnPost(viewer, c, postOf.get(c.postId)!));
+      expect(mine(rows), name).toEqual(ids(allowed));
+    }
+    // Both rules count: a visible comment on a draft, a hidden comment on a published post.
     const v = viewers();
     const onDraft = comments.find((c) => c.postId === post('DRAFT', false).id && !c.hiddenAt)!;
-    expect(await readVisibleComment(db, v.author, onDraft.id)).toMatchObject({ id: onDraft.id });
-    expect(await readVisibleComment(db, v.other, onDraft.id)).toBeNull();
-    const hiddenOnPublished = comments.find((c) => c.postId === post('PUBLISHED', false).id && c.authorId === other.id)!;
-    expect(await readVisibleComment(db, v.other, hiddenOnPublished.id)).toMatchObject({ id: hiddenOnPublished.id });
-    expect(await readVisibleComment(db, v.author, hiddenOnPublished.id)).toBeNull();
-    expect(await readVisibleComment(db, v.moderator, hiddenOnPublished.id)).toMatchObject({ id: hiddenOnPublished.id });
+    expect(canSeeCommentOnPost(v.author, onDraft, postOf.get(onDraft.postId)!)).toBe(true);
+    expect(canSeeCommentOnPost(v.other, onDraft, postOf.get(onDraft.postId)!)).toBe(false);
+    const hiddenOnPublished = comments.find((c) => c.postId === post('PUBLISHED', false).id && c.authorId === other.id && c.hiddenAt)!;
+    expect(canSeeCommentOnPost(v.other, hiddenOnPublished, postOf.get(hiddenOnPublished.postId)!)).toBe(true);
+    expect(canSeeCommentOnPost(v.author, hiddenOnPublished, postOf.get(hiddenOnPublished.postId)!)).toBe(false);
+    expect(canSeeCommentOnPost(v.moderator, hiddenOnPublished, postOf.get(hiddenOnPublished.postId)!)).toBe(true);
   });
 
   it('listableDraftsSql: admins list every draft, members their own, nobody signed out', async () => {

@@ -15,6 +15,8 @@ export const sqlStatsStorage = new AsyncLocalStorage<SqlStats>();
 export interface Database {
   prisma: Db;
   pool: pg.Pool;
+  /** SQL statements sent since start, whoever sent them (agora_db_statements_total). */
+  statements(): number;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export function createDatabase(
 ): Database {
   const pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: limits.acquireTimeoutMs });
   let closing = false;
+  let statements = 0;
   // An idle connection dropped by the server (a restart, an outage): the
   // pool replaces it, and requests report the outage themselves. While
   // shutting down it is expected (embedded PostgreSQL stops on the same
@@ -55,6 +58,7 @@ export function createDatabase(
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
       const stats = sqlStatsStorage.getStore();
       if (stats) stats.statements += 1;
+      statements += 1;
       return query(...args);
     };
   });
@@ -67,6 +71,7 @@ export function createDatabase(
   return {
     prisma,
     pool,
+    statements: () => statements,
     async close() {
       closing = true;
       await prisma.$disconnect();

@@ -11,16 +11,53 @@ export interface SubscriberHooks {
   onOverflow?: () => void;
 }
 
+/**
+ * A read or value shared by every subscriber handling the same event:
+ * `sharedPerEvent(event, key, read)` runs `read` once per event object and
+ * key, and hands every later caller the same promise (keys name what is read,
+ * e.g. 'post', 'comment'; one stream's events carry one stream's rows).
+ *
+ * Why this is as fresh as a read per subscriber: a live event is one object
+ * given by the bus to every subscriber of its stream, and the first of them
+ * to handle it does the read, after the event arrived, i.e. after it was
+ * committed. "Authorized again before every event with fresh data" means
+ * data read after the event was committed; a read shared by the subscribers
+ * of that event is exactly that. The policy is then applied per viewer in
+ * JS on the shared rows. Replayed events (catch-up from the outbox table) are
+ * objects of their own per subscriber, so their reads are not shared.
+ * Entries live as long as the event object (a WeakMap): once every
+ * subscriber has taken the event, they go with it.
+ */
+export type SharedPerEvent = <V>(event: StreamEvent, key: string, read: () => V | Promise<V>) => Promise<V>;
+
+const perEvent = new WeakMap<StreamEvent, Map<string, Promise<unknown>>>();
+
+export const sharedPerEvent: SharedPerEvent = <V>(event: StreamEvent, key: string, read: () => V | Promise<V>): Promise<V> => {
+  let values = perEvent.get(event);
+  if (!values) perEvent.set(event, (values = new Map()));
+  let value = values.get(key) as Promise<V> | undefined;
+  if (!value) values.set(key, (value = Promise.resolve().then(read)));
+  return value;
+};
+
 /** One durable stream opened for one subscriber. */
 interface FeedOptions<T> {
   stream: string;
   /** The client's resume cursor, if any. */
   after: string | null | undefined;
   hooks: SubscriberHooks;
-  /** Checked with fresh data before each event: false ends the subscription. */
+  /**
+   * Checked with fresh data before each event: false ends the subscription.
+   * Rows it reads should go through `sharedPerEvent`, the viewer's rule applied to them in JS.
+   */
   authorize: (event: StreamEvent) => Promise<boolean>;
-  /** Maps an event to what the subscriber receives; null skips it (another kind, or not visible). */
-  map: (event: StreamEvent, cursor: string) => T | null | Promise<T | null>;
+  /**
+   * Maps an event to what the subscriber receives; null skips it (another
+   * kind, or not visible). Return one object per event and visibility
+   * outcome (`sharedPerEvent`), so src/server/shared-subscribe.ts can share
+   * its execution among subscribers too.
+   */
+  map: (event: StreamEvent, cursor: () => string) => T | null | Promise<T | null>;
 }
 
 const cursorCodecs = new WeakMap<TokenService, EventCursors>();
@@ -66,7 +103,7 @@ export function createEventFeeds(deps: { db: Db; bus: EventBus; tokens: TokenSer
       const afterSeq = await resumeFrom(options.stream, options.after);
       const { stream, authorize, hooks, map } = options;
       const source = durableStream({ bus, db, stream, afterSeq, onOverflow: hooks.onOverflow, authorize });
-      return mapEvents(source, (event) => map(event, cursors.encode(event.stream, event.seq)));
+      return mapEvents(source, (event) => map(event, () => cursors.encode(event.stream, event.seq)));
     },
   };
 }

@@ -11,6 +11,8 @@ import type { CompiledExecutorEvents } from './compiled-executor.ts';
 /** What the server reports about itself; read lazily at scrape time where it can be. */
 export interface MetricSources {
   pool: pg.Pool;
+  /** SQL statements sent since start (src/db/prisma.ts). */
+  statements: () => number;
   redis: Redis | null;
   /** Open sockets and running subscriptions (set once the WebSocket server exists). */
   ws?: () => { sockets: number; subscriptions: number };
@@ -174,6 +176,16 @@ function registerConnectionGauges(registry: Registry, sources: MetricSources): v
     registers: [registry],
     collect() {
       this.set(sources.ws?.().subscriptions ?? 0);
+    },
+  });
+  // Counted on the wire, whatever issued them: subscription events too, which no operation's count covers.
+  new Counter({
+    name: 'agora_db_statements_total',
+    help: 'SQL statements sent to PostgreSQL',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sources.statements());
     },
   });
   // Read before the outbox gauges: their query would otherwise show up as a waiting or busy connection.

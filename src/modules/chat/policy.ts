@@ -69,3 +69,13 @@ export async function isMemberNow(db: Db, viewer: Pick<Viewer, 'id'> | null, con
   const row = await db.conversationMember.findUnique({ where: { conversationId_userId: { conversationId, userId: viewer.id } } });
   return canSeeConversation(row);
 }
+
+/**
+ * The conversation's members now, by user id: one read a live event shares
+ * among all its subscribers, each then asking canSeeConversation of their
+ * own row in JS (isMemberNow's answer for every viewer at once).
+ */
+export async function membersNow(db: Db, conversationId: string): Promise<ReadonlyMap<string, ConversationMember>> {
+  const rows = await db.conversationMember.findMany({ where: { conversationId } });
+  return new Map(rows.map((row) => [row.userId, row]));
+}

@@ -41,10 +41,15 @@ const Subscription: SubscriptionResolvers = {
   messageEvents: {
     subscribe: (_, { conversationId, after }, context) =>
       context.services.chatStreams.messageEvents(conversationId, after, subscriberHooks(context)),
+    // The stream read the message after the event arrived, once for all its subscribers.
     resolve: async (event: MessageFeedEvent, _args: SubscriptionMessageEventsArgs, context: GraphQLContext) => ({
       cursor: event.cursor,
       kind: event.kind,
-      message: await loadFresh(context, (c) => c.loaders.message.load(event.messageId), 'Message'),
+      message: await loadFresh(
+        context,
+        async (c) => event.message && c.loaders.message.prime(event.messageId, event.message).load(event.messageId),
+        'Message',
+      ),
     }),
   },
   conversationEvents: {

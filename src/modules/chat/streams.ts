@@ -1,9 +1,11 @@
 import { AsyncQueue } from '../../events/async-queue.ts';
-import { createEventFeeds, type SubscriberHooks } from '../../events/event-feed.ts';
+import { createEventFeeds, sharedPerEvent, type SubscriberHooks } from '../../events/event-feed.ts';
 import { RESYNC, SubscriberOverflowError } from '../../events/event-bus.ts';
-import { streams } from '../../events/outbox.ts';
+import { streams, type StreamEvent } from '../../events/outbox.ts';
 import { TYPING_TTL_MS, typingTopic } from '../../events/typing-throttle.ts';
 import { requireViewer } from '../../auth/guards.ts';
+import type { Message } from '../../db/generated/client.ts';
+import type { Db } from '../../db/prisma.ts';
 import type { RequestScope } from '../scope.ts';
 import {
   CONVERSATION_EVENT,
@@ -12,13 +14,18 @@ import {
   type ConversationEventKind,
   type MessageEventKind,
 } from './events.ts';
+import { canSeeConversation, membersNow } from './policy.ts';
 import type { ChatService } from './service.ts';
 
-/** What `messageEvents` delivers before the message is loaded for the subscriber. */
+/**
+ * What `messageEvents` delivers: the message as read after its event
+ * arrived (null if it is gone). One object per event, shared by its subscribers.
+ */
 export interface MessageFeedEvent {
   cursor: string;
   kind: MessageEventKind;
   messageId: string;
+  message: Message | null;
 }
 
 /** What `conversationEvents` delivers before membership is re-checked for the subscriber. */
@@ -85,6 +92,29 @@ function typingSignals(
   })();
 }
 
+/**
+ * messageEvents' rules. One read of the member list and one of the message
+ * per event for all its subscribers (sharedPerEvent says why that is fresh);
+ * each subscriber checks its own membership in JS.
+ */
+function messageFeedRules(db: Db, conversationId: string, viewerId: string) {
+  const membersOf = (e: StreamEvent) => sharedPerEvent(e, 'members', () => membersNow(db, conversationId));
+  return {
+    authorize: async (e: StreamEvent) => canSeeConversation((await membersOf(e)).get(viewerId) ?? null),
+    map: (e: StreamEvent, cursor: () => string): Promise<MessageFeedEvent> | null => {
+      const kind = messageEventKind(e.type);
+      if (!kind) return null;
+      const messageId = String(e.data.messageId);
+      return sharedPerEvent(e, 'messageEvent', async () => ({
+        cursor: cursor(),
+        kind,
+        messageId,
+        message: await db.message.findUnique({ where: { id: messageId } }),
+      }));
+    },
+  };
+}
+
 /** Chat's live streams: authorization at subscribe time and again for every event. */
 export function createChatStreams(scope: RequestScope, chat: ChatService) {
   const feeds = createEventFeeds(scope);
@@ -92,16 +122,13 @@ export function createChatStreams(scope: RequestScope, chat: ChatService) {
 
   return {
     async messageEvents(conversationGlobalId: string, after: string | null | undefined, hooks: SubscriberHooks = {}) {
+      const me = requireViewer(scope);
       const { conversation } = await chat.asMember(conversationGlobalId, 'conversationId');
       return feeds.open<MessageFeedEvent>({
         stream: streams.conversation(conversation.id),
         after,
         hooks,
-        authorize: () => chat.isMember(conversation.id),
-        map: (e, cursor) => {
-          const kind = messageEventKind(e.type);
-          return kind ? { cursor, kind, messageId: String(e.data.messageId) } : null;
-        },
+        ...messageFeedRules(scope.db, conversation.id, me.id),
       });
     },
 
@@ -113,7 +140,11 @@ export function createChatStreams(scope: RequestScope, chat: ChatService) {
         after,
         hooks,
         authorize: async () => true,
-        map: (e, cursor) => (e.type === CONVERSATION_EVENT ? { cursor, ...readConversationEvent(e.data) } : null),
+        // One object per event: the viewer's other sockets share its execution.
+        map: (e, cursor) =>
+          e.type === CONVERSATION_EVENT
+            ? sharedPerEvent(e, 'conversationEvent', () => ({ cursor: cursor(), ...readConversationEvent(e.data) }))
+            : null,
       });
     },
 

@@ -1,4 +1,4 @@
-import { createEventFeeds, type SubscriberHooks } from '../../events/event-feed.ts';
+import { createEventFeeds, sharedPerEvent, type SubscriberHooks } from '../../events/event-feed.ts';
 import { streams } from '../../events/outbox.ts';
 import { requireViewer } from '../../auth/guards.ts';
 import type { RequestScope } from '../scope.ts';
@@ -22,7 +22,11 @@ export function createNotificationStream(scope: RequestScope) {
         after,
         hooks,
         authorize: async () => true,
-        map: (e, cursor) => (e.type === NOTIFICATION_EVENT ? { cursor, notificationId: String(e.data.notificationId) } : null),
+        // One object per event: the viewer's other sockets share its execution.
+        map: (e, cursor) =>
+          e.type === NOTIFICATION_EVENT
+            ? sharedPerEvent(e, 'notificationEvent', () => ({ cursor: cursor(), notificationId: String(e.data.notificationId) }))
+            : null,
       });
     },
   };

@@ -1,12 +1,12 @@
 import type { Comment, Post } from '../../db/generated/client.ts';
 import { expectGlobalId } from '../../lib/global-id.ts';
-import { createEventFeeds, type SubscriberHooks } from '../../events/event-feed.ts';
+import { createEventFeeds, sharedPerEvent, type SubscriberHooks } from '../../events/event-feed.ts';
 import { keepEvents } from '../../events/keep-events.ts';
-import { streams } from '../../events/outbox.ts';
+import { streams, type StreamEvent } from '../../events/outbox.ts';
 import { postPublishedTopic } from '../../events/topics.ts';
 import type { RequestScope } from '../scope.ts';
 import { COMMENT_ADDED_EVENT } from './events.ts';
-import { canSeePost, readVisibleComment } from './policy.ts';
+import { canSeeCommentOnPost, canSeePost } from './policy.ts';
 import type { createPostService } from './service.ts';
 
 // The live streams of posts: new comments on a post, posts an author publishes.
@@ -16,7 +16,11 @@ export interface PublishedPost {
   post?: Post;
 }
 
-/** What `commentAdded` delivers: the comment was read under the visibility rule just now. */
+/**
+ * What `commentAdded` delivers: the comment, read after its event arrived
+ * and checked under the visibility rule. One object per event, shared by
+ * every subscriber who may see the comment.
+ */
 export interface CommentFeedEvent {
   cursor: string;
   commentId: string;
@@ -31,20 +35,28 @@ export function createPostStreams(scope: RequestScope, posts: ReturnType<typeof 
   return {
     async commentAdded(postGlobalId: string, after: string | null | undefined, hooks: SubscriberHooks = {}) {
       const post = await posts.visiblePost(postGlobalId, 'postId');
-      const stillVisible = async () => {
-        const fresh = await db.post.findUnique({ where: { id: post.id }, select: { status: true, authorId: true, hiddenAt: true } });
-        return fresh !== null && canSeePost(scope.viewer, fresh);
-      };
+      // The rows each event needs are read once per event for all its
+      // subscribers (sharedPerEvent says why that is fresh); each viewer's rule runs in JS.
+      const postNow = (e: StreamEvent) =>
+        sharedPerEvent(e, 'post', () =>
+          db.post.findUnique({ where: { id: post.id }, select: { status: true, authorId: true, hiddenAt: true } }),
+        );
+      const commentNow = (e: StreamEvent) =>
+        sharedPerEvent(e, 'comment', () => db.comment.findUnique({ where: { id: String(e.data.commentId) } }));
       return feeds.open<CommentFeedEvent>({
         stream: streams.post(post.id),
         after,
         hooks,
-        authorize: stillVisible,
+        authorize: async (e) => {
+          const fresh = await postNow(e);
+          return fresh !== null && canSeePost(scope.viewer, fresh);
+        },
         // Replayed and live events pass the same rule: a comment hidden since is skipped.
         map: async (e, cursor) => {
           if (e.type !== COMMENT_ADDED_EVENT) return null;
-          const comment = await readVisibleComment(db, scope.viewer, String(e.data.commentId));
-          return comment ? { cursor, commentId: comment.id, comment } : null;
+          const [comment, fresh] = await Promise.all([commentNow(e), postNow(e)]);
+          if (!comment || comment.postId !== post.id || !fresh || !canSeeCommentOnPost(scope.viewer, comment, fresh)) return null;
+          return sharedPerEvent(e, 'commentEvent', () => ({ cursor: cursor(), commentId: comment.id, comment }));
         },
       });
     },

@@ -1,6 +1,5 @@
 import { hasRole, type Viewer } from '../../auth/viewer.ts';
 import { Prisma, type Comment, type Post } from '../../db/generated/client.ts';
-import type { Db } from '../../db/prisma.ts';
 
 // Who sees what. One rule, in JS for loaded rows and in SQL for lists, so
 // node(id), nested fields, lists and search all agree:
@@ -22,6 +21,15 @@ export function canSeeComment(viewer: Viewer | null, comment: Pick<Comment, 'aut
   return !comment.hiddenAt || viewer?.id === comment.authorId || hasRole(viewer, 'MODERATOR');
 }
 
+/** Both rules on rows read together (a live event's shared rows): a comment is visible exactly when it and its post are. */
+export function canSeeCommentOnPost(
+  viewer: Viewer | null,
+  comment: Pick<Comment, 'authorId' | 'hiddenAt'>,
+  post: Pick<Post, 'status' | 'authorId' | 'hiddenAt'>,
+): boolean {
+  return canSeeComment(viewer, comment) && canSeePost(viewer, post);
+}
+
 /**
  * Fields whose value is the same for every viewer of one role and credential
  * kind (they read the row, never who asks): a subscription selecting only
@@ -32,8 +40,12 @@ export function canSeeComment(viewer: Viewer | null, comment: Pick<Comment, 'aut
  * comment lists and counts (a viewer sees their own hidden comments).
  */
 export const postRoleScopedFields = {
-  Subscription: ['postPublished'],
+  Subscription: ['postPublished', 'commentAdded'],
   Post: ['id', 'title', 'body', 'status', 'tags', 'author', 'publishedAt', 'createdAt', 'updatedAt', 'isHidden'],
+  // Which comment an event carries is decided per subscriber (canSeeCommentOnPost in live.ts);
+  // not `post` (its visibility reads the viewer's id), `parent` nor `replies` (likewise).
+  CommentEvent: ['cursor', 'comment'],
+  Comment: ['id', 'body', 'author', 'createdAt', 'updatedAt', 'isHidden'],
 } as const;
 
 /** Only the author edits, publishes, archives or deletes a post. */
@@ -103,12 +115,4 @@ export async function visibleCommentById(loaders: RowLoaders, viewer: Viewer | n
   const comment = await loaders.comment.load(id);
   if (!comment || !canSeeComment(viewer, comment)) return null;
   return (await visiblePostById(loaders, viewer, comment.postId)) ? comment : null;
-}
-
-/** Fresh (uncached) twin of visibleCommentById for subscriptions: one statement, the SQL rule. */
-export async function readVisibleComment(db: Db, viewer: Viewer | null, id: string): Promise<Comment | null> {
-  const rows = await db.$queryRaw<Comment[]>`
-    SELECT c.* FROM "Comment" c JOIN "Post" p ON p.id = c."postId"
-    WHERE c.id = ${id}::uuid AND ${commentVisibleSql(viewer)} AND ${postVisibleSql(viewer)}`;
-  return rows[0] ?? null;
 }
