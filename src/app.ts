@@ -14,6 +14,7 @@ import { createReadRouter, type ReadRouter } from './db/replicas.ts';
 import { seedDemoData } from './db/seed.ts';
 import { createOperationRules } from './server/operation-rules.ts';
 import { buildSchema, schemaSource } from './graphql/schema.ts';
+import { createRequestInfo } from './server/request-info.ts';
 import { createOriginPolicy } from './server/cors.ts';
 import { createGraphQLHandler } from './server/http-handler.ts';
 import { createIdeRoutes } from './server/ide.ts';
@@ -28,7 +29,7 @@ import { attachWsServer, type WsServer } from './server/ws-server.ts';
 import { createMemoryLoginThrottle, createRedisLoginThrottle } from './auth/login-throttle.ts';
 import { Budgets } from './server/budgets.ts';
 import { createOperationPipeline, type OperationPipeline } from './server/operation-pipeline.ts';
-import type { AppDeps, RequestInfo } from './modules/scope.ts';
+import type { AppDeps } from './modules/scope.ts';
 
 const GRAPHQL_PATH = '/graphql';
 
@@ -263,6 +264,7 @@ function attachTransports(
 ): WsServer {
   const { deps, pipeline, metrics, httpServer } = parts;
   const origins = createOriginPolicy(config.exposure);
+  const requestInfo = createRequestInfo(config.exposure.trustProxy);
   const ws = attachWsServer({
     httpServer,
     path: GRAPHQL_PATH,
@@ -272,6 +274,7 @@ function attachTransports(
     logger,
     pipeline,
     verifyOrigin: (request) => origins.check(request) !== 'denied',
+    requestInfo,
   });
   metrics.sources.ws = () => ws.stats();
   const handleGraphQL = createGraphQLHandler(
@@ -336,8 +339,4 @@ async function shutdown(running: Running, deadline: number, logger: Logger): Pro
     await running.embedded.stop();
     step('embedded PostgreSQL stopped');
   }
-}
-
-function requestInfo(req: IncomingMessage): RequestInfo {
-  return { ip: req.socket.remoteAddress ?? null, userAgent: String(req.headers['user-agent'] ?? '') };
 }

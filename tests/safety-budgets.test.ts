@@ -296,6 +296,50 @@ describe('budgets for costly mutations', () => {
   });
 });
 
+// Behind a load balancer every connection comes from the balancer: with
+// TRUST_PROXY=1 the per-address budgets count the address the proxy appended
+// to X-Forwarded-For; without it the header is ignored (a client could forge it).
+describe.each([
+  { trustProxy: '1', separate: true },
+  { trustProxy: '0', separate: false },
+])('client address behind a proxy (TRUST_PROXY=$trustProxy)', ({ trustProxy, separate }) => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer({ TRUST_PROXY: trustProxy, RATE_LIMIT_SIGNUPS: '1', RATE_LIMIT_SIGNUPS_WINDOW_SECONDS: '3600' });
+  });
+  afterAll(() => server?.stop());
+
+  const signUpFrom = async (forwardedFor: string) => {
+    const username = unique('proxied').slice(0, 30);
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+      body: JSON.stringify({
+        query: 'mutation ($input: SignUpInput!) { signUp(input: $input) { accessToken } }',
+        variables: { input: { email: `${username}@example.com`, username, password: 'correct horse battery', name: 'Proxied' } },
+      }),
+    });
+    return { status: res.status, created: await server.db.user.count({ where: { username } }) };
+  };
+
+  it(separate ? 'counts each forwarded client separately, by the entry the proxy appended' : 'ignores X-Forwarded-For', async () => {
+    expect(await signUpFrom('203.0.113.7')).toEqual({ status: 200, created: 1 });
+    // A client-supplied first entry does not matter: the last one is the proxy's.
+    const second = await signUpFrom('203.0.113.7, 198.51.100.9');
+    expect(second).toEqual(separate ? { status: 200, created: 1 } : { status: 429, created: 0 });
+    // The same forwarded address again is over its budget either way.
+    expect(await signUpFrom('10.0.0.1, 198.51.100.9')).toEqual({ status: 429, created: 0 });
+  });
+
+  it('falls back to the socket address when the last entry is not an IP address', async () => {
+    const forged = await signUpFrom('203.0.113.50, not-an-address');
+    // Counted against the socket's address (127.0.0.1): still unused where the
+    // header was believed for the earlier sign-ups, spent where it was not.
+    expect(forged).toEqual(separate ? { status: 200, created: 1 } : { status: 429, created: 0 });
+  });
+});
+
 describe('WebSocket bounds', () => {
   let server: TestServer;
   let user: TestUser;

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
 import type { ServerOptions } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
@@ -5,7 +6,7 @@ import type { WebSocket } from 'ws';
 import type { RealtimeConfig } from '../config.ts';
 import { sqlStatsStorage, type SqlStats } from '../db/prisma.ts';
 import { withRequestId } from '../lib/logger.ts';
-import type { AppDeps } from '../modules/scope.ts';
+import type { AppDeps, RequestInfo } from '../modules/scope.ts';
 import { recheckViewer } from '../modules/sessions/revocations.ts';
 import { CLOSE_CODES } from './close-codes.ts';
 import type { GraphQLContext } from './context.ts';
@@ -13,7 +14,7 @@ import type { OperationPipeline, OperationRequest } from './operation-pipeline.t
 import { createSharedSubscribe } from './shared-subscribe.ts';
 import { createVisibilityKey } from './visibility-class.ts';
 import type { SocketBounds } from './socket-bounds.ts';
-import { closeSocket, requestInfo, type createSocketLifecycle, type SocketState } from './ws-sockets.ts';
+import { closeSocket, type createSocketLifecycle, type SocketState } from './ws-sockets.ts';
 
 type Connection = {
   subscriptions: Record<string, unknown>;
@@ -28,6 +29,8 @@ export interface WsGraphQLDeps {
   pipeline: OperationPipeline;
   lifecycle: ReturnType<typeof createSocketLifecycle>;
   bounds: SocketBounds;
+  /** Who sent the upgrade (src/server/request-info.ts). */
+  requestInfo: (request: IncomingMessage) => RequestInfo;
   /** Every open graphql-ws connection (for the metrics' counts). */
   connections: Set<Connection>;
   /** Queries and mutations executing now: shutdown lets them answer before closing their sockets. */
@@ -69,7 +72,7 @@ export function wsGraphQLOptions(w: WsGraphQLDeps): WsOptions {
     context: (ctx, id) => {
       const sqlStats = ctx.extra.sqlStats?.get(id);
       ctx.extra.sqlStats?.delete(id);
-      const context = pipeline.createContext(ctx.extra.viewer ?? null, requestInfo(ctx.extra.request), sqlStats);
+      const context = pipeline.createContext(ctx.extra.viewer ?? null, w.requestInfo(ctx.extra.request), sqlStats);
       const prefix = nextPrefix(id);
       context.connection = {
         close: (code, reason) => closeSocket(ctx.extra.socket, code, reason),
@@ -127,7 +130,7 @@ async function connect(w: WsGraphQLDeps, ctx: Connection): Promise<boolean> {
   w.connections.add(ctx);
   const viewer = await w.lifecycle.authenticate(extra, authorizationParam(ctx.connectionParams));
   if (viewer === undefined) return false; // graphql-ws closes with 4403 Forbidden
-  const refused = viewer ? null : w.bounds.admitAnonymous(extra, requestInfo(extra.request).ip);
+  const refused = viewer ? null : w.bounds.admitAnonymous(extra, w.requestInfo(extra.request).ip);
   if (refused) {
     closeSocket(extra.socket, refused.code, refused.reason);
     return false;
@@ -171,7 +174,7 @@ async function subscribe(
   if (revoked) return revoked;
   const prepared = w.pipeline.prepare(payload);
   if (Array.isArray(prepared)) return prepared;
-  const admitted = await w.pipeline.admit(prepared, { viewerId: extra.viewer?.id ?? null, address: requestInfo(extra.request).ip });
+  const admitted = await w.pipeline.admit(prepared, { viewerId: extra.viewer?.id ?? null, address: w.requestInfo(extra.request).ip });
   if ('error' in admitted) return [admitted.error];
   // A subscription pays once, here; its events don't repeat the figures
   // (they would add bytes to every event of every subscriber).

@@ -3,7 +3,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { BudgetConfig, RealtimeConfig } from '../config.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { AppDeps } from '../modules/scope.ts';
+import type { AppDeps, RequestInfo } from '../modules/scope.ts';
 import { CLOSE_CODES } from './close-codes.ts';
 import type { OperationPipeline } from './operation-pipeline.ts';
 import { createSocketBounds } from './socket-bounds.ts';
@@ -37,6 +37,7 @@ export function attachWsServer(options: {
   budgetConfig: BudgetConfig;
   logger: Logger;
   pipeline: OperationPipeline;
+  requestInfo: (request: IncomingMessage) => RequestInfo;
   /** False refuses the upgrade with 403 before the handshake (the CORS origin allow-list). */
   verifyOrigin?: (request: IncomingMessage) => boolean;
 }): WsServer {
@@ -55,6 +56,7 @@ export function attachWsServer(options: {
     pipeline: options.pipeline,
     lifecycle,
     bounds: createSocketBounds(options.budgetConfig),
+    requestInfo: options.requestInfo,
     connections: new Set(),
     executing: new Set(),
   };

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import type { RealtimeConfig } from '../config.ts';
 import type { SqlStats } from '../db/prisma.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { AppDeps, RequestInfo, Viewer } from '../modules/scope.ts';
+import type { AppDeps, Viewer } from '../modules/scope.ts';
 import { CREDENTIALS_REVOKED, revokes, type CredentialsRevoked } from '../modules/sessions/revocations.ts';
 import { CLOSE_CODES } from './close-codes.ts';
 import type { SocketBoundsState } from './socket-bounds.ts';
@@ -35,10 +35,6 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function closeSocket(socket: WebSocket, code: number, reason: string): void {
   if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason);
-}
-
-export function requestInfo(request: IncomingMessage): RequestInfo {
-  return { ip: request.socket.remoteAddress ?? null, userAgent: String(request.headers['user-agent'] ?? '') };
 }
 
 /** The credential's viewer; null for no credentials, undefined for bad ones. */
