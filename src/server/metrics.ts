@@ -1,6 +1,6 @@
+import type { RedisClient } from '../db/redis.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExposureConfig } from '../config.ts';
@@ -11,7 +11,7 @@ import type { CompiledExecutorEvents } from './compiled-executor.ts';
 /** What the server reports about itself; read lazily at scrape time where it can be. */
 export interface MetricSources {
   pool: pg.Pool;
-  redis: Redis | null;
+  redis: RedisClient | null;
   /** Open sockets and running subscriptions (set once the WebSocket server exists). */
   ws?: () => { sockets: number; subscriptions: number };
   /** Operations graphql-jit has compiled and keeps (src/server/compiled-executor.ts). */
