@@ -1,6 +1,6 @@
 import { freePort } from './global-setup.ts';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -312,6 +312,35 @@ export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
     },
     async destroy() {
       await Promise.all(clientPorts.map((_, i) => stopNode(i)));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PrivateSentinel {
+  /** `host:port` of the Sentinel, as REDIS_SENTINELS takes it. */
+  node: string;
+  /** Kills it and deletes its files. */
+  destroy(): Promise<void>;
+}
+
+/** One Sentinel (`redis-server --sentinel`) on a free port, monitoring the master on `masterPort` as `name`. */
+export async function startPrivateSentinel(masterPort: number, name: string): Promise<PrivateSentinel> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'agora-sentinel-'));
+  const port = await freePort();
+  const conf = path.join(dir, 'sentinel.conf');
+  // Sentinel rewrites its config file: it must be writable.
+  writeFileSync(
+    conf,
+    [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`, ''].join('\n'),
+  );
+  const child = spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await printed(child, `+monitor master ${name}`);
+  return {
+    node: `127.0.0.1:${port}`,
+    async destroy() {
+      child.kill('SIGKILL');
+      await exited(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };
