@@ -123,6 +123,13 @@ function resyncAfterReconnect(sub: RedisClient, fanout: LocalFanout, closing: ()
     }
     wasReady = true;
   });
+  // A cluster's sharded subscribers reconnect one master at a time, without
+  // 'ready' on the cluster: ioredis announces each round of re-SSUBSCRIBEs.
+  let subscribersStarted = false;
+  sub.on('subscribersReady', () => {
+    if (subscribersStarted && !closing()) setImmediate(() => fanout.resyncAll());
+    subscribersStarted = true;
+  });
 }
 
 /** Hands each message on a bus channel (`<channelPrefix><topic>`) to the topic's local subscriptions. */
