@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { HostPort, RedisTarget } from './db/redis.ts';
 
 export interface AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
@@ -16,6 +17,8 @@ export interface AppConfig {
   /** 'auto': seed demo data on the first start of the embedded database only. */
   seed: 'auto' | 'always' | 'never';
   redisUrl: string | null;
+  /** The Redis to share state through (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS); null = one instance, in process. */
+  redis: RedisTarget | null;
   jwt: JwtConfig;
   session: { refreshTokenTtlSeconds: number; refreshOverlapSeconds: number };
   /** External OpenID Connect provider whose access tokens are accepted (resource-server mode). */
@@ -200,6 +203,40 @@ function urlList(env: Env, name: string, protocols: string[]): string[] {
   });
 }
 
+/** A comma-separated list of `host:port` entries. */
+function hostPortList(env: Env, name: string): HostPort[] {
+  const entries = (env[name] ?? '').split(',').map((entry) => entry.trim());
+  if (entries.length === 1 && entries[0] === '') return [];
+  return entries.map((entry, i) => {
+    const colon = entry.lastIndexOf(':');
+    const host = entry.slice(0, colon);
+    const port = Number(entry.slice(colon + 1));
+    if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new ConfigError(`${name} entry number ${i + 1} must be host:port (got "${entry}")`);
+    }
+    return { host, port };
+  });
+}
+
+/** At most one of REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS (+ REDIS_SENTINEL_NAME). */
+function redisTarget(env: Env): RedisTarget | null {
+  const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  const nodes = hostPortList(env, 'REDIS_CLUSTER_NODES');
+  const sentinels = hostPortList(env, 'REDIS_SENTINELS');
+  const name = env.REDIS_SENTINEL_NAME || null;
+  const set = [redisUrl && 'REDIS_URL', nodes.length > 0 && 'REDIS_CLUSTER_NODES', sentinels.length > 0 && 'REDIS_SENTINELS'].filter(
+    Boolean,
+  );
+  if (set.length > 1) throw new ConfigError(`${set[1]} cannot be combined with ${set[0]}: set only one Redis mode`);
+  if (name && sentinels.length === 0) throw new ConfigError('REDIS_SENTINEL_NAME is set but REDIS_SENTINELS is not');
+  if (sentinels.length > 0) {
+    if (!name) throw new ConfigError('REDIS_SENTINEL_NAME is required when REDIS_SENTINELS is set');
+    return { kind: 'sentinel', sentinels, name };
+  }
+  if (nodes.length > 0) return { kind: 'cluster', nodes };
+  return redisUrl ? { kind: 'url', url: redisUrl } : null;
+}
+
 /**
  * Development keeps a random secret under the data dir so tokens survive
  * restarts; production must be given one.
@@ -272,6 +309,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     embeddedPgPort: integer(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
     seed: oneOf(env, 'SEED', ['auto', 'always', 'never'], 'auto'),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redis: redisTarget(env),
     jwt: jwtConfig(env, nodeEnv, dataDir),
     session: {
       refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL_SECONDS', 30 * 86_400, 60, 365 * 86_400),

@@ -35,6 +35,14 @@ describe('configuration', () => {
     [{ DATABASE_REPLICA_URLS: 'not a url' }, 'DATABASE_REPLICA_URLS'],
     [{ DATABASE_REPLICA_MAX_LAG_MS: 'soon' }, 'DATABASE_REPLICA_MAX_LAG_MS'],
     [{ DATABASE_REPLICA_CHECK_INTERVAL_MS: '10' }, 'DATABASE_REPLICA_CHECK_INTERVAL_MS'],
+    [{ REDIS_CLUSTER_NODES: 'r1:7000,r2' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'r1:7000,,r2:7000' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'r1:70000' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'r1:7000' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_URL: 'redis://r:6379', REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS'],
+    [{ REDIS_SENTINELS: 's1:26379' }, 'REDIS_SENTINEL_NAME'],
+    [{ REDIS_SENTINEL_NAME: 'mymaster' }, 'REDIS_SENTINELS'],
+    [{ REDIS_SENTINELS: ':26379', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS'],
   ])('refuses %j with a message naming %s', (env, name) => {
     expect(refusal({ NODE_ENV: 'test', JWT_SECRET: SECRET, ...env }).message).toContain(name);
   });
@@ -62,6 +70,27 @@ describe('configuration', () => {
     });
     expect(config.jwt).toMatchObject({ algorithm: 'HS256', secret: SECRET });
     expect(config.replicas).toEqual({ urls: [], maxLagMs: 5_000, checkIntervalMs: 1_000 });
+  });
+
+  it('reads the Redis mode: a URL, cluster seed nodes, or Sentinels and a master name', () => {
+    const base = { NODE_ENV: 'test', JWT_SECRET: SECRET };
+    expect(loadConfig(base).redis).toBeNull();
+    expect(loadConfig({ ...base, REDIS_URL: 'redis://cache:6379' }).redis).toEqual({ kind: 'url', url: 'redis://cache:6379' });
+    expect(loadConfig({ ...base, REDIS_CLUSTER_NODES: 'r1:7000, 10.0.0.2:7001' }).redis).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: 'r1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+      ],
+    });
+    expect(loadConfig({ ...base, REDIS_SENTINELS: 's1:26379,s2:26380', REDIS_SENTINEL_NAME: 'agora' }).redis).toEqual({
+      kind: 'sentinel',
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26380 },
+      ],
+      name: 'agora',
+    });
   });
 
   it('reads DATABASE_REPLICA_URLS as a comma-separated list (spaces around entries allowed)', () => {

@@ -149,6 +149,18 @@ describe('start-up failures: one line naming the cause and the setting', () => {
     expect(output).not.toMatch(/migrat|seed/i);
     expect(await tables(databaseUrl)).toEqual([]);
   });
+
+  it('unreachable REDIS_CLUSTER_NODES or REDIS_SENTINELS are named', async () => {
+    const port = await freePort();
+    const databaseUrl = await emptyDatabase();
+    const cluster = await failedStart({ DATABASE_URL: databaseUrl, REDIS_CLUSTER_NODES: `127.0.0.1:${port}` });
+    expect(cluster.line).toMatch(new RegExp(`^Agora failed to start: REDIS_CLUSTER_NODES: cannot connect to 127\\.0\\.0\\.1:${port} \\(`));
+    const sentinel = await failedStart({ DATABASE_URL: databaseUrl, REDIS_SENTINELS: `127.0.0.1:${port}`, REDIS_SENTINEL_NAME: 'm' });
+    expect(sentinel.line).toMatch(
+      new RegExp(`^Agora failed to start: REDIS_SENTINELS: cannot connect to 127\\.0\\.0\\.1:${port} \\(master "m"\\) \\(`),
+    );
+    expect(await tables(databaseUrl)).toEqual([]);
+  });
 });
 
 describe('a clean stop', () => {

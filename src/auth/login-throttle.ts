@@ -1,5 +1,5 @@
+import type { RedisClient } from '../db/redis.ts';
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { AppConfig } from '../config.ts';
 import { AppError } from '../lib/errors.ts';
@@ -119,7 +119,7 @@ export function createMemoryLoginThrottle(policy: LoginThrottlePolicy): LoginThr
  * in-process one (its insurance), so an outage degrades to per-instance
  * counting instead of hanging or refusing every login.
  */
-export function createRedisLoginThrottle(redis: Redis, prefix: string, policy: LoginThrottlePolicy): LoginThrottle {
+export function createRedisLoginThrottle(redis: RedisClient, prefix: string, policy: LoginThrottlePolicy): LoginThrottle {
   const options = limiterOptions(policy);
   const shared = (opts: (typeof options)[keyof typeof options]) =>
     new RLWrapperTimeouts({

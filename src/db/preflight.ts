@@ -1,6 +1,7 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import { endpointOf, reasonOf, StartupError } from '../lib/startup-errors.ts';
+import type { RedisClient, RedisTarget } from './redis.ts';
 
 /**
  * Before anything is migrated or seeded, the configured PostgreSQL and Redis
@@ -8,10 +9,10 @@ import { endpointOf, reasonOf, StartupError } from '../lib/startup-errors.ts';
  * hanging the start). A failure names the setting and its host:port, never
  * the password in the URL. Both are checked at once; every failure is named.
  */
-export async function checkServices(urls: { databaseUrl: string | null; redisUrl: string | null }, timeoutMs: number): Promise<void> {
+export async function checkServices(urls: { databaseUrl: string | null; redis: RedisTarget | null }, timeoutMs: number): Promise<void> {
   const checks = [
     urls.databaseUrl ? checkPostgres(urls.databaseUrl, timeoutMs) : null,
-    urls.redisUrl ? checkRedis(urls.redisUrl, timeoutMs) : null,
+    urls.redis ? checkRedis(urls.redis, timeoutMs) : null,
   ];
   const failures = (await Promise.allSettled(checks)).flatMap((result) =>
     result.status === 'rejected' ? [(result.reason as Error).message] : [],
@@ -33,15 +34,32 @@ async function checkPostgres(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
-async function checkRedis(url: string, timeoutMs: number): Promise<void> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    retryStrategy: () => null, // one attempt: the real connections retry later
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-  });
+/** The setting a Redis target comes from, and where it points (never a password). */
+function redisSetting(target: RedisTarget): [setting: string, endpoint: string] {
+  if (target.kind === 'url') return ['REDIS_URL', endpointOf(target.url, 6379)];
+  const list = (nodes: { host: string; port: number }[]) => nodes.map((n) => `${n.host}:${n.port}`).join(',');
+  if (target.kind === 'cluster') return ['REDIS_CLUSTER_NODES', list(target.nodes)];
+  return ['REDIS_SENTINELS', `${list(target.sentinels)} (master "${target.name}")`];
+}
+
+/** A connection that tries once: the real connections retry later. */
+function probe(target: RedisTarget, timeoutMs: number): RedisClient {
+  const options = { lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0 };
+  if (target.kind === 'cluster') {
+    return new Cluster(target.nodes, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      clusterRetryStrategy: () => null,
+      redisOptions: options,
+    });
+  }
+  const once = { ...options, retryStrategy: () => null, enableOfflineQueue: false };
+  if (target.kind === 'url') return new Redis(target.url, once);
+  return new Redis({ ...once, sentinels: target.sentinels, name: target.name, sentinelRetryStrategy: () => null });
+}
+
+async function checkRedis(target: RedisTarget, timeoutMs: number): Promise<void> {
+  const redis = probe(target, timeoutMs);
   let lastError: unknown;
   redis.on('error', (error) => (lastError = error));
   let timer: NodeJS.Timeout | undefined;
@@ -53,7 +71,7 @@ async function checkRedis(url: string, timeoutMs: number): Promise<void> {
     await Promise.race([redis.connect().then(() => redis.ping()), timeout]);
   } catch (error) {
     const timedOut = (error as { code?: unknown }).code === 'ETIMEDOUT';
-    throw unreachable('REDIS_URL', endpointOf(url, 6379), timedOut ? error : (lastError ?? error), timeoutMs);
+    throw unreachable(...redisSetting(target), timedOut ? error : (lastError ?? error), timeoutMs);
   } finally {
     clearTimeout(timer);
     redis.disconnect();

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createDatabase, sqlStatsStorage, type Database, type DatabaseLimits, type Db } from './prisma.ts';
 
@@ -89,7 +89,7 @@ async function checkReplica(replica: Replica, options: ReplicaOptions, logger: L
 }
 
 /** The WAL positions viewers wrote up to, kept while a replica could still be behind them. */
-function writeMarks(redis: Redis | null, keyPrefix: string, ttlMs: number, logger: Logger) {
+function writeMarks(redis: RedisClient | null, keyPrefix: string, ttlMs: number, logger: Logger) {
   const local = new Map<string, { lsn: bigint; expires: number }>();
   const key = (viewerId: string) => `${keyPrefix}replica:wrote:${viewerId}`;
   return {
@@ -139,7 +139,7 @@ interface RouterDeps {
   options: ReplicaOptions;
   poolSize: number;
   limits: DatabaseLimits;
-  redis: Redis | null;
+  redis: RedisClient | null;
   keyPrefix: string;
   logger: Logger;
 }

@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.ts';
 import type { EventBus } from './event-bus.ts';
-import { closeRedis, connectionName, createRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../db/redis.ts';
+import {
+  closeRedis,
+  connectionName,
+  createRedis,
+  DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+  hashTagged,
+  type RedisClient,
+  type RedisTarget,
+} from '../db/redis.ts';
 
 export interface PresenceState {
   userId: string;
@@ -82,7 +89,7 @@ export function createInProcessPresence(bus: EventBus): PresenceStore {
  * notice (ZREM wins once) marks its users last-seen and announces them.
  */
 export async function createRedisPresence(options: {
-  url: string;
+  target: RedisTarget;
   prefix: string;
   bus: EventBus;
   logger: Logger;
@@ -93,11 +100,12 @@ export async function createRedisPresence(options: {
   const { prefix, bus, logger, heartbeatMs, ttlMs } = options;
   // Fail fast: while Redis is away, presence reads answer "offline" at once
   // instead of hanging (see get()).
-  const redis: Redis = createRedis(options.url, connectionName(prefix, 'presence'), logger, {
+  const redis = createRedis(options.target, connectionName(prefix, 'presence'), logger, {
     commandTimeoutMs: options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
   });
   await redis.connect();
-  const ctx: RedisPresenceContext = { redis, keys: presenceKeys(prefix), instanceId: randomUUID(), ttlMs, bus, logger };
+  const keys = presenceKeys(hashTagged(options.target, `${prefix}presence`));
+  const ctx: RedisPresenceContext = { redis, keys, instanceId: randomUUID(), ttlMs, bus, logger };
   const { instanceId } = ctx;
   const { instKey, lastSeenKey } = ctx.keys;
   const local = new LocalCounts();
@@ -143,7 +151,7 @@ type PresenceKeys = ReturnType<typeof presenceKeys>;
 
 /** What the Redis presence store's steps share. */
 interface RedisPresenceContext {
-  redis: Redis;
+  redis: RedisClient;
   keys: PresenceKeys;
   instanceId: string;
   ttlMs: number;
@@ -189,11 +197,15 @@ async function leave(ctx: RedisPresenceContext, users: readonly string[]): Promi
   for (const userId of users) await bus.publish(presenceTopic(userId), { userId });
 }
 
-function presenceKeys(prefix: string) {
+/**
+ * Every presence key starts with `base` (`<prefix>presence`, hash-tagged in a
+ * cluster: the MULTIs and pipelines here touch several of them at once).
+ */
+function presenceKeys(base: string) {
   return {
-    instancesKey: `${prefix}presence:instances`,
-    instKey: (id: string) => `${prefix}presence:inst:${id}`,
-    lastSeenKey: `${prefix}presence:lastseen`,
+    instancesKey: `${base}:instances`,
+    instKey: (id: string) => `${base}:inst:${id}`,
+    lastSeenKey: `${base}:lastseen`,
   };
 }
 
@@ -217,7 +229,7 @@ async function sweepDeadInstances(ctx: RedisPresenceContext, now: number): Promi
 
 /** Online: in the set of any instance that beat within `ttlMs`; else the last time seen. */
 async function readPresence(
-  redis: Redis,
+  redis: RedisClient,
   keys: PresenceKeys,
   ttlMs: number,
   userIds: readonly string[],

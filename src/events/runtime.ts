@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { AppConfig } from '../config.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -6,14 +5,14 @@ import { createDispatcher, type Dispatcher } from './dispatcher.ts';
 import { createInMemoryBus, type EventBus } from './event-bus.ts';
 import { createInProcessPresence, createRedisPresence, type PresenceStore } from './presence-store.ts';
 import type { RealtimeDeps } from './realtime-deps.ts';
-import { closeRedis, connectionName, createRedis } from '../db/redis.ts';
+import { closeRedis, connectionName, createRedis, type RedisClient } from '../db/redis.ts';
 import { createRedisBus } from './redis-bus.ts';
 import { createInProcessTypingThrottle, createRedisTypingThrottle, type TypingThrottle } from './typing-throttle.ts';
 
 export interface RealtimeRuntime {
   bus: EventBus;
   /** The shared Redis command connection, when REDIS_URL is set (also used for login throttling). */
-  redis: Redis | null;
+  redis: RedisClient | null;
   deps: RealtimeDeps;
   /** Publishes events left pending (e.g. by a crash), then keeps polling. */
   start(): Promise<void>;
@@ -32,12 +31,12 @@ export async function startRealtime(config: AppConfig, pool: pg.Pool, logger: Lo
   let presence: PresenceStore;
   let typing: TypingThrottle;
   const closers: (() => Promise<unknown>)[] = [];
-  let redis: Redis | null = null;
-  if (config.redisUrl) {
+  let redis: RedisClient | null = null;
+  if (config.redis) {
     const commandTimeoutMs = config.faults.redisCommandTimeoutMs;
-    bus = await createRedisBus(config.redisUrl, config.redisKeyPrefix, logger, rt.subscriptionQueueLimit, commandTimeoutMs);
+    bus = await createRedisBus(config.redis, config.redisKeyPrefix, logger, rt.subscriptionQueueLimit, commandTimeoutMs);
     presence = await createRedisPresence({
-      url: config.redisUrl,
+      target: config.redis,
       prefix: config.redisKeyPrefix,
       bus,
       logger,
@@ -46,7 +45,7 @@ export async function startRealtime(config: AppConfig, pool: pg.Pool, logger: Lo
       commandTimeoutMs,
     });
     // Fail fast: login throttling and typing answer at once while Redis is away.
-    const commands = createRedis(config.redisUrl, connectionName(config.redisKeyPrefix, 'commands'), logger, { commandTimeoutMs });
+    const commands = createRedis(config.redis, connectionName(config.redisKeyPrefix, 'commands'), logger, { commandTimeoutMs });
     await commands.connect();
     typing = createRedisTypingThrottle(commands, config.redisKeyPrefix);
     redis = commands;
@@ -76,7 +75,7 @@ export async function startRealtime(config: AppConfig, pool: pg.Pool, logger: Lo
       await presence.close().catch((e) => logger.warn('presence close failed', { error: String(e) }));
       for (const close of closers) await close().catch(() => {});
       await bus.close();
-      step(config.redisUrl ? 'redis closed' : 'event bus closed');
+      step(config.redis ? 'redis closed' : 'event bus closed');
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../db/redis.ts';
 
 /** How long a typing signal lasts unless renewed. */
 export const TYPING_TTL_MS = 6_000;
@@ -27,7 +27,7 @@ export function createInProcessTypingThrottle(): TypingThrottle {
 }
 
 /** Shared across instances: SET NX PX is the throttle window. Fails closed (signal dropped) when Redis is away. */
-export function createRedisTypingThrottle(redis: Redis, prefix: string): TypingThrottle {
+export function createRedisTypingThrottle(redis: RedisClient, prefix: string): TypingThrottle {
   return {
     async allow(conversationId, userId) {
       try {

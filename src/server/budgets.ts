@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../db/redis.ts';
 import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
 import type { BudgetConfig } from '../config.ts';
@@ -89,7 +89,7 @@ export class Budgets {
 
   constructor(
     private readonly config: BudgetConfig,
-    redis: Redis | null,
+    redis: RedisClient | null,
     keyPrefix: string,
     private readonly logger: Logger,
   ) {

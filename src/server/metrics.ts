@@ -1,6 +1,6 @@
+import type { RedisClient } from '../db/redis.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExposureConfig } from '../config.ts';
@@ -13,7 +13,7 @@ export interface MetricSources {
   pool: pg.Pool;
   /** SQL statements sent since start (src/db/prisma.ts). */
   statements: () => number;
-  redis: Redis | null;
+  redis: RedisClient | null;
   /** Open sockets and running subscriptions (set once the WebSocket server exists). */
   ws?: () => { sockets: number; subscriptions: number };
   /** Operations graphql-jit has compiled and keeps (src/server/compiled-executor.ts). */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../db/redis.ts';
 import type pg from 'pg';
 import { readMigrations } from '../db/migrate.ts';
 import type { ReplicaStatus } from '../db/replicas.ts';
@@ -35,7 +35,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  */
 export function readiness(options: {
   pool: pg.Pool;
-  redis: Redis | null;
+  redis: RedisClient | null;
   replicas?: () => ReplicaStatus[];
   timeoutMs: number;
   logger: Logger;

@@ -1,9 +1,11 @@
 import { freePort } from './global-setup.ts';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
+import { eventually } from './ws.ts';
 
 /**
  * Redis and PostgreSQL servers private to one test file, on free ports, so
@@ -223,6 +225,123 @@ export async function startPrivateReplica(primary: PrivatePostgres): Promise<Pri
     async destroy() {
       await stop().catch(() => {});
       rmSync(ws.dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const redisClusterToolsAvailable = (() => {
+  try {
+    execFileSync('redis-cli', ['--version'], { stdio: 'ignore' });
+    return redisServerAvailable;
+  } catch {
+    return false;
+  }
+})();
+
+export interface PrivateRedisCluster {
+  /** `host:port` of each master, as REDIS_CLUSTER_NODES takes them. */
+  nodes: string[];
+  ports: number[];
+  /** Runs `redis-cli -p <ports[0]> <args>` and returns its output. */
+  cli(...args: string[]): Promise<string>;
+  /** Kills the master on `ports[i]` (SIGKILL). */
+  stopNode(i: number): Promise<void>;
+  /** Starts it again on the same ports and nodes file: it rejoins with its slots, empty. */
+  startNode(i: number): Promise<void>;
+  /** Kills every node and deletes their files. */
+  destroy(): Promise<void>;
+}
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * Three masters (no replicas) on free ports, each with its cluster bus on a
+ * free port of its own (`cluster-port`), joined by `redis-cli --cluster create`;
+ * resolves once every node reports `cluster_state:ok`.
+ */
+export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'agora-redis-cluster-'));
+  const ports: number[] = [];
+  while (ports.length < 6) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  const [clientPorts, busPorts] = [ports.slice(0, 3), ports.slice(3)];
+  const children: (ChildProcess | undefined)[] = [];
+  async function startNode(i: number): Promise<void> {
+    const port = String(clientPorts[i]);
+    const child = spawn(
+      'redis-server',
+      ['--port', port, '--cluster-port', String(busPorts[i]), '--bind', '127.0.0.1', '--cluster-enabled', 'yes'].concat([
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+      ]),
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    children[i] = child;
+    await printed(child, 'Ready to accept connections');
+  }
+  async function stopNode(i: number): Promise<void> {
+    const child = children[i];
+    children[i] = undefined;
+    if (!child) return;
+    child.kill('SIGKILL');
+    await exited(child);
+  }
+  const cli = async (port: number, ...args: string[]) => (await execFileAsync('redis-cli', ['-p', String(port), ...args])).stdout;
+  const nodes = clientPorts.map((port) => `127.0.0.1:${port}`);
+  await Promise.all(clientPorts.map((_, i) => startNode(i)));
+  await execFileAsync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes']);
+  const healthy = async () =>
+    (await Promise.all(clientPorts.map((p) => cli(p, 'cluster', 'info')))).every((info) => info.includes('cluster_state:ok'));
+  await eventually(healthy, 20_000);
+  return {
+    nodes,
+    ports: clientPorts,
+    cli: (...args) => cli(clientPorts[0]!, ...args),
+    stopNode,
+    async startNode(i) {
+      await startNode(i);
+      await eventually(healthy, 20_000);
+    },
+    async destroy() {
+      await Promise.all(clientPorts.map((_, i) => stopNode(i)));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PrivateSentinel {
+  /** `host:port` of the Sentinel, as REDIS_SENTINELS takes it. */
+  node: string;
+  /** Kills it and deletes its files. */
+  destroy(): Promise<void>;
+}
+
+/** One Sentinel (`redis-server --sentinel`) on a free port, monitoring the master on `masterPort` as `name`. */
+export async function startPrivateSentinel(masterPort: number, name: string): Promise<PrivateSentinel> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'agora-sentinel-'));
+  const port = await freePort();
+  const conf = path.join(dir, 'sentinel.conf');
+  // Sentinel rewrites its config file: it must be writable.
+  writeFileSync(
+    conf,
+    [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`, ''].join('\n'),
+  );
+  const child = spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await printed(child, `+monitor master ${name}`);
+  return {
+    node: `127.0.0.1:${port}`,
+    async destroy() {
+      child.kill('SIGKILL');
+      await exited(child);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
