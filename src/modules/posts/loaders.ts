@@ -5,7 +5,9 @@ import { sorts } from '../../lib/sorts.ts';
 import { byIds, childPages, grouped, listsBy } from '../../db/batch-loaders.ts';
 import { authorPostsSql, commentVisibleSql } from './policy.ts';
 
+/** One kind's count on a post; it carries its post, which `viewerHasReacted` reads. */
 interface ReactionTally {
+  postId: string;
   kind: ReactionKind;
   count: number;
 }
@@ -66,13 +68,13 @@ export const postLoaderFactories = {
     grouped(
       async (ids) => {
         // Enum order is ReactionKind's declaration order, the order the API promises.
-        const rows = await db.$queryRaw<{ postId: string; kind: ReactionKind; count: number }[]>`
+        const rows = await db.$queryRaw<ReactionTally[]>`
         SELECT "postId", kind::text AS kind, count(*)::int AS count FROM "Reaction"
         WHERE "postId" = ANY(${ids}::uuid[]) GROUP BY "postId", "Reaction".kind ORDER BY "postId", "Reaction".kind`;
         return listsBy(
           rows,
           (r) => r.postId,
-          (r): ReactionTally => ({ kind: r.kind, count: r.count }),
+          (r) => r,
         );
       },
       () => [] as ReactionTally[],

@@ -18,8 +18,7 @@ export const socialResolvers: Resolvers = {
   },
 
   Post: {
-    reactionCounts: async (post, _, { loaders }) =>
-      (await loaders.reactionCounts.load(post.id)).map((tally) => ({ ...tally, postId: post.id })),
+    reactionCounts: (post, _, { loaders }) => loaders.reactionCounts.load(post.id),
     viewerReactions: (post, _, { loaders }) => loaders.viewerReactions.load(post.id),
   },
 
