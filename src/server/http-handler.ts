@@ -115,6 +115,10 @@ export function createGraphQLHandler(
     );
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
+    if (res.statusCode === 304) {
+      res.end(); // Not Modified carries no body (src/server/response-cache-http.ts)
+      return;
+    }
     if (response.body.kind === 'complete') {
       res.end(response.body.string);
       return;

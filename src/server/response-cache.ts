@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import {
+  isObjectType,
+  Kind,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import { parseGlobalId } from '../lib/global-id.ts';
+import { anonymousSharedFields } from '../modules/role-scoped-fields.ts';
+import type { ResponseStore } from './response-cache-store.ts';
+import { selectsOnly } from './visibility-class.ts';
+
+export interface ResponseCacheConfig {
+  /** RESPONSE_CACHE_TTL_SECONDS; 0 turns the cache off. */
+  ttlSeconds: number;
+  /** Larger results are not cached. */
+  maxEntryBytes: number;
+}
+
+/** Root fields whose entries a write may change without naming them by id: every mutation drops them. */
+const LIST_TAGS = ['Query.posts', 'Query.user'];
+/** Mutations whose effects reach further than the ids they name (an account's posts go with it). */
+const FLUSHING_MUTATIONS = new Set(['deleteAccount']);
+
+export type ResponseCache = ReturnType<typeof createResponseCache>;
+
+/**
+ * Whole responses of signed-out queries, shared by every instance through
+ * the store. Only documents selecting nothing but `anonymousSharedFields`
+ * (src/modules/role-scoped-fields.ts) qualify, and only when every object
+ * that has a global id selects `id`: an entry is tagged with each one
+ * (`Post:<uuid>`), and a mutation drops the entries carrying what it names.
+ */
+export function createResponseCache(schema: GraphQLSchema, store: ResponseStore, config: ResponseCacheConfig) {
+  const cacheable = new WeakMap<DocumentNode, boolean>();
+  return {
+    ttlSeconds: config.ttlSeconds,
+    /** Whether this operation of `document` from this viewer may be served from, and stored in, the cache. */
+    applies(document: DocumentNode, operation: OperationDefinitionNode | null | undefined, signedIn: boolean): boolean {
+      if (config.ttlSeconds === 0 || signedIn || operation?.operation !== 'query') return false;
+      let verdict = cacheable.get(document);
+      if (verdict === undefined) cacheable.set(document, (verdict = sharedAndTagged(schema, document)));
+      return verdict;
+    },
+    key: cacheKey,
+    lookup: (key: string) => store.lookup(key),
+    async store(key: string, epoch: string, fill: { body: string; document: DocumentNode; variables: unknown; data: unknown }) {
+      if (Buffer.byteLength(fill.body) > config.maxEntryBytes) return;
+      const tags = new Set([...idsIn(fill.data), ...idsIn(fill.variables), ...literalIdsIn(fill.document), ...LIST_TAGS]);
+      await store.store(key, fill.body, [...tags], config.ttlSeconds, epoch);
+    },
+    /** After a mutation: drop what it names (result and variables), and the lists; everything when it names nothing. */
+    async afterMutation(document: DocumentNode, operation: OperationDefinitionNode | null | undefined, variables: unknown, data: unknown) {
+      if (config.ttlSeconds === 0 || operation?.operation !== 'mutation' || data == null) return;
+      const named = new Set([...idsIn(data), ...idsIn(variables), ...literalIdsIn(document)]);
+      const flushes = operation.selectionSet.selections.some((s) => s.kind === Kind.FIELD && FLUSHING_MUTATIONS.has(s.name.value));
+      await store.invalidate(flushes || named.size === 0 ? 'all' : [...named, ...LIST_TAGS]);
+    },
+  };
+}
+
+/** The entry's key: the query text, operation name, variables (keys sorted) and the visibility class. */
+function cacheKey(query: string, operationName: string | null | undefined, variables: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify([query, operationName ?? null, canonical(variables ?? {}), 'anonymous']))
+    .digest('base64url');
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(entries.map(([k, v]) => [k, canonical(v)]));
+}
+
+function sharedAndTagged(schema: GraphQLSchema, document: DocumentNode): boolean {
+  return selectsOnly(schema, document, anonymousSharedFields) && everyEntitySelectsId(schema, document);
+}
+
+/**
+ * Every selection set on an object type with a global id selects `id`
+ * itself, unaliased, and no other field is aliased `id`: then every such
+ * object in the result carries its id under `id`, and its tag is right.
+ */
+function everyEntitySelectsId(schema: GraphQLSchema, document: DocumentNode): boolean {
+  const typeInfo = new TypeInfo(schema);
+  let tagged = true;
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field(node) {
+        if (node.alias?.value === 'id' && node.name.value !== 'id') tagged = false;
+      },
+      SelectionSet(node) {
+        const type = typeInfo.getParentType();
+        const entity = isObjectType(type) && type.getInterfaces().some((i) => i.name === 'Node');
+        if (entity && !selectsOwnId(node)) tagged = false;
+      },
+    }),
+  );
+  return tagged;
+}
+
+function selectsOwnId(selectionSet: SelectionSetNode): boolean {
+  return selectionSet.selections.some((s) => s.kind === Kind.FIELD && s.name.value === 'id' && !s.alias);
+}
+
+/** `Type:<uuid>` of every global id among the strings of a value (a result or variables). */
+function idsIn(value: unknown, found = new Set<string>()): Set<string> {
+  if (typeof value === 'string') {
+    const id = parseGlobalId(value);
+    if (id) found.add(`${id.type}:${id.id}`);
+  } else if (Array.isArray(value)) {
+    for (const item of value) idsIn(item, found);
+  } else if (value && typeof value === 'object') {
+    for (const item of Object.values(value)) idsIn(item, found);
+  }
+  return found;
+}
+
+/** Global ids written into the document itself (`post(id: "…")`). */
+function literalIdsIn(document: DocumentNode): Set<string> {
+  const found = new Set<string>();
+  visit(document, { StringValue: (node) => void idsIn(node.value, found) });
+  return found;
+}
