@@ -68,7 +68,7 @@ describe('response cache (in-process store)', () => {
   });
 
   it("drops a post's entries when its author edits it, and a list's when a moderator hides one", async () => {
-    const [author, mod] = await f.users('rcedit', 'rcmod');
+    const [author, mod] = [await f.user('rcedit'), await f.user('rcmod')];
     await moderator(server, mod);
     const post = await f.post(author, { title: 'Before' });
     await server.gql(POST, { id: post.id });
@@ -134,7 +134,7 @@ describe.skipIf(!process.env.REDIS_URL)('response cache shared through Redis (tw
 
   it('fills on one instance, hits on the other, and an edit or a hide on one is seen at once on the other', async () => {
     const f = fixtures(a);
-    const [author, mod] = await f.users('rcrauthor', 'rcrmod');
+    const [author, mod] = [await f.user('rcrauthor'), await f.user('rcrmod')];
     await moderator(a, mod);
     const post = await f.post(author, { title: 'Shared' });
     expect(cacheOf(await a.gql(POST, { id: post.id }))).toBe('MISS');
@@ -143,14 +143,14 @@ describe.skipIf(!process.env.REDIS_URL)('response cache shared through Redis (tw
     ok(await a.gql(UPDATE, { id: post.id, title: 'Edited' }, author.token));
     const edited = await eventually(async () => {
       const res = await b.gql(POST, { id: post.id });
-      return res.body.data!.post.title === 'Edited' && res;
+      return res.body.data!.post.title === 'Edited' ? res : null;
     }, 2_000);
     expect(cacheOf(edited)).toBe('MISS');
     expect(cacheOf(await b.gql(POST, { id: post.id }))).toBe('HIT');
     ok(await b.gql(HIDE, { id: post.id }, mod.token));
     const hidden = await eventually(async () => {
       const res = await a.gql(POST, { id: post.id });
-      return res.body.data!.post === null && res;
+      return res.body.data!.post === null ? res : null;
     }, 2_000);
     expect(cacheOf(hidden)).toBe('MISS');
   });

@@ -18,7 +18,13 @@ export const roleScopedFields: ReadonlyMap<string, ReadonlySet<string>> = merge(
  * a post's invalidation would not reach through a cached comment.
  */
 export const anonymousSharedFields: ReadonlyMap<string, ReadonlySet<string>> = (() => {
-  const byType = merge([postRoleScopedFields, accountRoleScopedFields, postAnonymousQueryFields, accountAnonymousQueryFields, { Query: ['node'] }]);
+  const byType = merge([
+    postRoleScopedFields,
+    accountRoleScopedFields,
+    postAnonymousQueryFields,
+    accountAnonymousQueryFields,
+    { Query: ['node'] },
+  ]);
   byType.delete('Comment');
   return byType;
 })();

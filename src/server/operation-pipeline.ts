@@ -254,7 +254,14 @@ function apolloListener(p: PipelineState): GraphQLRequestListener<GraphQLContext
     },
     async responseForOperation({ source, document, operation, operationName, request, contextValue }) {
       if (!p.responseCache) return null;
-      const found = await lookupResponse(p.responseCache, { source, document, operation, operationName, variables: request.variables, contextValue });
+      const found = await lookupResponse(p.responseCache, {
+        source,
+        document,
+        operation,
+        operationName,
+        variables: request.variables,
+        contextValue,
+      });
       ticket = found?.ticket;
       return found?.response ?? null;
     },

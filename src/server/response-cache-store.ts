@@ -2,7 +2,7 @@ import type { RedisClient } from '../db/redis.ts';
 import type { Logger } from '../lib/logger.ts';
 
 /** What a lookup found: the entry (or null), and the invalidation epoch to store a fill under. */
-export interface Lookup {
+interface Lookup {
   value: string | null;
   epoch: string;
 }
@@ -127,9 +127,7 @@ export function createRedisStore(redis: RedisClient, prefix: string, logger: Log
       if (epoch === 'unavailable') return;
       const generation = (await redis.get(generationKey).catch(() => null)) ?? '0';
       const keys = [epochKey, entryKey(key), ...tags.map(tagKey)];
-      await redis
-        .eval(STORE_SCRIPT, keys.length, ...keys, epoch, `${generation}\n${value}`, String(ttlSeconds))
-        .catch(failed('store'));
+      await redis.eval(STORE_SCRIPT, keys.length, ...keys, epoch, `${generation}\n${value}`, String(ttlSeconds)).catch(failed('store'));
     },
     async invalidate(tags) {
       if (tags === 'all') {
