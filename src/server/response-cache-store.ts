@@ -76,7 +76,7 @@ export function createInProcessStore(limits: { maxEntries: number; maxBytes: num
   };
 }
 
-// Every key shares the hash tag `{rc}`: the scripts below touch an entry, its
+// Every key shares the hash tag `{<prefix>rc}`: the scripts below touch an entry, its
 // tag sets and the counters together, which a Redis Cluster allows in one slot only.
 const STORE_SCRIPT = `
 if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
@@ -106,7 +106,7 @@ const FLUSH_SCRIPT = `redis.call('INCR', KEYS[1]) redis.call('INCR', KEYS[2]) re
  * skips fills (logged): the cache never answers for the database.
  */
 export function createRedisStore(redis: RedisClient, prefix: string, logger: Logger): ResponseStore {
-  const base = `${prefix}{rc}:`;
+  const base = `{${prefix}rc}:`;
   const epochKey = `${base}epoch`;
   const generationKey = `${base}generation`;
   const entryKey = (key: string) => `${base}e:${key}`;
