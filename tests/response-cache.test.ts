@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtures, ok, rawId } from './helpers/fixtures.ts';
 import { startPairOnRedis, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
-import { eventually } from './helpers/ws.ts';
+import { eventually, runOnce, wsClient } from './helpers/ws.ts';
 
 const POST = 'query ($id: ID!) { post(id: $id) { id title author { id username } } }';
 const POSTS = 'query { posts(first: 50) { totalCount nodes { id title } } }';
@@ -85,6 +85,22 @@ describe('response cache (in-process store)', () => {
     const list = await server.gql(POSTS);
     expect(cacheOf(list)).toBe('MISS');
     expect(list.body.data!.posts.nodes.map((p: { id: string }) => p.id)).not.toContain(post.id);
+  });
+
+  it('drops entries after a mutation sent over the WebSocket too', async () => {
+    const author = await f.user('rcws');
+    const post = await f.post(author, { title: 'Before socket' });
+    await server.gql(POST, { id: post.id });
+    expect(cacheOf(await server.gql(POST, { id: post.id }))).toBe('HIT');
+    const ws = wsClient(server.url, author.token);
+    try {
+      const outcome = await runOnce(ws, UPDATE, { id: post.id, title: 'After socket' });
+      expect(outcome.errors).toBeUndefined();
+    } finally {
+      await ws.dispose();
+    }
+    const after = await server.gql(POST, { id: post.id });
+    expect([cacheOf(after), after.body.data!.post.title]).toEqual(['MISS', 'After socket']);
   });
 
   it('answers a GET with Cache-Control, an ETag, and 304 when it matches', async () => {
