@@ -87,6 +87,19 @@ describe('response cache (in-process store)', () => {
     expect(list.body.data!.posts.nodes.map((p: { id: string }) => p.id)).not.toContain(post.id);
   });
 
+  it('a new post drops the lists, not the entries of other posts', async () => {
+    const author = await f.user('rcnew');
+    const post = await f.post(author, { title: 'Old one' });
+    await server.gql(POST, { id: post.id });
+    await server.gql(POSTS);
+    expect(cacheOf(await server.gql(POSTS))).toBe('HIT');
+    const fresh = await f.post(author, { title: 'New one' });
+    const list = await server.gql(POSTS);
+    expect(cacheOf(list)).toBe('MISS');
+    expect(list.body.data!.posts.nodes.map((p: { id: string }) => p.id)).toContain(fresh.id);
+    expect(cacheOf(await server.gql(POST, { id: post.id }))).toBe('HIT');
+  });
+
   it('drops entries after a mutation sent over the WebSocket too', async () => {
     const author = await f.user('rcws');
     const post = await f.post(author, { title: 'Before socket' });

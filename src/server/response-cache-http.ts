@@ -48,9 +48,10 @@ export async function finishResponse(cache: ResponseCache | null, ticket: CacheT
   if (!cache || !single || !ctx.document) return;
   if (!ticket) return cache.afterMutation(ctx.document, ctx.operation, ctx.request.variables, single.data);
   const clean = !single.errors?.length && single.data != null;
-  if (!ticket.hit && clean) {
+  if (!ticket.hit && clean && ctx.operation) {
+    const { document, operation } = ctx;
     const body = JSON.stringify({ data: single.data });
-    await cache.store(ticket.key, ticket.epoch, { body, document: ctx.document, variables: ctx.request.variables, data: single.data });
+    await cache.store(ticket.key, ticket.epoch, { body, document, operation, variables: ctx.request.variables, data: single.data });
   }
   single.extensions = { ...single.extensions, cache: ticket.hit ? 'HIT' : 'MISS' };
   if (ctx.request.http?.method === 'GET' && clean) httpCaching(ctx, cache.ttlSeconds, single.data);

@@ -11,6 +11,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { parseGlobalId } from '../lib/global-id.ts';
+import { rootFieldNames } from './budgets.ts';
 import { anonymousSharedFields } from '../modules/role-scoped-fields.ts';
 import type { ResponseStore } from './response-cache-store.ts';
 import { selectsOnly } from './visibility-class.ts';
@@ -22,12 +23,26 @@ export interface ResponseCacheConfig {
   maxEntryBytes: number;
 }
 
-/** Root fields whose entries a write may change without naming them by id: every mutation drops them. */
-const LIST_TAGS = ['Query.posts', 'Query.user'];
+/**
+ * Root fields whose entries a write may change without their result naming
+ * it (a new post in a list, a new username): tagged `Query.<field>`, and
+ * dropped by any mutation naming an object of that type.
+ */
+const LIST_TAGS: Readonly<Record<string, string>> = { Post: 'Query.posts', User: 'Query.user' };
+const LISTED_ROOTS = new Set(Object.values(LIST_TAGS));
 /** Mutations whose effects reach further than the ids they name (an account's posts go with it). */
 const FLUSHING_MUTATIONS = new Set(['deleteAccount']);
 
 export type ResponseCache = ReturnType<typeof createResponseCache>;
+
+/** A fresh result to store, with what its tags come from. */
+interface Fill {
+  body: string;
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  variables: unknown;
+  data: unknown;
+}
 
 /**
  * Whole responses of signed-out queries, shared by every instance through
@@ -49,17 +64,21 @@ export function createResponseCache(schema: GraphQLSchema, store: ResponseStore,
     },
     key: cacheKey,
     lookup: (key: string) => store.lookup(key),
-    async store(key: string, epoch: string, fill: { body: string; document: DocumentNode; variables: unknown; data: unknown }) {
+    async store(key: string, epoch: string, fill: Fill) {
       if (Buffer.byteLength(fill.body) > config.maxEntryBytes) return;
-      const tags = new Set([...idsIn(fill.data), ...idsIn(fill.variables), ...literalIdsIn(fill.document), ...LIST_TAGS]);
+      const roots = rootFieldNames(fill.document, fill.operation).map((name) => `Query.${name}`);
+      const tags = new Set([...idsIn(fill.data), ...idsIn(fill.variables), ...literalIdsIn(fill.document)]);
+      for (const root of roots) if (LISTED_ROOTS.has(root)) tags.add(root);
       await store.store(key, fill.body, [...tags], config.ttlSeconds, epoch);
     },
     /** After a mutation: drop what it names (result and variables), and the lists; everything when it names nothing. */
     async afterMutation(document: DocumentNode, operation: OperationDefinitionNode | null | undefined, variables: unknown, data: unknown) {
       if (config.ttlSeconds === 0 || operation?.operation !== 'mutation' || data == null) return;
       const named = new Set([...idsIn(data), ...idsIn(variables), ...literalIdsIn(document)]);
-      const flushes = operation.selectionSet.selections.some((s) => s.kind === Kind.FIELD && FLUSHING_MUTATIONS.has(s.name.value));
-      await store.invalidate(flushes || named.size === 0 ? 'all' : [...named, ...LIST_TAGS]);
+      const flushes = rootFieldNames(document, operation).some((name) => FLUSHING_MUTATIONS.has(name));
+      if (flushes || named.size === 0) return store.invalidate('all');
+      const lists = [...named].flatMap((tag) => LIST_TAGS[tag.slice(0, tag.indexOf(':'))] ?? []);
+      await store.invalidate([...new Set([...named, ...lists])]);
     },
   };
 }
