@@ -124,11 +124,15 @@ describe('response cache (in-process store)', () => {
     const first = await fetch(url, { headers });
     expect(first.status).toBe(200);
     expect(first.headers.get('cache-control')).toBe('public, max-age=30');
+    expect(first.headers.get('vary')?.toLowerCase()).toBe('origin, authorization');
     const etag = first.headers.get('etag');
     expect(etag).toMatch(/^W\/"/);
     const again = await fetch(url, { headers: { ...headers, 'if-none-match': etag! } });
     expect(again.status).toBe(304);
     expect(await again.text()).toBe('');
+    const signedIn = await fetch(url, { headers: { ...headers, authorization: `Bearer ${author.token}` } });
+    expect(signedIn.headers.get('cache-control')).toBe('no-store');
+    expect(signedIn.headers.get('etag')).toBeNull();
     const other = await fetch(url, { headers: { ...headers, 'if-none-match': 'W/"other"' } });
     expect(other.status).toBe(200);
     expect(((await other.json()) as any).extensions.cache).toBe('HIT');

@@ -62,6 +62,8 @@ function httpCaching(ctx: SendContext, ttlSeconds: number, data: unknown): void 
   const etag = `W/"${createHash('sha256').update(JSON.stringify(data)).digest('base64url')}"`;
   const headers = ctx.response.http.headers;
   headers.set('cache-control', `public, max-age=${ttlSeconds}`);
+  // The answer is a signed-out one: a shared cache must not hand it to a request carrying credentials.
+  headers.set('vary', 'authorization');
   headers.set('etag', etag);
   const ifNoneMatch = ctx.request.http?.headers.get('if-none-match');
   if (ifNoneMatch?.split(',').some((tag) => tag.trim() === etag)) ctx.response.http.status = 304;

@@ -71,9 +71,14 @@ export function createResponseCache(schema: GraphQLSchema, store: ResponseStore,
       for (const root of roots) if (LISTED_ROOTS.has(root)) tags.add(root);
       await store.store(key, fill.body, [...tags], config.ttlSeconds, epoch);
     },
-    /** After a mutation: drop what it names (result and variables), and the lists; everything when it names nothing. */
+    /**
+     * After a mutation that ran (`data` present, even null: it may have
+     * committed before a field failed): drop what it names (result,
+     * variables, literals) and the lists of those types; everything when it
+     * names nothing. One refused before execution has no `data`.
+     */
     async afterMutation(document: DocumentNode, operation: OperationDefinitionNode | null | undefined, variables: unknown, data: unknown) {
-      if (config.ttlSeconds === 0 || operation?.operation !== 'mutation' || data == null) return;
+      if (config.ttlSeconds === 0 || operation?.operation !== 'mutation' || data === undefined) return;
       const named = new Set([...idsIn(data), ...idsIn(variables), ...literalIdsIn(document)]);
       const flushes = rootFieldNames(document, operation).some((name) => FLUSHING_MUTATIONS.has(name));
       if (flushes || named.size === 0) return store.invalidate('all');
