@@ -29,6 +29,8 @@ import { attachWsServer, type WsServer } from './server/ws-server.ts';
 import { createMemoryLoginThrottle, createRedisLoginThrottle } from './auth/login-throttle.ts';
 import { Budgets } from './server/budgets.ts';
 import { createOperationPipeline, type OperationPipeline } from './server/operation-pipeline.ts';
+import { createResponseCache } from './server/response-cache.ts';
+import { createInProcessStore, createRedisStore } from './server/response-cache-store.ts';
 import type { AppDeps } from './modules/scope.ts';
 
 const GRAPHQL_PATH = '/graphql';
@@ -199,8 +201,9 @@ function createApiPipeline(
   metrics: Metrics,
   reads: ReadRouter | undefined,
 ): OperationPipeline {
+  const schema = buildSchema();
   return createOperationPipeline({
-    schema: buildSchema(),
+    schema,
     deps,
     // Query operations read from a replica in rotation (src/db/replicas.ts).
     reads: reads ?? null,
@@ -213,7 +216,17 @@ function createApiPipeline(
     metrics,
     exposeSqlStats: config.exposeSqlStats,
     jitCompileAfter: config.jitCompileAfter,
+    responseCache: createResponseCache(schema, responseStore(config, realtime, logger), {
+      ttlSeconds: config.responseCacheTtlSeconds,
+      maxEntryBytes: 256 * 1024,
+    }),
   });
+}
+
+/** Shared through Redis when there is one (every instance drops what a write invalidates), else in this process. */
+function responseStore(config: AppConfig, realtime: RealtimeRuntime, logger: Logger) {
+  if (realtime.redis) return createRedisStore(realtime.redis, config.redisKeyPrefix, logger);
+  return createInProcessStore({ maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 });
 }
 
 /** Apollo Server for HTTP, with the pipeline's rules and its plugin. */

@@ -33,6 +33,8 @@ export interface AppConfig {
   };
   /** Prefix of every Redis key and channel (REDIS_KEY_PREFIX): instances of one deployment share it, others don't collide. */
   redisKeyPrefix: string;
+  /** RESPONSE_CACHE_TTL_SECONDS: how long a shared signed-out query response lives; 0 turns the cache off. */
+  responseCacheTtlSeconds: number;
   /** Adds `extensions.sqlStatements` to responses (tests and benchmarks). */
   exposeSqlStats: boolean;
   /** Executions of a document before graphql-jit compiles it (src/server/compiled-executor.ts). */
@@ -324,6 +326,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       redisTimeoutMs: integer(env, 'LOGIN_THROTTLE_REDIS_TIMEOUT_MS', 500, 10, 60_000),
     },
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'agora:',
+    // Tests opt in; elsewhere 30 s bounds what a write no mutation names (README, "Response cache") can leave behind.
+    responseCacheTtlSeconds: integer(env, 'RESPONSE_CACHE_TTL_SECONDS', nodeEnv === 'test' ? 0 : 30, 0, 86_400),
     exposeSqlStats: oneOf(env, 'SQL_STATS', ['0', '1'], '0') === '1',
     // Tests compile on first use, so every operation they send runs compiled.
     jitCompileAfter: integer(env, 'GRAPHQL_JIT_COMPILE_AFTER', nodeEnv === 'test' ? 1 : 2, 1, 1_000_000),

@@ -41,6 +41,11 @@ function headerMap(req: IncomingMessage): HeaderMap {
   return headers;
 }
 
+/** A Vary already set (CORS: Origin) keeps its names alongside the answer's. */
+function withVary(existing: unknown, added: string): string {
+  return typeof existing === 'string' && existing !== '' ? `${existing}, ${added}` : added;
+}
+
 /** The POST body: JSON for JSON content types (bad JSON is a 400, as the GraphQL-over-HTTP spec says), the text otherwise. */
 async function readGraphQLBody(req: IncomingMessage, headers: HeaderMap): Promise<unknown> {
   let raw: string;
@@ -113,8 +118,12 @@ export function createGraphQLHandler(
         context: () => contextOr503(req, sqlStats, requestId),
       }),
     );
-    for (const [key, value] of response.headers) res.setHeader(key, value);
+    for (const [key, value] of response.headers) res.setHeader(key, key === 'vary' ? withVary(res.getHeader('vary'), value) : value);
     res.statusCode = response.status ?? 200;
+    if (res.statusCode === 304) {
+      res.end(); // Not Modified carries no body (src/server/response-cache-http.ts)
+      return;
+    }
     if (response.body.kind === 'complete') {
       res.end(response.body.string);
       return;

@@ -23,6 +23,8 @@ import { createDocumentCache, type DocumentCache } from './document-cache.ts';
 import { createErrorFormatter, isUnexpected } from './error-shaping.ts';
 import type { Metrics } from './metrics.ts';
 import { checkBeforeExecution, type OperationRules } from './operation-rules.ts';
+import type { ResponseCache } from './response-cache.ts';
+import { finishResponse, lookupResponse, type CacheTicket } from './response-cache-http.ts';
 import { compiledGateway, createCompiledExecutor, type CompiledExecutor } from './compiled-executor.ts';
 
 type Transport = 'http' | 'ws';
@@ -66,6 +68,8 @@ interface PipelineDeps {
   jitCompileAfter: number;
   /** Read replicas (DATABASE_REPLICA_URLS); null: everything on the primary. */
   reads: ReadRouter | null;
+  /** Signed-out query responses shared by every instance (src/server/response-cache.ts); null: none. */
+  responseCache: ResponseCache | null;
 }
 
 export type OperationPipeline = ReturnType<typeof createOperationPipeline>;
@@ -196,6 +200,7 @@ async function executeCounted(p: PipelineState, args: ExecutionArgs): Promise<Ex
     sqlStatsStorage.run(context.sqlStats, () => Promise.resolve(p.executor.execute(args))),
   );
   await rememberWrites(p, context, operation);
+  await p.responseCache?.afterMutation(args.document, operation, args.variableValues, result.data);
   const sql = sqlStatementsOf(p, context);
   return 'sqlStatements' in sql ? { ...result, extensions: { ...result.extensions, ...sql } } : result;
 }
@@ -236,18 +241,35 @@ function finishResult(p: PipelineState, result: ExecutionResult, context: GraphQ
 
 /** HTTP: Apollo Server's hooks calling the same steps. */
 function apolloListener(p: PipelineState): GraphQLRequestListener<GraphQLContext> {
+  let ticket: CacheTicket | undefined;
   return {
     async didResolveOperation({ schema, document, operation, operationName, request, contextValue }) {
       const payer = { viewerId: contextValue.viewer?.id ?? null, address: contextValue.request.ip };
       const admitted = await admit(p, { schema, document, operation, operationName, variables: request.variables }, payer);
       contextValue.budget = admitted.budget;
       if ('error' in admitted) throw withHttp(admitted);
+      // A shared response is filled from the primary: a replica behind a write would put back what its invalidation dropped.
+      if (p.responseCache?.applies(document, operation, contextValue.viewer !== null)) return;
       await routeReads(p, contextValue, operation);
+    },
+    async responseForOperation({ source, document, operation, operationName, request, contextValue }) {
+      if (!p.responseCache) return null;
+      const found = await lookupResponse(p.responseCache, {
+        source,
+        document,
+        operation,
+        operationName,
+        variables: request.variables,
+        contextValue,
+      });
+      ticket = found?.ticket;
+      return found?.response ?? null;
     },
     async didEncounterErrors({ errors, contextValue }) {
       report(p, errors, contextValue?.requestId, 'http');
     },
-    async willSendResponse({ response, contextValue, operationName, operation }) {
+    async willSendResponse(requestContext) {
+      const { response, contextValue, operationName, operation } = requestContext;
       const single = response.body.kind === 'single' ? response.body.singleResult : undefined;
       if (single) {
         p.metrics.operation('http', operation ? operationName : undefined, single.errors);
@@ -255,6 +277,7 @@ function apolloListener(p: PipelineState): GraphQLRequestListener<GraphQLContext
       }
       if (!contextValue) return;
       await rememberWrites(p, contextValue, operation);
+      await finishResponse(p.responseCache, ticket, requestContext);
       response.http.headers.set('x-request-id', contextValue.requestId);
       // PostgreSQL or Redis failed: 503 + Retry-After, so clients and proxies retry.
       if (single?.errors?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) {

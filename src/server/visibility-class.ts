@@ -33,7 +33,7 @@ function viewerOf(viewer: Viewer | null): string {
 }
 
 /** Whether every field the document selects (in every operation and fragment) is listed; unknown fields are not. */
-function selectsOnly(schema: GraphQLSchema, document: DocumentNode, fields: ReadonlyMap<string, ReadonlySet<string>>): boolean {
+export function selectsOnly(schema: GraphQLSchema, document: DocumentNode, fields: ReadonlyMap<string, ReadonlySet<string>>): boolean {
   const typeInfo = new TypeInfo(schema);
   let only = true;
   visit(

@@ -35,3 +35,8 @@ export function canSeeSuspension(viewer: Viewer | null, userId: string): boolean
 export const accountRoleScopedFields = {
   User: ['id', 'username', 'name', 'bio', 'role', 'createdAt'],
 } as const;
+
+/** `user` (by id or username) reads no viewer: the same for every signed-out viewer (src/server/response-cache.ts). */
+export const accountAnonymousQueryFields = {
+  Query: ['user'],
+} as const;

@@ -48,6 +48,21 @@ export const postRoleScopedFields = {
   Comment: ['id', 'body', 'author', 'createdAt', 'updatedAt', 'isHidden'],
 } as const;
 
+/**
+ * Query fields whose value is the same for every signed-out viewer, on top of
+ * the role-scoped ones: `post` and `posts` read canSeePost / postVisibleSql,
+ * which for no viewer depend only on the row (published or archived, not
+ * hidden), and a signed-out `status: DRAFT` list is always empty
+ * (listableDraftsSql). Not `feed` (the viewer's follows). Signed-out
+ * responses selecting only these are shared (src/server/response-cache.ts).
+ */
+export const postAnonymousQueryFields = {
+  Query: ['post', 'posts'],
+  PostConnection: ['edges', 'nodes', 'pageInfo', 'totalCount'],
+  PostEdge: ['cursor', 'node'],
+  PageInfo: ['hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor'],
+} as const;
+
 /** Only the author edits, publishes, archives or deletes a post. */
 export function canEditPost(viewer: Viewer, post: Pick<Post, 'authorId'>): boolean {
   return post.authorId === viewer.id;
