@@ -143,38 +143,29 @@ export function workloadsFor(peer: PeerName, f: Fixtures, w2PageSize = 20): Part
     noErrors(json) &&
     isGid(json.data.node?.id) &&
     (typeof json.data.node.username === 'string' || typeof json.data.node.title === 'string');
+  // The physical peer answers Agora's own W2 document.
+  const agoraW2: Workload = {
+    request: () => ({ body: body(AGORA_W2, { first: w2PageSize }) }),
+    check: (j) =>
+      noErrors(j) &&
+      checkPosts(
+        j.data.posts?.nodes,
+        w2PageSize,
+        'author',
+        (p) => p.comments?.nodes,
+        (p) => p.reactionCounts,
+      ),
+  };
   switch (peer) {
     case 'physical':
       return {
-        W2: {
-          request: () => ({ body: body(AGORA_W2, { first: w2PageSize }) }),
-          check: (j) =>
-            noErrors(j) &&
-            checkPosts(
-              j.data.posts?.nodes,
-              w2PageSize,
-              'author',
-              (p) => p.comments?.nodes,
-              (p) => p.reactionCounts,
-            ),
-        },
+        W2: agoraW2,
       };
     case 'naive':
     case 'agora': {
       const common: Partial<Record<WorkloadName, Workload>> = {
         W1: { request: () => ({ body: body(AGORA_W1) }), check: (j) => noErrors(j) && checkUsers(j.data.users?.nodes) },
-        W2: {
-          request: () => ({ body: body(AGORA_W2, { first: w2PageSize }) }),
-          check: (j) =>
-            noErrors(j) &&
-            checkPosts(
-              j.data.posts?.nodes,
-              w2PageSize,
-              'author',
-              (p) => p.comments?.nodes,
-              (p) => p.reactionCounts,
-            ),
-        },
+        W2: agoraW2,
         W3: { request: (i) => ({ body: body(AGORA_W3, { id: pick(f.nodeIds[peer]!, i) }) }), check: w3Check },
       };
       if (peer === 'agora') {
