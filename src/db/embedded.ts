@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from '../lib/logger.ts';
@@ -25,6 +25,23 @@ export async function startEmbeddedPostgres(dir: string, port: number, logger: L
   }
 }
 
+/**
+ * As root, the embedded server runs as user "postgres", which must pass
+ * through every parent folder of DATA_DIR. A root-owned parent without the
+ * traverse bit for others (a `mktemp -d` folder is 0700) gets it: search
+ * only, its contents stay unlisted. Folders of other owners are left alone.
+ */
+function allowTraversal(folder: string, logger: Logger): void {
+  for (let at = folder; ; at = path.dirname(at)) {
+    const { mode, uid } = statSync(at);
+    if (uid === 0 && (mode & 0o001) === 0) {
+      chmodSync(at, (mode & 0o7777) | 0o001);
+      logger.info('embedded PostgreSQL: let user "postgres" pass through a parent folder of DATA_DIR', { folder: at });
+    }
+    if (path.dirname(at) === at) return;
+  }
+}
+
 /** Production images leave the embedded server out: its package missing means DATABASE_URL was forgotten. */
 function notInstalled(error: unknown): StartupError | null {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
@@ -42,7 +59,10 @@ async function startEmbedded(dir: string, port: number, logger: Logger): Promise
   const runAsPostgresUser = process.getuid?.() === 0;
   mkdirSync(dir, { recursive: true });
   // As root, the server runs as a separate user that must reach the cluster dir.
-  if (runAsPostgresUser) chmodSync(dir, 0o755);
+  if (runAsPostgresUser) {
+    chmodSync(dir, 0o755);
+    allowTraversal(path.dirname(path.resolve(dir)), logger);
+  }
   const password = created ? randomBytes(16).toString('hex') : readFileSync(passwordFile, 'utf8').trim();
   const output = recentOutput(logger);
   const server = new EmbeddedPostgres({
