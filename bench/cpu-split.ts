@@ -10,8 +10,8 @@ export type Category = (typeof CATEGORIES)[number];
 const CATEGORY_LABELS: Record<Category, string> = {
   gc: 'GC',
   graphql: 'GraphQL execution',
-  apollo: 'Apollo pipeline',
-  prisma: 'Prisma + pg',
+  apollo: 'server pipeline',
+  prisma: 'SQL layer + pg',
   network: 'HTTP / ws / JSON',
   agora: 'Agora (src/)',
   async: 'promises / async_hooks',
@@ -39,12 +39,16 @@ export interface CpuSplit {
   topOther: { name: string; share: number }[];
 }
 
-// First match wins; `null` means "not telling: ask the caller".
+// First match wins; `null` means "not telling: ask the caller". The same
+// buckets hold PostGraphile's parts, so the two splits compare: its SQL
+// layer (@dataplan/pg, pg-sql2) with Prisma, Grafast with graphql-js/jit,
+// Grafserv with Apollo's pipeline.
 const URL_RULES: [RegExp, Category | null][] = [
   [/\/src\/db\/generated\//, 'prisma'],
-  [/\/node_modules\/(@prisma\/|\.prisma\/|pg\/|pg-[a-z]+\/|postgres-[a-z]+\/)/, 'prisma'],
+  [/\/node_modules\/(@prisma\/|\.prisma\/|pg\/|pg-[a-z0-9]+\/|postgres-[a-z]+\/|@dataplan\/pg\/|graphile-build-pg\/)/, 'prisma'],
   [/\/node_modules\/(graphql\/|graphql-jit\/|@graphql-tools\/|@escape\.tech\/|graphql-query-complexity\/)/, 'graphql'],
-  [/\/node_modules\/@apollo\//, 'apollo'],
+  [/\/node_modules\/(grafast\/|@dataplan\/json\/|tamedevil\/)/, 'graphql'],
+  [/\/node_modules\/(@apollo\/|grafserv\/)/, 'apollo'],
   [/\/node_modules\/(ws\/|graphql-ws\/)/, 'network'],
   // Await resumption and the promise hooks behind AsyncLocalStorage (Node 20).
   [/^node:(internal\/)?(async_hooks|async_local_storage|process\/task_queues)/, 'async'],
@@ -157,4 +161,44 @@ export function cpuSplitMarkdown(splits: WorkloadCpuSplit[]): string[] {
     );
   }
   return lines;
+}
+
+/** Milliseconds of server CPU per request in each bucket: the profiled CPU per request split by the shares. */
+function msByCategory(s: WorkloadCpuSplit): Record<Category, number> | null {
+  const total = s.cpuMsPerRequest;
+  if (total === null) return null;
+  return Object.fromEntries(CATEGORIES.map((c) => [c, s.shares[c] * total])) as Record<Category, number>;
+}
+
+/**
+ * What a gap to another server is made of: per workload profiled for both
+ * Agora and `peer`, each bucket's CPU milliseconds per request side by side
+ * and Agora's excess, largest first.
+ */
+export function cpuGapMarkdown(splits: WorkloadCpuSplit[], peer: string, peerLabel: string): string[] {
+  const lines: string[] = [];
+  for (const ours of splits.filter((s) => s.peer === 'agora')) {
+    const theirs = splits.find((s) => s.peer === peer && s.workload === ours.workload);
+    const a = msByCategory(ours);
+    const b = theirs && msByCategory(theirs);
+    if (!a || !b) continue;
+    const rows = CATEGORIES.map((c) => ({ c, diff: a[c] - b[c] })).sort((x, y) => y.diff - x.diff);
+    const total = ours.cpuMsPerRequest! - theirs.cpuMsPerRequest!;
+    const largest = rows
+      .filter((r) => r.diff > 0)
+      .slice(0, 3)
+      .map((r) => `${CATEGORY_LABELS[r.c]} ${r.diff.toFixed(2)} ms (${total > 0 ? pct(r.diff / total) : '–'} %)`);
+    lines.push(
+      `| ${ours.workload} | ${ours.cpuMsPerRequest!.toFixed(2)} | ${theirs.cpuMsPerRequest!.toFixed(2)} | ${total.toFixed(2)} | ` +
+        `${CATEGORIES.map((c) => `${a[c].toFixed(2)} / ${b[c].toFixed(2)}`).join(' | ')} | ${largest.join(', ') || '–'} |`,
+    );
+  }
+  if (!lines.length) return [];
+  return [
+    `What the CPU gap to ${peerLabel} is made of (server CPU ms per request while profiled, each bucket as Agora / ${peerLabel}; the shares above times the profiled CPU per request):`,
+    '',
+    `| workload | Agora ms/req | ${peerLabel} ms/req | gap ms | ${CATEGORIES.map((c) => CATEGORY_LABELS[c]).join(' | ')} | largest parts of the gap |`,
+    `|---|---:|---:|---:|${CATEGORIES.map(() => '---:').join('|')}|---|`,
+    ...lines,
+  ];
 }

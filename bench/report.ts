@@ -4,7 +4,7 @@ import { cpus, totalmem, release } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { PeerName } from './harness.ts';
 import type { RunResult } from './load.ts';
-import { cpuSplitMarkdown, type WorkloadCpuSplit } from './cpu-split.ts';
+import { cpuGapMarkdown, cpuSplitMarkdown, type WorkloadCpuSplit } from './cpu-split.ts';
 import { seqScanMarkdown, type WorkloadSeqScans } from './seq-scans.ts';
 import type { FanoutResult } from './subscriptions.ts';
 import { WORKLOAD_TITLES, type WorkloadName } from './workloads.ts';
@@ -204,7 +204,11 @@ export function markdown(r: BenchReport): string {
       );
     }
   }
-  if (r.cpuSplits?.length) lines.push('', ...cpuSplitMarkdown(r.cpuSplits));
+  if (r.cpuSplits?.length) {
+    lines.push('', ...cpuSplitMarkdown(r.cpuSplits));
+    const gap = cpuGapMarkdown(r.cpuSplits, 'postgraphile', 'PostGraphile 5');
+    if (gap.length) lines.push('', ...gap);
+  }
   if (r.seqScans?.length) lines.push('', ...seqScanMarkdown(r.seqScans));
   if (Object.keys(r.skipped).length) {
     lines.push('');

@@ -64,6 +64,8 @@ const JWT_SECRET = 'bench-only-secret-0123456789abcdef0123456789';
 const RESULTS_DIR = path.resolve(import.meta.dirname, 'results');
 /** CPU profile sampling interval of the profiled phase (V8's default). */
 const PROFILE_INTERVAL_US = 1000;
+/** Peers whose CPU split is taken: Agora, and PostGraphile to show what the gap to it is made of. */
+const PROFILED_PEERS = new Set<PeerName>(['agora', 'postgraphile']);
 const log = (s: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
 
 if (args.rerender) {
@@ -281,7 +283,7 @@ async function main(): Promise<void> {
           serverCpuMsPerRequest: med('serverCpuMsPerRequest'),
         };
         http.push({ workload: w, peer, runs, median: medianRun });
-        if (peer === 'agora' && settings.cpuSplitSec > 0) await profiledPhase(server, workload, w);
+        if (PROFILED_PEERS.has(peer) && settings.cpuSplitSec > 0) await profiledPhase(server, workload, w);
         if (w === 'W4') await deleteW4Comments();
         if (scanWindow) await recordSeqScans(scanWindow);
         log(

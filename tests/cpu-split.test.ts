@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuSplit, frameCategory, type CpuProfile } from '../bench/cpu-split.ts';
+import { cpuGapMarkdown, cpuSplit, frameCategory, type CpuProfile, type WorkloadCpuSplit } from '../bench/cpu-split.ts';
 
 // The bench's CPU split classifier, on a hand-built profile: each sample is
 // charged to the nearest frame (leaf outwards) whose script names an owner.
@@ -24,6 +24,35 @@ describe('bench CPU split', () => {
     expect(frameCategory(frame('concat', 'node:buffer'))).toBeNull();
     expect(frameCategory(frame('resolve', `${APP}/src/modules/posts/resolvers.ts`))).toBe('agora');
     expect(frameCategory(frame('load', `${APP}/node_modules/dataloader/index.js`))).toBe('other');
+  });
+
+  it("puts PostGraphile's parts in the buckets of their Agora counterparts", () => {
+    expect(frameCategory(frame('execute', `${APP}/node_modules/grafast/dist/engine/executeBucket.js`))).toBe('graphql');
+    expect(frameCategory(frame('handle', `${APP}/node_modules/grafserv/dist/servers/node/index.js`))).toBe('apollo');
+    expect(frameCategory(frame('compile', `${APP}/node_modules/pg-sql2/dist/index.js`))).toBe('prisma');
+    expect(frameCategory(frame('execute', `${APP}/node_modules/@dataplan/pg/dist/executor.js`))).toBe('prisma');
+  });
+
+  it('splits the CPU gap to a peer by bucket, largest part first', () => {
+    const split = (peer: string, cpuMsPerRequest: number, shares: Partial<WorkloadCpuSplit['shares']>): WorkloadCpuSplit => ({
+      workload: 'W2',
+      peer,
+      seconds: 5,
+      samples: 100,
+      cpuMsPerRequest,
+      topOther: [],
+      shares: { gc: 0, graphql: 0, apollo: 0, prisma: 0, network: 0, agora: 0, async: 0, native: 0, other: 0, ...shares },
+    });
+    const table = cpuGapMarkdown(
+      [split('agora', 8, { prisma: 0.5, gc: 0.5 }), split('postgraphile', 4, { prisma: 0.25, gc: 0.75 })],
+      'postgraphile',
+      'PG',
+    );
+    const row = table.find((line) => line.startsWith('| W2 '));
+    // Agora: SQL layer 4 ms, GC 4 ms; PG: 1 ms and 3 ms. Gap 4 ms: 3 ms SQL layer (75 %), 1 ms GC (25 %).
+    expect(row).toContain('| 8.00 | 4.00 | 4.00 |');
+    expect(row).toContain('SQL layer + pg 3.00 ms (75.0 %), GC 1.00 ms (25.0 %) |');
+    expect(cpuGapMarkdown([split('agora', 8, {})], 'postgraphile', 'PG')).toEqual([]);
   });
 
   it('charges builtins and Node internals to their caller and leaves idle out', () => {
