@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtures, ok, topics } from './helpers/fixtures.ts';
 import { pgbouncerAvailable, startPrivatePgBouncer, type PrivatePgBouncer } from './helpers/private-services.ts';
-import { createTestDatabase, signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
+import { createTestDatabase, signUp, startTestServer, within, type TestServer, type TestUser } from './helpers/server.ts';
 import { wsClient, type WsClient } from './helpers/ws.ts';
 
 // Agora behind PgBouncer in transaction pooling mode (README, "Capacity"):
@@ -34,7 +34,8 @@ describe.skipIf(!pgbouncerAvailable)('behind PgBouncer (transaction pooling)', (
   afterAll(async () => {
     try {
       await Promise.all(sockets.map((s) => s.dispose()));
-      await server?.stop();
+      // Bounded, so the bouncer is stopped even when a stuck server would hang here.
+      if (server) await within(server.stop(), 30_000, 'server stop');
     } finally {
       await bouncer?.destroy();
     }
