@@ -81,7 +81,7 @@ export function buildApp(config: AppConfig, logger: Logger = createLogger(config
     await checkListenable(config.port, config.host);
     await checkServices(config, SERVICE_CHECK_TIMEOUT_MS);
     const database = await startDatabase(config, logger, running, info);
-    const realtime = (running.realtime = await startRealtime(config, database.pool, logger));
+    const realtime = (running.realtime = await startRealtime(config, database.sessionPool, logger));
     const reads = (running.reads = await startReadReplicas(config, logger, database, realtime));
     const deps = createAppDeps(config, logger, database, realtime);
     const metrics = createMetrics(
@@ -135,12 +135,15 @@ async function startDatabase(config: AppConfig, logger: Logger, running: Running
     databaseUrl = await ensureDatabase(running.embedded.adminUrl, 'agora');
   }
   info.databaseUrl = databaseUrl;
-  await migrate(databaseUrl, logger);
-  const database = (running.database = createDatabase(databaseUrl, config.dbPoolSize, logger, {
+  // Migrations hold a session-level advisory lock: past a PgBouncer, on the server itself.
+  const directUrl = config.databaseUrl ? config.databaseDirectUrl : null;
+  await migrate(directUrl ?? databaseUrl, logger);
+  const limits = {
     acquireTimeoutMs: config.faults.dbAcquireTimeoutMs,
     txMaxWaitMs: config.faults.dbTxMaxWaitMs,
     txTimeoutMs: config.faults.dbTxTimeoutMs,
-  }));
+  };
+  const database = (running.database = createDatabase(databaseUrl, config.dbPoolSize, logger, limits, directUrl));
   const wantsSeed = config.seed === 'always' || (config.seed === 'auto' && info.embedded);
   if (wantsSeed && (await database.prisma.user.count()) === 0) {
     await seedDemoData(database.prisma, logger);

@@ -9,6 +9,12 @@ export interface AppConfig {
   port: number;
   /** Null means: run embedded PostgreSQL under `dataDir`. */
   databaseUrl: string | null;
+  /**
+   * The PostgreSQL itself when DATABASE_URL points at a transaction-pooling
+   * PgBouncer: migrations and the outbox dispatcher hold session-level
+   * advisory locks, which need one server connection throughout.
+   */
+  databaseDirectUrl: string | null;
   dbPoolSize: number;
   /** Streaming replicas query operations read from (README, "Read replicas"). */
   replicas: { urls: string[]; maxLagMs: number; checkIntervalMs: number };
@@ -301,6 +307,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     host: env.HOST || '127.0.0.1',
     port: integer(env, 'PORT', 4000, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseDirectUrl: url(env, 'DATABASE_DIRECT_URL', ['postgres:', 'postgresql:']),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 500),
     replicas: {
       urls: urlList(env, 'DATABASE_REPLICA_URLS', ['postgres:', 'postgresql:']),

@@ -128,6 +128,17 @@ describe('start-up failures: one line naming the cause and the setting', () => {
     expect(output).not.toMatch(/migrat|seed/i);
   });
 
+  it('an unreachable DATABASE_DIRECT_URL (the server behind a PgBouncer) is named too, before anything is migrated', async () => {
+    const port = await freePort(); // nothing listens there
+    const databaseUrl = await emptyDatabase();
+    const { line } = await failedStart({
+      DATABASE_URL: databaseUrl,
+      DATABASE_DIRECT_URL: `postgresql://agora:s3cret-pw@127.0.0.1:${port}/agora`,
+    });
+    expect(line).toBe(`Agora failed to start: DATABASE_DIRECT_URL: cannot connect to 127.0.0.1:${port} (ECONNREFUSED)`);
+    expect(await tables(databaseUrl)).toEqual([]);
+  });
+
   it('a DATABASE_URL that accepts but never answers fails within the check timeout instead of hanging', async () => {
     const { port } = await occupiedPort();
     const started = Date.now();

@@ -9,9 +9,13 @@ import type { RedisClient, RedisTarget } from './redis.ts';
  * hanging the start). A failure names the setting and its host:port, never
  * the password in the URL. Both are checked at once; every failure is named.
  */
-export async function checkServices(urls: { databaseUrl: string | null; redis: RedisTarget | null }, timeoutMs: number): Promise<void> {
+export async function checkServices(
+  urls: { databaseUrl: string | null; databaseDirectUrl: string | null; redis: RedisTarget | null },
+  timeoutMs: number,
+): Promise<void> {
   const checks = [
-    urls.databaseUrl ? checkPostgres(urls.databaseUrl, timeoutMs) : null,
+    urls.databaseUrl ? checkPostgres('DATABASE_URL', urls.databaseUrl, timeoutMs) : null,
+    urls.databaseDirectUrl ? checkPostgres('DATABASE_DIRECT_URL', urls.databaseDirectUrl, timeoutMs) : null,
     urls.redis ? checkRedis(urls.redis, timeoutMs) : null,
   ];
   const failures = (await Promise.allSettled(checks)).flatMap((result) =>
@@ -20,7 +24,7 @@ export async function checkServices(urls: { databaseUrl: string | null; redis: R
   if (failures.length > 0) throw new StartupError(failures.join('; '));
 }
 
-async function checkPostgres(url: string, timeoutMs: number): Promise<void> {
+async function checkPostgres(setting: string, url: string, timeoutMs: number): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
   // A connection lost after the check is not this check's concern.
   client.on('error', () => {});
@@ -28,7 +32,7 @@ async function checkPostgres(url: string, timeoutMs: number): Promise<void> {
     await client.connect();
     await client.query('SELECT 1');
   } catch (error) {
-    throw unreachable('DATABASE_URL', endpointOf(url, 5432), error, timeoutMs);
+    throw unreachable(setting, endpointOf(url, 5432), error, timeoutMs);
   } finally {
     await client.end().catch(() => {});
   }

@@ -15,6 +15,12 @@ export const sqlStatsStorage = new AsyncLocalStorage<SqlStats>();
 export interface Database {
   prisma: Db;
   pool: pg.Pool;
+  /**
+   * For session state (advisory locks held across statements): `pool`
+   * itself, or one connection to `directUrl` when `pool` goes through a
+   * transaction-pooling PgBouncer.
+   */
+  sessionPool: pg.Pool;
   /** SQL statements sent since start, whoever sent them (agora_db_statements_total). */
   statements(): number;
   close(): Promise<void>;
@@ -39,8 +45,14 @@ export function createDatabase(
   poolSize: number,
   logger: Logger,
   limits: DatabaseLimits = DEFAULT_LIMITS,
+  directUrl: string | null = null,
 ): Database {
   const pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: limits.acquireTimeoutMs });
+  // One is enough: the dispatcher drains one batch at a time.
+  const sessionPool = directUrl
+    ? new pg.Pool({ connectionString: directUrl, max: 1, connectionTimeoutMillis: limits.acquireTimeoutMs })
+    : pool;
+  if (sessionPool !== pool) sessionPool.on('error', (error) => logger.debug('postgres direct connection lost', { error: error.message }));
   let closing = false;
   let statements = 0;
   // An idle connection dropped by the server (a restart, an outage): the
@@ -71,11 +83,13 @@ export function createDatabase(
   return {
     prisma,
     pool,
+    sessionPool,
     statements: () => statements,
     async close() {
       closing = true;
       await prisma.$disconnect();
       await pool.end();
+      if (sessionPool !== pool) await sessionPool.end();
     },
   };
 }

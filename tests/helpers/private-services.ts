@@ -345,3 +345,76 @@ export async function startPrivateSentinel(masterPort: number, name: string): Pr
     },
   };
 }
+
+export const pgbouncerAvailable = (() => {
+  try {
+    execFileSync('pgbouncer', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+export interface PrivatePgBouncer {
+  port: number;
+  /** `databaseUrl` (any database on the target server) as seen through the bouncer. */
+  urlFor(databaseUrl: string): string;
+  destroy(): Promise<void>;
+}
+
+/**
+ * PgBouncer in transaction pooling mode on a free port, in front of the
+ * PostgreSQL at `target` (every database, trust auth), with `poolSize`
+ * server connections per database and user. Runs as `postgres` when root
+ * (PgBouncer refuses root).
+ */
+export async function startPrivatePgBouncer(target: { host: string; port: number }, poolSize: number): Promise<PrivatePgBouncer> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'agora-pgbouncer-'));
+  const port = await freePort();
+  const ini = path.join(dir, 'pgbouncer.ini');
+  writeFileSync(path.join(dir, 'userlist.txt'), '"postgres" ""\n');
+  writeFileSync(
+    ini,
+    [
+      '[databases]',
+      `* = host=${target.host} port=${target.port}`,
+      '[pgbouncer]',
+      'listen_addr = 127.0.0.1',
+      `listen_port = ${port}`,
+      'unix_socket_dir =',
+      'auth_type = trust',
+      `auth_file = ${path.join(dir, 'userlist.txt')}`,
+      'pool_mode = transaction',
+      `default_pool_size = ${poolSize}`,
+      'max_client_conn = 500',
+      '',
+    ].join('\n'),
+  );
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) chmodSync(dir, 0o755);
+  const child = spawn('pgbouncer', asRoot ? ['-u', 'postgres', ini] : [ini], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-2_000)));
+  await eventually(async () => {
+    if (child.exitCode !== null) throw new Error(`pgbouncer exited with ${child.exitCode}: ${log}`);
+    const client = new pg.Client({ connectionString: `postgresql://postgres@127.0.0.1:${port}/postgres` });
+    return client.connect().then(
+      () => client.end().then(() => true),
+      () => null,
+    );
+  }, 10_000);
+  return {
+    port,
+    urlFor(databaseUrl) {
+      const url = new URL(databaseUrl);
+      url.hostname = '127.0.0.1';
+      url.port = String(port);
+      return url.toString();
+    },
+    async destroy() {
+      child.kill('SIGTERM');
+      await exited(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
