@@ -74,6 +74,7 @@ export function readiness(options: {
       // its replica not yet promoted, the keys and channels of its slots are
       // unreachable. (A PING to the cluster would go to any one node.)
       const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+      if (nodes.length === 0) return 'down'; // a cluster connection that lost every node
       await withTimeout(Promise.all(nodes.map((node) => node.ping())), timeoutMs);
       return 'ok';
     } catch {
