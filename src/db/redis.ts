@@ -4,6 +4,9 @@ import type { Logger } from '../lib/logger.ts';
 /** Default command timeout of Redis connections that answer requests (REDIS_COMMAND_TIMEOUT_MS). */
 export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 1_000;
 
+/** How often a cluster connection re-reads the slot map (CLUSTER SLOTS), to notice a failover. */
+const SLOTS_REFRESH_MS = 5_000;
+
 export interface HostPort {
   host: string;
   port: number;
@@ -78,6 +81,12 @@ function connectTo(target: RedisTarget, options: RedisOptions, subscriber: boole
     clusterRetryStrategy: retryStrategy,
     // A restarted master is reconnected to, not only rediscovered on MOVED.
     clusterNodeRetryStrategy: retryStrategy,
+    // ioredis re-reads the slot map only when a command meets MOVED or a
+    // closed connection (periodic refresh is off by default): after a
+    // failover, a connection with no traffic to the dead master's slots
+    // would keep it in its map, and /ready, which pings every known master,
+    // would stay down.
+    slotsRefreshInterval: SLOTS_REFRESH_MS,
     shardedSubscribers: subscriber,
     redisOptions,
   });

@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import type { RedisClient } from '../db/redis.ts';
 import type pg from 'pg';
 import { readMigrations } from '../db/migrate.ts';
@@ -69,7 +70,12 @@ export function readiness(options: {
   async function cache(): Promise<Check> {
     if (!redis) return 'not configured';
     try {
-      await withTimeout(redis.ping(), timeoutMs);
+      // A cluster is up when every master answers: while one is dead and
+      // its replica not yet promoted, the keys and channels of its slots are
+      // unreachable. (A PING to the cluster would go to any one node.)
+      const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+      if (nodes.length === 0) return 'down'; // a cluster connection that lost every node
+      await withTimeout(Promise.all(nodes.map((node) => node.ping())), timeoutMs);
       return 'ok';
     } catch {
       return 'down';

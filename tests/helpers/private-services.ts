@@ -239,34 +239,69 @@ export const redisClusterToolsAvailable = (() => {
 })();
 
 export interface PrivateRedisCluster {
-  /** `host:port` of each master, as REDIS_CLUSTER_NODES takes them. */
+  /** `host:port` of every node (masters and replicas), as REDIS_CLUSTER_NODES takes them. */
   nodes: string[];
+  /** Client port of every node: `ports[i]` is node `i`. */
   ports: number[];
   /** Runs `redis-cli -p <ports[0]> <args>` and returns its output. */
   cli(...args: string[]): Promise<string>;
-  /** Kills the master on `ports[i]` (SIGKILL). */
+  /** Kills node `i` (SIGKILL). */
   stopNode(i: number): Promise<void>;
   /** Starts it again on the same ports and nodes file: it rejoins with its slots, empty. */
   startNode(i: number): Promise<void>;
+  /**
+   * Kills the master on `port` (SIGKILL) and returns the port of its
+   * replica. The replica is held back (`cluster-replica-no-failover`) until
+   * `promote()`, so a test acts while the master's slots have no master
+   * however slow the machine is.
+   */
+  killMaster(port: number): Promise<number>;
+  /**
+   * Lets the held-back replica on `port` take over (the cluster's own
+   * failover election) and resolves once every surviving node knows it as a
+   * master and reports `cluster_state:ok`: polls CLUSTER NODES and CLUSTER
+   * INFO, rejects after `timeoutMs`.
+   */
+  promote(port: number, timeoutMs?: number): Promise<void>;
   /** Kills every node and deletes their files. */
   destroy(): Promise<void>;
 }
 
+export interface PrivateRedisClusterOptions {
+  /** Replicas per master (`--cluster-replicas`): 0 (three nodes) or 1 (six nodes). */
+  replicas?: 0 | 1;
+  /** `cluster-node-timeout`: how long a master may be silent before its replica takes over. */
+  nodeTimeoutMs?: number;
+}
+
 const execFileAsync = promisify(execFile);
 
+/** One line of CLUSTER NODES: `<id> <ip:port@bus> <flags> <master id or -> ...`. */
+function clusterNodeLines(output: string): { id: string; port: number; flags: string[]; masterId: string }[] {
+  return output
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [id, address, flags, masterId] = line.split(' ');
+      return { id: id!, port: Number(address!.split('@')[0]!.split(':')[1]), flags: flags!.split(','), masterId: masterId! };
+    });
+}
+
 /**
- * Three masters (no replicas) on free ports, each with its cluster bus on a
- * free port of its own (`cluster-port`), joined by `redis-cli --cluster create`;
- * resolves once every node reports `cluster_state:ok`.
+ * Three masters, optionally each with a replica, on free ports, each node
+ * with its cluster bus on a free port of its own (`cluster-port`), joined by
+ * `redis-cli --cluster create`; resolves once every node reports
+ * `cluster_state:ok` and every replica is in sync with its master.
  */
-export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
+export async function startPrivateRedisCluster(options: PrivateRedisClusterOptions = {}): Promise<PrivateRedisCluster> {
+  const count = 3 * (1 + (options.replicas ?? 0));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'agora-redis-cluster-'));
   const ports: number[] = [];
-  while (ports.length < 6) {
+  while (ports.length < 2 * count) {
     const port = await freePort();
     if (!ports.includes(port)) ports.push(port);
   }
-  const [clientPorts, busPorts] = [ports.slice(0, 3), ports.slice(3)];
+  const [clientPorts, busPorts] = [ports.slice(0, count), ports.slice(count)];
   const children: (ChildProcess | undefined)[] = [];
   async function startNode(i: number): Promise<void> {
     const port = String(clientPorts[i]);
@@ -275,6 +310,11 @@ export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
       ['--port', port, '--cluster-port', String(busPorts[i]), '--bind', '127.0.0.1', '--cluster-enabled', 'yes'].concat([
         '--cluster-config-file',
         `nodes-${port}.conf`,
+        '--cluster-node-timeout',
+        String(options.nodeTimeoutMs ?? 15_000),
+        // A replica may take over however long ago it last heard its master.
+        '--cluster-replica-validity-factor',
+        '0',
         '--save',
         '',
         '--appendonly',
@@ -295,12 +335,17 @@ export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
     await exited(child);
   }
   const cli = async (port: number, ...args: string[]) => (await execFileAsync('redis-cli', ['-p', String(port), ...args])).stdout;
+  const alive = () => clientPorts.filter((_, i) => children[i] !== undefined);
   const nodes = clientPorts.map((port) => `127.0.0.1:${port}`);
-  await Promise.all(clientPorts.map((_, i) => startNode(i)));
-  await execFileAsync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes']);
   const healthy = async () =>
-    (await Promise.all(clientPorts.map((p) => cli(p, 'cluster', 'info')))).every((info) => info.includes('cluster_state:ok'));
-  await eventually(healthy, 20_000);
+    (await Promise.all(alive().map((p) => cli(p, 'cluster', 'info')))).every((info) => info.includes('cluster_state:ok'));
+  const replicasInSync = async () =>
+    (await Promise.all(alive().map((p) => cli(p, 'info', 'replication')))).every(
+      (info) => info.includes('role:master') || info.includes('master_link_status:up'),
+    );
+  await Promise.all(clientPorts.map((_, i) => startNode(i)));
+  await execFileAsync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', String(options.replicas ?? 0), '--cluster-yes']);
+  await eventually(async () => (await healthy()) && (await replicasInSync()), 30_000);
   return {
     nodes,
     ports: clientPorts,
@@ -309,6 +354,23 @@ export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
     async startNode(i) {
       await startNode(i);
       await eventually(healthy, 20_000);
+    },
+    async killMaster(port) {
+      const lines = clusterNodeLines(await cli(port, 'cluster', 'nodes'));
+      const master = lines.find((n) => n.flags.includes('myself'))!;
+      const replica = lines.find((n) => n.masterId === master.id);
+      if (!master.flags.includes('master') || !replica) throw new Error(`node on ${port} is not a master with a replica`);
+      await cli(replica.port, 'config', 'set', 'cluster-replica-no-failover', 'yes');
+      await stopNode(clientPorts.indexOf(port));
+      return replica.port;
+    },
+    async promote(port, timeoutMs = 30_000) {
+      await cli(port, 'config', 'set', 'cluster-replica-no-failover', 'no');
+      await eventually(async () => {
+        const views = await Promise.all(alive().map((p) => cli(p, 'cluster', 'nodes')));
+        const promoted = views.every((view) => clusterNodeLines(view).some((n) => n.port === port && n.flags.includes('master')));
+        return promoted && (await healthy());
+      }, timeoutMs);
     },
     async destroy() {
       await Promise.all(clientPorts.map((_, i) => stopNode(i)));
