@@ -177,7 +177,11 @@ describe.skipIf(missing.length > 0)('deployed topology on loopback: HAProxy, two
       METRICS_TOKEN,
       RATE_LIMIT_SIGNUPS: String(SIGNUPS_PER_ADDRESS),
     };
-    const ports = [await freePort(), await freePort(), await freePort()];
+    const ports: number[] = [];
+    while (ports.length < 3) {
+      const port = await freePort();
+      if (!ports.includes(port)) ports.push(port);
+    }
     instances = await Promise.all([startAgoraProcess('agora-1', ports[0]!, env), startAgoraProcess('agora-2', ports[1]!, env)]);
     lb = await startBalancer(ports[2]!, instances);
     // HAProxy starts with its servers up (it logs only changes): both instances are already serving.
