@@ -142,15 +142,21 @@ describe.skipIf(missing.length > 0)('deployed topology on loopback: HAProxy, two
     }, 10_000);
     return { socket, sub, instance };
   }
-  /** Sends until one message arrives: from then on the subscription is live (durable streams have no gaps). */
+  /**
+   * Sends warm-ups until one arrives: the subscription is then live, and every
+   * later message arrives (durable streams have no gaps). Returns the cursor of
+   * the last warm-up sent, once it too has arrived.
+   */
   async function untilLive(sender: User, conversationId: string, sub: Subscription<Message>): Promise<string> {
+    let sent = 0;
     await eventually(async () => {
-      if (sub.pending.length === 0) await send(sender, conversationId, 'warm-up');
+      if (sub.pending.length === 0) await send(sender, conversationId, `warm-up ${++sent}`);
       return sub.pending.length > 0;
     }, 10_000);
-    let last = sub.pending.at(-1)!;
-    while (sub.pending.length > 0) last = await sub.next();
-    return last.data!.messageEvents.cursor;
+    for (;;) {
+      const { messageEvents } = (await sub.next()).data!;
+      if (messageEvents.message.body === `warm-up ${sent}`) return messageEvents.cursor;
+    }
   }
 
   beforeAll(async () => {
