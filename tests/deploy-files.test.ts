@@ -122,4 +122,13 @@ describe('deploy/haproxy.cfg', () => {
     expect(cfg).toMatch(/^\s*option httpchk GET \/ready$/m);
     expect(cfg).toMatch(/^\s*timeout tunnel \S+$/m);
   });
+
+  it("serves compose.yaml's instances by default, with addresses the loopback test can override", () => {
+    const cfg = read('deploy/haproxy.cfg');
+    const compose = parse(read('compose.yaml'), { merge: true }) as { services: Record<string, unknown> };
+    const instances = Object.keys(compose.services).filter((name) => name.startsWith('agora-'));
+    const servers = cfg.split('\n').filter((line) => line.trim().startsWith('server '));
+    expect(servers.map((line) => line.trim())).toEqual(instances.map((name, i) => `server ${name} "\${AGORA_${i + 1}_ADDR-${name}:4000}"`));
+    expect(cfg).toMatch(/^\s*bind "\$\{AGORA_LB_BIND-:8080\}"$/m);
+  });
 });
