@@ -234,3 +234,151 @@ describe.skipIf(!process.env.REDIS_URL)('W2 in the shared response cache (two in
   // Reads on one instance, writes on the other.
   invalidationCases(() => ({ read: b, write: a }));
 });
+
+describe('signed-in viewers share only what is the same for their whole visibility class', () => {
+  let server: TestServer;
+  let f: ReturnType<typeof fixtures>;
+  beforeAll(async () => {
+    server = await startTestServer({ RESPONSE_CACHE_TTL_SECONDS: '30' });
+    f = fixtures(server);
+  });
+  afterAll(() => server?.stop());
+
+  it('shares a role-scoped profile within a class, never across classes', async () => {
+    const [a, b, admin1, admin2] = await f.users('clsa', 'clsb', 'clsadm1', 'clsadm2');
+    await setRole(server, admin1!, 'ADMIN');
+    await setRole(server, admin2!, 'ADMIN');
+    const profile = 'query ($id: ID!) { user(id: $id) { id username name role } }';
+    const ask = async (who?: TestUser) => {
+      const res = await server.gql(profile, { id: a!.id }, who?.token);
+      return [cacheOf(res), ok(res).user.username];
+    };
+    expect(await ask(a)).toEqual(['MISS', a!.username]);
+    expect(await ask(b)).toEqual(['HIT', a!.username]);
+    expect(await ask(admin1)).toEqual(['MISS', a!.username]);
+    expect(await ask(admin2)).toEqual(['HIT', a!.username]);
+    expect(await ask()).toEqual(['MISS', a!.username]);
+  });
+
+  it('never answers a private or per-viewer field from the cache', async () => {
+    const [a, b, admin1, admin2] = await f.users('prva', 'prvb', 'prvadm1', 'prvadm2');
+    await setRole(server, admin1!, 'ADMIN');
+    await setRole(server, admin2!, 'ADMIN');
+    const post = await f.post(b!, { title: 'Reacted' });
+    ok(await server.gql(REACT, { id: post.id }, a!.token));
+    ok(await server.gql(REACT, { id: post.id }, admin1!.token));
+    const perViewer: [string, Record<string, unknown>, (data: any) => unknown][] = [
+      ['query ($id: ID!) { user(id: $id) { id username email } }', { id: a!.id }, (d) => d.user.email],
+      ['{ me { id username } }', {}, (d) => d.me.id],
+      ['query ($id: ID!) { post(id: $id) { id viewerReactions } }', { id: post.id }, (d) => d.post.viewerReactions],
+      ['query ($id: ID!) { user(id: $id) { id viewerIsFollowing followerCount } }', { id: b!.id }, (d) => d.user.id],
+      ['{ unreadNotificationCount }', {}, (d) => d.unreadNotificationCount],
+      [
+        'query { posts(first: 50) { nodes { id reactionCounts { kind count viewerHasReacted } } } }',
+        {},
+        (d) => d.posts.nodes.find((p: { id: string }) => p.id === post.id).reactionCounts[0].viewerHasReacted,
+      ],
+    ];
+    for (const [query, variables, pick] of perViewer) {
+      for (const who of [a, b, a, b, admin1, admin2, admin1, admin2]) {
+        const res = await server.gql(query, variables, who!.token);
+        expect(cacheOf(res), query).toBeUndefined();
+        expect(res.headers.get('cache-control')).toBe('private, no-store');
+        pick(ok(res));
+      }
+    }
+    const email = async (who: TestUser) => ok(await server.gql(perViewer[0]![0], { id: a!.id }, who.token)).user.email;
+    expect([await email(a!), await email(b!), await email(a!)]).toEqual([a!.email, null, a!.email]);
+    const reacted = async (who: TestUser) => perViewer[5]![2](ok(await server.gql(perViewer[5]![0], {}, who.token)));
+    expect([await reacted(admin1!), await reacted(admin2!), await reacted(admin1!)]).toEqual([true, false, true]);
+  });
+
+  it("serves an admin's view of posts to admins only: members see theirs, uncached", async () => {
+    const [author, member, admin1, admin2, mod] = await f.users('admauthor', 'admmember', 'adm1', 'adm2', 'admmod');
+    await setRole(server, admin1!, 'ADMIN');
+    await setRole(server, admin2!, 'ADMIN');
+    await setRole(server, mod!, 'MODERATOR');
+    const hidden = await f.post(author!, { title: 'Hidden one' });
+    ok(await server.gql(postMutation('hidePost'), { id: hidden.id }, mod!.token));
+    const draft = await f.post(author!, { title: 'Draft one', publish: false });
+    const list = 'query { posts(first: 50) { nodes { id title } } }';
+    const listed = async (who: TestUser) => {
+      const res = await server.gql(list, {}, who.token);
+      return [cacheOf(res), ok(res).posts.nodes.some((p: { id: string }) => p.id === hidden.id)];
+    };
+    expect(await listed(admin1!)).toEqual(['MISS', true]);
+    expect(await listed(admin2!)).toEqual(['HIT', true]);
+    expect(await listed(member!)).toEqual([undefined, false]);
+    expect(await listed(author!)).toEqual([undefined, true]);
+    expect(await listed(member!)).toEqual([undefined, false]);
+    const one = 'query ($id: ID!) { post(id: $id) { id title } }';
+    const seen = async (who: TestUser) => {
+      const res = await server.gql(one, { id: draft.id }, who.token);
+      return [cacheOf(res), ok(res).post?.title ?? null];
+    };
+    expect(await seen(author!)).toEqual([undefined, 'Draft one']);
+    expect(await seen(member!)).toEqual([undefined, null]);
+    expect(await seen(admin1!)).toEqual(['MISS', 'Draft one']);
+    expect(await seen(admin2!)).toEqual(['HIT', 'Draft one']);
+    expect(await seen(member!)).toEqual([undefined, null]);
+    // The author renames the draft: the admins' entry goes with it.
+    ok(await server.gql(postMutation('updatePost', ', title: "Draft renamed"'), { id: draft.id }, author!.token));
+    expect(await seen(admin2!)).toEqual(['MISS', 'Draft renamed']);
+  });
+
+  it('marks a class-cached GET private: no shared caching, no ETag', async () => {
+    const [a, b] = await f.users('geta', 'getb');
+    const query = 'query ($id: ID!) { user(id: $id) { id username } }';
+    const url = `${server.url}/graphql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(JSON.stringify({ id: a!.id }))}`;
+    const get = (who: TestUser) => fetch(url, { headers: { 'apollo-require-preflight': 'true', authorization: `Bearer ${who.token}` } });
+    await get(a!);
+    const res = await get(b!);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as any).extensions.cache).toBe('HIT');
+    expect(res.headers.get('cache-control')).toBe('private, no-store');
+    expect(res.headers.get('etag')).toBeNull();
+  });
+});
+
+describe('what a mutation naming no id drops', () => {
+  let server: TestServer;
+  let f: ReturnType<typeof fixtures>;
+  beforeAll(async () => {
+    server = await startTestServer({ RESPONSE_CACHE_TTL_SECONDS: '30' });
+    f = fixtures(server);
+  });
+  afterAll(() => server?.stop());
+
+  const PROFILE = 'query ($id: ID!) { user(id: $id) { id username } }';
+
+  it('nothing after writes only private fields read (log-out, read marks)', async () => {
+    const user = await f.user('reachkeep');
+    await server.gql(PROFILE, { id: user.id });
+    ok(await server.gql('mutation { markAllNotificationsRead { unreadCount } }', {}, user.token));
+    ok(await server.gql('mutation { logOut { sessionId } }', {}, user.token));
+    expect(cacheOf(await server.gql(PROFILE, { id: user.id }))).toBe('HIT');
+  });
+
+  it('the username lookups after a sign-up, and nothing else', async () => {
+    const post = await f.post(await f.user('reachother'));
+    const onePost = 'query ($id: ID!) { post(id: $id) { id title } }';
+    await server.gql(onePost, { id: post.id });
+    const name = `reachnew${Date.now().toString(36)}`;
+    const lookup = 'query ($name: String!) { user(username: $name) { id username } }';
+    expect(ok(await server.gql(lookup, { name })).user).toBeNull();
+    expect(cacheOf(await server.gql(lookup, { name }))).toBe('HIT');
+    const signUp = 'mutation ($input: SignUpInput!) { signUp(input: $input) { accessToken } }';
+    ok(await server.gql(signUp, { input: { email: `${name}@example.com`, username: name, password: 'a long password 1', name: 'New' } }));
+    const after = await server.gql(lookup, { name });
+    expect([cacheOf(after), ok(after).user?.username]).toEqual(['MISS', name]);
+    expect(cacheOf(await server.gql(onePost, { id: post.id }))).toBe('HIT');
+  });
+
+  it('everything after any other write that names nothing (a post whose id the answer leaves out)', async () => {
+    const user = await f.user('reachall');
+    await server.gql(PROFILE, { id: user.id });
+    expect(cacheOf(await server.gql(PROFILE, { id: user.id }))).toBe('HIT');
+    ok(await server.gql('mutation { createPost(input: { title: "No id", body: "b" }) { post { title } } }', {}, user.token));
+    expect(cacheOf(await server.gql(PROFILE, { id: user.id }))).toBe('MISS');
+  });
+});
