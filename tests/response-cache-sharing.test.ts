@@ -359,6 +359,15 @@ describe('what a mutation naming no id drops', () => {
     expect(cacheOf(await server.gql(PROFILE, { id: user.id }))).toBe('HIT');
   });
 
+  it("nothing after a signed-out call the schema's @auth refuses, nor after `mutation { __typename }`", async () => {
+    const user = await f.user('reachrefused');
+    await server.gql(PROFILE, { id: user.id });
+    const refused = await server.gql('mutation { createPost(input: { title: "No", body: "b" }) { post { title } } }');
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    ok(await server.gql('mutation { __typename }'));
+    expect(cacheOf(await server.gql(PROFILE, { id: user.id }))).toBe('HIT');
+  });
+
   it('the username lookups after a sign-up, and nothing else', async () => {
     const post = await f.post(await f.user('reachother'));
     const onePost = 'query ($id: ID!) { post(id: $id) { id title } }';

@@ -202,7 +202,7 @@ async function executeCounted(p: PipelineState, args: ExecutionArgs): Promise<Ex
     sqlStatsStorage.run(context.sqlStats, () => Promise.resolve(p.executor.execute(args))),
   );
   await rememberWrites(p, context, operation);
-  await p.responseCache?.afterMutation(operation, args.variableValues, result.data, before);
+  await p.responseCache?.afterMutation(operation, args.variableValues, result.data, before ?? [], context.viewer);
   const sql = sqlStatementsOf(p, context);
   return 'sqlStatements' in sql ? { ...result, extensions: { ...result.extensions, ...sql } } : result;
 }

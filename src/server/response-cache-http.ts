@@ -55,7 +55,7 @@ export async function finishResponse(
   const signedIn = ctx.contextValue.viewer !== null;
   ctx.response.http.headers.set('cache-control', signedIn ? 'private, no-store' : 'no-store');
   if (!cache || !single || !ctx.document) return;
-  if (!ticket) return cache.afterMutation(ctx.operation, ctx.request.variables, single.data, before);
+  if (!ticket) return cache.afterMutation(ctx.operation, ctx.request.variables, single.data, before ?? [], ctx.contextValue.viewer);
   const clean = !single.errors?.length && single.data != null;
   if (!ticket.hit && clean && ctx.operation) {
     const { document, operation } = ctx;

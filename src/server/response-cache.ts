@@ -13,6 +13,7 @@ import {
 } from 'graphql';
 import { parseGlobalId } from '../lib/global-id.ts';
 import { rootFieldNames } from './budgets.ts';
+import { fieldsRefusedToSignedOut } from '../auth/directives.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { sharedFieldsFor, sharedOnlyBelow } from '../modules/role-scoped-fields.ts';
 import type { ResponseStore } from './response-cache-store.ts';
@@ -52,6 +53,7 @@ const LISTED_ROOTS = new Set(Object.values(LIST_TAGS));
 const MUTATION_REACH: Readonly<Record<string, 'all' | readonly string[]>> = {
   deleteAccount: 'all',
   signUp: ['Query.user'],
+  __typename: [],
   ...Object.fromEntries(
     [
       'logIn',
@@ -96,6 +98,8 @@ export type BeforeMutation = readonly string[] | 'all';
  */
 export function createResponseCache(schema: GraphQLSchema, store: ResponseStore, config: ResponseCacheConfig) {
   const shareable = shareableDocuments(schema);
+  // Refused by the schema's directives before they run: a signed-out viewer's call changes nothing.
+  const refusedSignedOut = fieldsRefusedToSignedOut(schema, 'Mutation');
   return {
     ttlSeconds: config.ttlSeconds,
     /** Whether this operation from this viewer may be served from, and stored in, the cache (under the viewer's class). */
@@ -136,10 +140,12 @@ export function createResponseCache(schema: GraphQLSchema, store: ResponseStore,
       operation: OperationDefinitionNode | null | undefined,
       variables: unknown,
       data: unknown,
-      before: BeforeMutation = [],
+      before: BeforeMutation,
+      viewer: Viewer | null,
     ) {
       if (config.ttlSeconds === 0 || operation?.operation !== 'mutation' || data === undefined) return;
-      const reach = mutationReach(operation, variables, data);
+      const ran = (field: string) => viewer !== null || !refusedSignedOut.has(field);
+      const reach = mutationReach(operation, variables, data, ran);
       if (reach === 'all' || before === 'all') return store.invalidate('all');
       const tags = new Set([...reach, ...before]);
       for (const tag of [...tags]) {
@@ -174,13 +180,19 @@ async function postsOfNamedComments(config: ResponseCacheConfig, named: string[]
   }
 }
 
-/** The tags a mutation's root fields reach: the ids each names in its arguments and result, and MUTATION_REACH. */
-function mutationReach(operation: OperationDefinitionNode, variables: unknown, data: unknown): Set<string> | 'all' {
+/** The tags a mutation's root fields that `ran` reach: the ids each names in its arguments and result, and MUTATION_REACH. */
+function mutationReach(
+  operation: OperationDefinitionNode,
+  variables: unknown,
+  data: unknown,
+  ran: (field: string) => boolean,
+): Set<string> | 'all' {
   const tags = new Set<string>();
   const results = (data ?? {}) as Record<string, unknown>;
   for (const selection of operation.selectionSet.selections) {
     // A fragment at the root hides which mutations it runs: in doubt, everything.
     if (selection.kind !== Kind.FIELD) return 'all';
+    if (!ran(selection.name.value)) continue;
     const reach = MUTATION_REACH[selection.name.value];
     if (reach === 'all') return 'all';
     const named = idsInArguments(selection, variables);
