@@ -377,7 +377,11 @@ describe('what a mutation naming no id drops', () => {
     expect(ok(await server.gql(lookup, { name })).user).toBeNull();
     expect(cacheOf(await server.gql(lookup, { name }))).toBe('HIT');
     const signUp = 'mutation ($input: SignUpInput!) { signUp(input: $input) { accessToken } }';
-    ok(await server.gql(signUp, { input: { email: `${name}@example.com`, username: name, password: 'a long password 1', name: 'New' } }));
+    const signedUp = await server.gql(signUp, {
+      input: { email: `${name}@example.com`, username: name, password: 'a long password 1', name: 'New' },
+    });
+    ok(signedUp);
+    expect(signedUp.headers.get('cache-control')).toBe('private, no-store'); // it carries tokens
     const after = await server.gql(lookup, { name });
     expect([cacheOf(after), ok(after).user?.username]).toEqual(['MISS', name]);
     expect(cacheOf(await server.gql(onePost, { id: post.id }))).toBe('HIT');

@@ -23,9 +23,8 @@ import { createDocumentCache, type DocumentCache } from './document-cache.ts';
 import { createErrorFormatter, isUnexpected } from './error-shaping.ts';
 import type { Metrics } from './metrics.ts';
 import { checkBeforeExecution, type OperationRules } from './operation-rules.ts';
-import type { ResponseCache } from './response-cache.ts';
+import type { BeforeMutation, ResponseCache } from './response-cache.ts';
 import { finishResponse, lookupResponse, type CacheTicket } from './response-cache-http.ts';
-import type { BeforeMutation } from './response-cache.ts';
 import { compiledGateway, createCompiledExecutor, type CompiledExecutor } from './compiled-executor.ts';
 
 type Transport = 'http' | 'ws';

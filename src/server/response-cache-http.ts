@@ -43,7 +43,8 @@ type SendContext = GraphQLRequestContextWillSendResponse<GraphQLContext>;
  * it may be cached by browsers and proxies for the TTL, with an ETag (304
  * when it matches). Everything else: `Cache-Control: no-store`, and
  * `private, no-store` for a signed-in viewer (even one served from the
- * cache of their class: no proxy nor browser keeps it).
+ * cache of their class: no proxy nor browser keeps it) or an answer that
+ * signs one in (its tokens).
  */
 export async function finishResponse(
   cache: ResponseCache | null,
@@ -52,7 +53,7 @@ export async function finishResponse(
   before?: BeforeMutation,
 ): Promise<void> {
   const single = ctx.response.body.kind === 'single' ? ctx.response.body.singleResult : undefined;
-  const signedIn = ctx.contextValue.viewer !== null;
+  const signedIn = ctx.contextValue.viewer !== null || ctx.contextValue.signedIn != null;
   ctx.response.http.headers.set('cache-control', signedIn ? 'private, no-store' : 'no-store');
   if (!cache || !single || !ctx.document) return;
   if (!ticket) return cache.afterMutation(ctx.operation, ctx.request.variables, single.data, before ?? [], ctx.contextValue.viewer);
