@@ -61,6 +61,8 @@ const settings = {
 const only = new Set((args.only ?? 'W1,W2,W3,W4,W5,W6').split(','));
 const peers = (args.peers ?? 'physical,naive,postgraphile,agora').split(',') as PeerName[];
 const JWT_SECRET = 'bench-only-secret-0123456789abcdef0123456789';
+/** The W2 cached row's RESPONSE_CACHE_TTL_SECONDS (the production default). */
+const CACHED_TTL_SECONDS = 30;
 const RESULTS_DIR = path.resolve(import.meta.dirname, 'results');
 /** CPU profile sampling interval of the profiled phase (V8's default). */
 const PROFILE_INTERVAL_US = 1000;
@@ -226,6 +228,66 @@ async function main(): Promise<void> {
     log(cpuSplitSummary(split));
   }
 
+  /** Warm-up, then `runs` timed runs of one workload; the median goes into the report. */
+  async function measureHttp(server: ServerHandle, workload: Workload, w: WorkloadName, variant?: HttpEntry['variant']): Promise<void> {
+    const peer = server.peer;
+    const loadOptions = { connections: settings.connections, sqlFromExtensions: peer === 'agora' };
+    await runLoad(server, workload, { ...loadOptions, durationSec: settings.warmupSec });
+    const runs: RunResult[] = [];
+    for (let r = 0; r < settings.runs; r++)
+      runs.push(await runLoad(server, workload, { ...loadOptions, durationSec: settings.durationSec }));
+    const med = (k: keyof RunResult) => median(runs.map((x) => (x[k] as number | null) ?? NaN));
+    const medianRun: RunResult = {
+      requests: med('requests'),
+      rps: med('rps'),
+      p50Ms: med('p50Ms'),
+      p99Ms: med('p99Ms'),
+      errors: runs.reduce((a, x) => a + x.errors, 0),
+      non2xx: runs.reduce((a, x) => a + x.non2xx, 0),
+      mismatches: runs.reduce((a, x) => a + x.mismatches, 0),
+      bytesPerResponse: med('bytesPerResponse'),
+      sqlPerRequest: runs[0]!.sqlPerRequest === null ? null : med('sqlPerRequest'),
+      sqlPerRequestReported: runs[0]!.sqlPerRequestReported == null ? null : med('sqlPerRequestReported'),
+      rssMiB: Math.max(...runs.map((x) => x.rssMiB)),
+      serverCpuMsPerRequest: med('serverCpuMsPerRequest'),
+    };
+    http.push({ workload: w, peer, ...(variant ? { variant } : {}), runs, median: medianRun });
+    log(
+      `${peer}${variant ? ` (${variant})` : ''} ${w}: ${medianRun.rps.toFixed(0)} req/s, p50 ${medianRun.p50Ms} ms, p99 ${medianRun.p99Ms} ms, ` +
+        `errors ${medianRun.errors}/${medianRun.non2xx}/${medianRun.mismatches}, ${medianRun.bytesPerResponse} B, SQL ${medianRun.sqlPerRequest?.toFixed(2) ?? 'n/a'}, ` +
+        `server CPU ${medianRun.serverCpuMsPerRequest?.toFixed(2) ?? 'n/a'} ms/req`,
+    );
+  }
+
+  /**
+   * W2 again, on a second Agora process with its shared response cache on
+   * (in process, or Redis when REDIS_URL is set): the same document from
+   * signed-out viewers, so after the first fill every request is a hit. The
+   * plain Agora rows run with the cache off, so the two sit side by side.
+   */
+  async function cachedW2(): Promise<void> {
+    if (Date.now() > softDeadline) {
+      skipped['agora W2 cached'] = `time budget (${SOFT_LIMIT_SEC} s) used up`;
+      return;
+    }
+    log('starting agora with the response cache on');
+    const server = await startServer('agora', {
+      databaseUrl,
+      poolSize: settings.poolSize,
+      cpu: 0,
+      env: { JWT_SECRET, RESPONSE_CACHE_TTL_SECONDS: String(CACHED_TTL_SECONDS) },
+    });
+    try {
+      const workload = workloadsFor('agora', fixtures).W2!;
+      const first = await probe(server, workload, 'agora W2 cached');
+      if (first.extensions?.cache !== 'MISS')
+        throw new Error(`agora W2 cached: expected a cache MISS first, got ${JSON.stringify(first.extensions)}`);
+      await measureHttp(server, workload, 'W2', 'cached');
+    } finally {
+      await server.stop();
+    }
+  }
+
   async function httpPeer(peer: PeerName): Promise<void> {
     log(`starting ${peer}`);
     let server: ServerHandle;
@@ -235,7 +297,8 @@ async function main(): Promise<void> {
         poolSize: settings.poolSize,
         cpu: 0,
         node22: node22 ?? undefined,
-        env: { JWT_SECRET },
+        // Agora's plain rows measure the executor: its response cache is off (the W2 cached row turns it on).
+        env: peer === 'agora' ? { JWT_SECRET, RESPONSE_CACHE_TTL_SECONDS: '0' } : { JWT_SECRET },
         cpuProfDir: args.profile && peer === 'agora' ? RESULTS_DIR : undefined,
       });
     } catch (error) {
@@ -262,35 +325,10 @@ async function main(): Promise<void> {
             w2StatementsByPageSize[size] = json.extensions?.sqlStatements;
           }
         }
-        const loadOptions = { connections: settings.connections, sqlFromExtensions: peer === 'agora' };
-        await runLoad(server, workload, { ...loadOptions, durationSec: settings.warmupSec });
-        const runs: RunResult[] = [];
-        for (let r = 0; r < settings.runs; r++)
-          runs.push(await runLoad(server, workload, { ...loadOptions, durationSec: settings.durationSec }));
-        const med = (k: keyof RunResult) => median(runs.map((x) => (x[k] as number | null) ?? NaN));
-        const medianRun: RunResult = {
-          requests: med('requests'),
-          rps: med('rps'),
-          p50Ms: med('p50Ms'),
-          p99Ms: med('p99Ms'),
-          errors: runs.reduce((a, x) => a + x.errors, 0),
-          non2xx: runs.reduce((a, x) => a + x.non2xx, 0),
-          mismatches: runs.reduce((a, x) => a + x.mismatches, 0),
-          bytesPerResponse: med('bytesPerResponse'),
-          sqlPerRequest: runs[0]!.sqlPerRequest === null ? null : med('sqlPerRequest'),
-          sqlPerRequestReported: runs[0]!.sqlPerRequestReported == null ? null : med('sqlPerRequestReported'),
-          rssMiB: Math.max(...runs.map((x) => x.rssMiB)),
-          serverCpuMsPerRequest: med('serverCpuMsPerRequest'),
-        };
-        http.push({ workload: w, peer, runs, median: medianRun });
+        await measureHttp(server, workload, w);
         if (PROFILED_PEERS.has(peer) && settings.cpuSplitSec > 0) await profiledPhase(server, workload, w);
         if (w === 'W4') await deleteW4Comments();
         if (scanWindow) await recordSeqScans(scanWindow);
-        log(
-          `${peer} ${w}: ${medianRun.rps.toFixed(0)} req/s, p50 ${medianRun.p50Ms} ms, p99 ${medianRun.p99Ms} ms, ` +
-            `errors ${medianRun.errors}/${medianRun.non2xx}/${medianRun.mismatches}, ${medianRun.bytesPerResponse} B, SQL ${medianRun.sqlPerRequest?.toFixed(2) ?? 'n/a'}, ` +
-            `server CPU ${medianRun.serverCpuMsPerRequest?.toFixed(2) ?? 'n/a'} ms/req`,
-        );
       }
     } finally {
       await server.stop();
@@ -302,6 +340,7 @@ async function main(): Promise<void> {
     const wantsHttp = httpWorkloads.some((w) => workloadsFor(peer, fixtures)[w]);
     const wantsW5 = peer === 'agora' && only.has('W5');
     if (wantsHttp) await httpPeer(peer);
+    if (peer === 'agora' && only.has('W2')) await cachedW2();
     if (wantsW5) {
       // A fresh server per subscriber count, so memory per connection is measured from a clean baseline.
       const authorIds = userIds.slice(0, Math.max(...settings.w5Topics));

@@ -32,6 +32,7 @@ import { createOperationPipeline, type OperationPipeline } from './server/operat
 import { createResponseCache } from './server/response-cache.ts';
 import { createInProcessStore, createRedisStore } from './server/response-cache-store.ts';
 import type { AppDeps } from './modules/scope.ts';
+import { postIdsOfComments } from './modules/posts/comment-service.ts';
 
 const GRAPHQL_PATH = '/graphql';
 
@@ -222,6 +223,7 @@ function createApiPipeline(
     responseCache: createResponseCache(schema, responseStore(config, realtime, logger), {
       ttlSeconds: config.responseCacheTtlSeconds,
       maxEntryBytes: 256 * 1024,
+      postIdsOfComments: (ids) => postIdsOfComments(deps.db, ids),
     }),
   });
 }

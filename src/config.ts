@@ -39,7 +39,7 @@ export interface AppConfig {
   };
   /** Prefix of every Redis key and channel (REDIS_KEY_PREFIX): instances of one deployment share it, others don't collide. */
   redisKeyPrefix: string;
-  /** RESPONSE_CACHE_TTL_SECONDS: how long a shared signed-out query response lives; 0 turns the cache off. */
+  /** RESPONSE_CACHE_TTL_SECONDS: how long a shared query response lives; 0 turns the cache off. */
   responseCacheTtlSeconds: number;
   /** Adds `extensions.sqlStatements` to responses (tests and benchmarks). */
   exposeSqlStats: boolean;

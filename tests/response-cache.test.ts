@@ -131,7 +131,7 @@ describe('response cache (in-process store)', () => {
     expect(again.status).toBe(304);
     expect(await again.text()).toBe('');
     const signedIn = await fetch(url, { headers: { ...headers, authorization: `Bearer ${author.token}` } });
-    expect(signedIn.headers.get('cache-control')).toBe('no-store');
+    expect(signedIn.headers.get('cache-control')).toBe('private, no-store');
     expect(signedIn.headers.get('etag')).toBeNull();
     const other = await fetch(url, { headers: { ...headers, 'if-none-match': 'W/"other"' } });
     expect(other.status).toBe(200);

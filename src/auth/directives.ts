@@ -67,3 +67,13 @@ export function applyAuthDirectives(schema: GraphQLSchema): GraphQLSchema {
     },
   });
 }
+
+/** The fields of `typeName` that @auth or @hasRole refuse to a signed-out viewer before their resolver runs. */
+export function fieldsRefusedToSignedOut(schema: GraphQLSchema, typeName: string): Set<string> {
+  const type = schema.getType(typeName);
+  if (!type || !('getFields' in type)) return new Set();
+  const fields = type.getFields() as Record<string, unknown>;
+  return new Set(
+    Object.keys(fields).filter((name) => requirementsOf(schema, fields[name] as GraphQLFieldConfig<unknown, unknown>, typeName).auth),
+  );
+}

@@ -23,7 +23,7 @@ import { createDocumentCache, type DocumentCache } from './document-cache.ts';
 import { createErrorFormatter, isUnexpected } from './error-shaping.ts';
 import type { Metrics } from './metrics.ts';
 import { checkBeforeExecution, type OperationRules } from './operation-rules.ts';
-import type { ResponseCache } from './response-cache.ts';
+import type { BeforeMutation, ResponseCache } from './response-cache.ts';
 import { finishResponse, lookupResponse, type CacheTicket } from './response-cache-http.ts';
 import { compiledGateway, createCompiledExecutor, type CompiledExecutor } from './compiled-executor.ts';
 
@@ -196,11 +196,12 @@ async function executeCounted(p: PipelineState, args: ExecutionArgs): Promise<Ex
   const context = args.contextValue as GraphQLContext;
   const operation = getOperationAST(args.document, args.operationName);
   await routeReads(p, context, operation);
+  const before = await p.responseCache?.beforeMutation(args.document, operation, args.variableValues);
   const result = await withRequestId(context.requestId, () =>
     sqlStatsStorage.run(context.sqlStats, () => Promise.resolve(p.executor.execute(args))),
   );
   await rememberWrites(p, context, operation);
-  await p.responseCache?.afterMutation(args.document, operation, args.variableValues, result.data);
+  await p.responseCache?.afterMutation(operation, args.variableValues, result.data, before ?? [], context.viewer);
   const sql = sqlStatementsOf(p, context);
   return 'sqlStatements' in sql ? { ...result, extensions: { ...result.extensions, ...sql } } : result;
 }
@@ -242,6 +243,7 @@ function finishResult(p: PipelineState, result: ExecutionResult, context: GraphQ
 /** HTTP: Apollo Server's hooks calling the same steps. */
 function apolloListener(p: PipelineState): GraphQLRequestListener<GraphQLContext> {
   let ticket: CacheTicket | undefined;
+  let beforeMutation: BeforeMutation | undefined;
   return {
     async didResolveOperation({ schema, document, operation, operationName, request, contextValue }) {
       const payer = { viewerId: contextValue.viewer?.id ?? null, address: contextValue.request.ip };
@@ -249,7 +251,8 @@ function apolloListener(p: PipelineState): GraphQLRequestListener<GraphQLContext
       contextValue.budget = admitted.budget;
       if ('error' in admitted) throw withHttp(admitted);
       // A shared response is filled from the primary: a replica behind a write would put back what its invalidation dropped.
-      if (p.responseCache?.applies(document, operation, contextValue.viewer !== null)) return;
+      if (p.responseCache?.applies(document, operation, contextValue.viewer, request.variables)) return;
+      beforeMutation = await p.responseCache?.beforeMutation(document, operation, request.variables);
       await routeReads(p, contextValue, operation);
     },
     async responseForOperation({ source, document, operation, operationName, request, contextValue }) {
@@ -277,7 +280,7 @@ function apolloListener(p: PipelineState): GraphQLRequestListener<GraphQLContext
       }
       if (!contextValue) return;
       await rememberWrites(p, contextValue, operation);
-      await finishResponse(p.responseCache, ticket, requestContext);
+      await finishResponse(p.responseCache, ticket, requestContext, beforeMutation);
       response.http.headers.set('x-request-id', contextValue.requestId);
       // PostgreSQL or Redis failed: 503 + Retry-After, so clients and proxies retry.
       if (single?.errors?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) {

@@ -17,19 +17,19 @@ export function createVisibilityKey(schema: GraphQLSchema, fields: ReadonlyMap<s
   return (document: DocumentNode, viewer: Viewer | null): string => {
     let shared = roleScoped.get(document);
     if (shared === undefined) roleScoped.set(document, (shared = selectsOnly(schema, document, fields)));
-    return shared ? `class:${classOf(viewer)}` : viewerOf(viewer);
+    return shared ? `class:${visibilityClassOf(viewer)}` : viewerOf(viewer);
   };
 }
 
-/** What the auth directives and role rules read of a viewer. */
-function classOf(viewer: Viewer | null): string {
+/** What the auth directives and role rules read of a viewer: its visibility class. */
+export function visibilityClassOf(viewer: Viewer | null): string {
   if (!viewer) return 'anonymous';
   return `${viewer.role}:${viewer.credential}:${[...viewer.scopes].sort().join(',')}`;
 }
 
 function viewerOf(viewer: Viewer | null): string {
   // The class too: a role change must not let one socket see what its new role may not.
-  return viewer ? `viewer:${viewer.id}:${classOf(viewer)}` : classOf(null);
+  return viewer ? `viewer:${viewer.id}:${visibilityClassOf(viewer)}` : visibilityClassOf(null);
 }
 
 /** Whether every field the document selects (in every operation and fragment) is listed; unknown fields are not. */

@@ -36,7 +36,7 @@ export const accountRoleScopedFields = {
   User: ['id', 'username', 'name', 'bio', 'role', 'createdAt'],
 } as const;
 
-/** `user` (by id or username) reads no viewer: the same for every signed-out viewer (src/server/response-cache.ts). */
-export const accountAnonymousQueryFields = {
+/** `user` (by id or username) reads no viewer: the same for every viewer of one class (src/server/response-cache.ts). */
+export const accountSharedQueryFields = {
   Query: ['user'],
 } as const;

@@ -147,3 +147,14 @@ export function createCommentService(scope: RequestScope, deps: CommentDeps) {
 }
 
 export type CommentService = ReturnType<typeof createCommentService>;
+
+/**
+ * The posts of these comments (raw ids), for the shared response cache: a
+ * comment is visible only with its post, so a write naming a comment also
+ * changes its post's comment pages and counts.
+ */
+export async function postIdsOfComments(db: Db, commentIds: readonly string[]): Promise<string[]> {
+  if (commentIds.length === 0) return [];
+  const rows = await db.comment.findMany({ where: { id: { in: [...commentIds] } }, select: { postId: true } });
+  return [...new Set(rows.map((r) => r.postId))];
+}

@@ -49,19 +49,28 @@ export const postRoleScopedFields = {
 } as const;
 
 /**
- * Query fields whose value is the same for every signed-out viewer, on top of
- * the role-scoped ones: `post` and `posts` read canSeePost / postVisibleSql,
- * which for no viewer depend only on the row (published or archived, not
- * hidden), and a signed-out `status: DRAFT` list is always empty
- * (listableDraftsSql). Not `feed` (the viewer's follows). Signed-out
- * responses selecting only these are shared (src/server/response-cache.ts).
+ * Fields that read the viewer's id only to show them their own drafts,
+ * hidden posts and hidden comments: the same for every signed-out viewer
+ * (no id) and for every admin (who sees all of them: postVisibleSql,
+ * listableDraftsSql and commentVisibleSql read no id for ADMIN), not for
+ * members and moderators. Not `feed` (the viewer's follows). Responses
+ * selecting only these and role-scoped fields are shared per visibility
+ * class (src/server/response-cache.ts).
  */
-export const postAnonymousQueryFields = {
+export const postClassSharedFields = {
   Query: ['post', 'posts'],
+  Post: ['comments', 'commentCount'],
   PostConnection: ['edges', 'nodes', 'pageInfo', 'totalCount'],
   PostEdge: ['cursor', 'node'],
+  CommentConnection: ['edges', 'nodes', 'pageInfo', 'totalCount'],
+  CommentEdge: ['cursor', 'node'],
   PageInfo: ['hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor'],
 } as const;
+
+/** Whom postClassSharedFields are the same for: signed-out viewers and admins. */
+export function seesPostsAsClass(viewer: Viewer | null): boolean {
+  return viewer === null || hasRole(viewer, 'ADMIN');
+}
 
 /** Only the author edits, publishes, archives or deletes a post. */
 export function canEditPost(viewer: Viewer, post: Pick<Post, 'authorId'>): boolean {

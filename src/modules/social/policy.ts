@@ -13,3 +13,12 @@ export function takesReactions(post: Pick<Post, 'status'>): boolean {
 export function canFollow(viewer: Viewer, targetId: string): boolean {
   return targetId !== viewer.id;
 }
+
+/**
+ * Reaction tallies count every reaction and read no viewer (see
+ * postRoleScopedFields); not `viewerReactions` nor `viewerHasReacted`.
+ */
+export const socialRoleScopedFields = {
+  Post: ['reactionCounts'],
+  ReactionCount: ['kind', 'count'],
+} as const;
