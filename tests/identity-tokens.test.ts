@@ -1,9 +1,11 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TokenService } from '../src/auth/tokens.ts';
+import { loadConfig } from '../src/config.ts';
 import { signUp, startTestServer, type TestServer, type TestUser } from './helpers/server.ts';
 
 const ME = '{ me { id username } }';
@@ -125,5 +127,41 @@ describe('access tokens (RS256 when configured)', () => {
     const { createHmac } = await import('node:crypto');
     const signature = createHmac('sha256', publicPem).update(`${header}.${payload}`).digest('base64url');
     await expect401(server, `${header}.${payload}.${signature}`);
+  });
+});
+
+describe('verified access tokens are remembered, never past their expiry', () => {
+  const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'c'.repeat(48) }).jwt;
+  const userId = '11111111-1111-4111-8111-111111111111';
+  const sessionId = '22222222-2222-4222-8222-222222222222';
+  afterEach(() => vi.useRealTimers());
+
+  it('a remembered token answers as jsonwebtoken does on both sides of exp + 5 s tolerance', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const cached = new TokenService(config);
+    const { token, expiresAt } = cached.issueAccessToken(userId, sessionId);
+    expect(cached.verifyAccessToken(token)).toEqual({ userId, sessionId, expiresAt });
+    expect(cached.verifiedTokensCached()).toBe(1);
+
+    vi.setSystemTime(expiresAt.getTime() + 4_999);
+    expect(new TokenService(config).verifyAccessToken(token)).not.toBeNull();
+    expect(cached.verifyAccessToken(token)).toEqual({ userId, sessionId, expiresAt });
+
+    vi.setSystemTime(expiresAt.getTime() + 5_000);
+    expect(new TokenService(config).verifyAccessToken(token)).toBeNull();
+    expect(cached.verifyAccessToken(token)).toBeNull();
+    expect(cached.verifiedTokensCached()).toBe(0);
+  });
+
+  it('holds at most its cap, and never tokens that failed verification', () => {
+    const tokens = new TokenService(config, 2);
+    const issued = [1, 2, 3].map(() => tokens.issueAccessToken(userId, randomUUID()).token);
+    for (const token of issued) expect(tokens.verifyAccessToken(token)).not.toBeNull();
+    expect(tokens.verifiedTokensCached()).toBe(2);
+    expect(tokens.verifyAccessToken(`${issued[0]}x`)).toBeNull();
+    expect(tokens.verifyAccessToken('not-a-token')).toBeNull();
+    expect(tokens.verifiedTokensCached()).toBe(2);
+    // The least recently used went first; the evicted one still verifies (again through jsonwebtoken).
+    expect(tokens.verifyAccessToken(issued[0]!)).not.toBeNull();
   });
 });

@@ -310,6 +310,17 @@ describe('pagination', () => {
       const p = await usersPage({ first: 1, filter: { search: marker }, orderBy });
       expectError(await server.gql(USERS, { first: 1, after: p.pageInfo.endCursor }), 'BAD_USER_INPUT', 'after');
     });
+
+    it('filters by role, and searches usernames and names case-insensitively with % and _ taken literally', async () => {
+      const marker = `Mk${Math.random().toString(36).slice(2, 8)}`;
+      const sale = await insertUser(server, 'pu', { name: `${marker} 50%_off` });
+      const near = await insertUser(server, 'pu', { name: `${marker} 50xxoff`, role: 'MODERATOR' });
+      const searched = (search: string, role?: string) => usersPage({ filter: { search, role } }).then(ids);
+      expect(await searched(`${marker.toLowerCase()} 50%_`)).toEqual([sale.gid]);
+      expect(await searched(marker.toUpperCase())).toEqual([near.gid, sale.gid]);
+      expect(await searched(marker, 'MODERATOR')).toEqual([near.gid]);
+      expect(await searched(sale.username.toUpperCase())).toEqual([sale.gid]);
+    });
   });
 
   describe('feed', () => {

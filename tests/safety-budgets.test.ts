@@ -114,6 +114,16 @@ describe('static cost', () => {
     await expectHealthy(server);
   });
 
+  it('costs operations that differ in an ID variable alike, and still tells apart those that differ in others', async () => {
+    // Costs are remembered per document and variables, with every ID value alike (point lookups hit the cache).
+    const query = 'query ($id: ID!, $n: Int) { node(id: $id) { id } posts(first: $n) { nodes { id } } }';
+    const cost = async (variables: Record<string, unknown>) => (await server.gql(query, variables)).body.extensions?.cost.requested;
+    expect(await cost({ id: 'VXNlcjox', n: 2 })).toBe(1 + (1 + 2 * 1));
+    expect(await cost({ id: 'UG9zdDoy', n: 2 })).toBe(4);
+    expect(await cost({ id: 'UG9zdDoz', n: 3 })).toBe(5);
+    expect(await cost({ id: 'VXNlcjox', n: 5 })).toBe(7);
+  });
+
   it('weighs search: a full-text filter costs more than a plain list, and the default page is 20', async () => {
     const plain = await server.gql('{ posts { totalCount } }');
     const search = await server.gql('{ posts(filter: { search: "x" }) { totalCount } }');

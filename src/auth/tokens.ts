@@ -1,4 +1,4 @@
-import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createHash, createHmac, createPublicKey, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { JwtConfig } from '../config.ts';
 
@@ -6,6 +6,12 @@ import type { JwtConfig } from '../config.ts';
 // required registered claims, a small clock tolerance and an explicit type.
 const CLOCK_TOLERANCE_SECONDS = 5;
 const ACCESS_TOKEN_TYPE = 'access';
+/**
+ * Verified access tokens remembered, least recently used evicted first. Only
+ * tokens that verified (signed by us) get in, so clients cannot grow it with
+ * made-up tokens; the cap bounds it even against many live sessions.
+ */
+const VERIFIED_TOKEN_CACHE_ENTRIES = 10_000;
 
 export interface AccessToken {
   token: string;
@@ -24,17 +30,33 @@ const isUuid = (value: unknown): value is string => typeof value === 'string' &&
 
 export class TokenService {
   private readonly signingKey: string;
-  private readonly verifyKey: string;
+  /**
+   * A KeyObject made once: given a string, jsonwebtoken first tries it as a
+   * PEM public key, and for an HMAC secret that throws on every verification
+   * (~0.7 ms of CPU each).
+   */
+  private readonly verifyKey: KeyObject;
   /** Derives refresh-token successors; a key of its own, taken from the signing key. */
   private readonly successorKey: Buffer;
+  /**
+   * Claims of tokens that verified, with their `exp`: the signature and the
+   * claims of a token never change, so re-verifying it on each request (a
+   * quarter of an authenticated mutation's CPU) only re-checks expiry, done
+   * here with the same rule and tolerance. Session state (log out,
+   * suspension) is not cached: callers check it on every request.
+   */
+  private readonly verified = new Map<string, { userId: string; sessionId: string; exp: number }>();
 
-  constructor(private readonly options: JwtConfig) {
+  constructor(
+    private readonly options: JwtConfig,
+    private readonly verifiedCacheEntries = VERIFIED_TOKEN_CACHE_ENTRIES,
+  ) {
     if (options.algorithm === 'HS256') {
       this.signingKey = options.secret;
-      this.verifyKey = options.secret;
+      this.verifyKey = createSecretKey(Buffer.from(options.secret));
     } else {
       this.signingKey = options.privateKey;
-      this.verifyKey = options.publicKey;
+      this.verifyKey = createPublicKey(options.publicKey);
     }
     this.successorKey = this.deriveKey('refresh-token successor');
   }
@@ -65,6 +87,35 @@ export class TokenService {
 
   /** Claims of a valid access token of ours, or null for anything else. */
   verifyAccessToken(token: string): AccessClaims | null {
+    const known = this.verified.get(token);
+    if (known) {
+      this.verified.delete(token);
+      // jsonwebtoken's expiry rule: expired once now (whole seconds) >= exp + tolerance.
+      if (Math.floor(Date.now() / 1000) >= known.exp + CLOCK_TOLERANCE_SECONDS) return null;
+      this.verified.set(token, known); // most recently used last
+      return { userId: known.userId, sessionId: known.sessionId, expiresAt: new Date(known.exp * 1000) };
+    }
+    const verified = this.verifyWithJwt(token);
+    if (!verified) return null;
+    const { claims, exp, notBefore } = verified;
+    // We never issue `nbf`; a token with one is verified each time rather than cached without that check.
+    if (notBefore === undefined) this.rememberVerified(token, { userId: claims.userId, sessionId: claims.sessionId, exp });
+    return claims;
+  }
+
+  /** How many verified tokens are remembered (for tests and diagnostics). */
+  verifiedTokensCached(): number {
+    return this.verified.size;
+  }
+
+  private rememberVerified(token: string, entry: { userId: string; sessionId: string; exp: number }): void {
+    while (this.verified.size >= this.verifiedCacheEntries) {
+      this.verified.delete(this.verified.keys().next().value!);
+    }
+    this.verified.set(token, entry);
+  }
+
+  private verifyWithJwt(token: string): { claims: AccessClaims; exp: number; notBefore: unknown } | null {
     try {
       const payload = jwt.verify(token, this.verifyKey, {
         algorithms: [this.options.algorithm],
@@ -73,11 +124,11 @@ export class TokenService {
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
       });
       if (typeof payload === 'string') return null;
-      const { typ, sub, sid, exp, iat } = payload as Record<string, unknown>;
+      const { typ, sub, sid, exp, iat, nbf } = payload as Record<string, unknown>;
       // The ids go into SQL as uuids: anything else is a bad token, not a database error.
       if (typ !== ACCESS_TOKEN_TYPE || !isUuid(sub) || !isUuid(sid)) return null;
       if (typeof exp !== 'number' || typeof iat !== 'number') return null;
-      return { userId: sub, sessionId: sid, expiresAt: new Date(exp * 1000) };
+      return { claims: { userId: sub, sessionId: sid, expiresAt: new Date(exp * 1000) }, exp, notBefore: nbf };
     } catch {
       return null;
     }

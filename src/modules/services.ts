@@ -39,14 +39,8 @@ const makeServices = lazyFactory({
   posts: (scope: RequestScope) => createPostService(scope),
   comments: (scope: RequestScope, self: SharedServices) => createCommentService(scope, { posts: self.posts }),
   social: (scope: RequestScope, self: SharedServices) => createSocialService(scope, { posts: self.posts }),
-  nodes: (scope: RequestScope, self: SharedServices) =>
-    createNodeService(scope, {
-      posts: self.posts,
-      comments: self.comments,
-      chat: self.chat,
-      notifications: self.notifications,
-      audit: self.audit,
-    }),
+  // The lazy services themselves, so a node(id) builds only the one service its type needs.
+  nodes: (scope: RequestScope, self: SharedServices) => createNodeService(scope, self),
   chat: (scope: RequestScope) => createChatService(scope),
   notifications: (scope: RequestScope) => createNotificationService(scope),
   chatStreams: (scope: RequestScope, self: SharedServices) => createChatStreams(scope, self.chat),

@@ -1,5 +1,5 @@
 import { DEFAULT_PAGE_SIZE } from '../lib/pagination.ts';
-import { getNamedType, isLeafType, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { getNamedType, getOperationAST, isLeafType, Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getComplexity, type ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import { AppError } from '../lib/errors.ts';
 
@@ -93,7 +93,48 @@ function tooComplex(max: number, actual: number): AppError {
 // variables: the walk is skipped for repeated operations.
 const MAX_CACHED_PER_DOCUMENT = 32;
 const MAX_CACHED_KEY_CHARS = 2_048;
-const costCache = new WeakMap<DocumentNode, Map<string, number | null>>();
+interface CachedCosts {
+  byKey: Map<string, number | null>;
+  /** Per operation name: its variables declared `ID` or `ID!`. */
+  idVariables: Map<string, readonly string[]>;
+}
+const costCache = new WeakMap<DocumentNode, CachedCosts>();
+
+/**
+ * The operation's variables declared `ID`/`ID!`. The cost never reads their
+ * value (validation keeps an ID out of a page size, a list of ids, a search
+ * text and an @include condition) and every string coerces to an ID, so all
+ * string values cost the same: point lookups with a new id each time still hit
+ * the cache.
+ */
+function idVariablesOf(document: DocumentNode, operationName: string | null | undefined): string[] {
+  const operation = getOperationAST(document, operationName);
+  const names: string[] = [];
+  for (const definition of operation?.variableDefinitions ?? []) {
+    const type = definition.type.kind === Kind.NON_NULL_TYPE ? definition.type.type : definition.type;
+    if (type.kind === Kind.NAMED_TYPE && type.name.value === 'ID') names.push(definition.variable.name.value);
+  }
+  return names;
+}
+
+function costKey(
+  entry: CachedCosts,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown>,
+): string {
+  let idVariables = entry.idVariables.get(operationName ?? '');
+  if (!idVariables) {
+    idVariables = idVariablesOf(document, operationName);
+    // Operation names come from clients: remember a few per document only.
+    if (entry.idVariables.size < MAX_CACHED_PER_DOCUMENT) entry.idVariables.set(operationName ?? '', idVariables);
+  }
+  let keyed = variables;
+  for (const name of idVariables) {
+    if (typeof variables[name] === 'string' && variables[name] !== '') keyed = { ...keyed, [name]: '' };
+  }
+  return `${operationName ?? ''}\n${JSON.stringify(keyed)}`;
+}
 
 function cachedCost(
   schema: GraphQLSchema,
@@ -101,10 +142,11 @@ function cachedCost(
   operationName: string | null | undefined,
   variables: Record<string, unknown> | null | undefined,
 ): number | null {
-  const key = `${operationName ?? ''}\n${JSON.stringify(variables ?? {})}`;
+  let entry = costCache.get(document);
+  if (!entry) costCache.set(document, (entry = { byKey: new Map(), idVariables: new Map() }));
+  const key = costKey(entry, document, operationName, variables ?? {});
   if (key.length > MAX_CACHED_KEY_CHARS) return operationCost(schema, document, operationName, variables);
-  let byKey = costCache.get(document);
-  if (!byKey) costCache.set(document, (byKey = new Map()));
+  const { byKey } = entry;
   if (byKey.has(key)) return byKey.get(key)!;
   const cost = operationCost(schema, document, operationName, variables);
   if (byKey.size >= MAX_CACHED_PER_DOCUMENT) byKey.clear();

@@ -35,7 +35,8 @@ interface NodeServiceDeps {
   audit: ReturnType<typeof createAuditService>;
 }
 
-export function createNodeService(scope: RequestScope, { posts, comments, chat, notifications, audit }: NodeServiceDeps) {
+/** `services` is read per lookup: a node(id) builds only the service of its type. */
+export function createNodeService(scope: RequestScope, services: NodeServiceDeps) {
   const { loaders, db, viewer } = scope;
   const typed = <T, N extends NodeType>(value: T | null, __typename: N) => (value ? { ...value, __typename } : null);
 
@@ -46,9 +47,9 @@ export function createNodeService(scope: RequestScope, { posts, comments, chat, 
       case 'User':
         return typed(await loaders.user.load(parsed.id), 'User');
       case 'Post':
-        return typed(await posts.byId(globalId), 'Post');
+        return typed(await services.posts.byId(globalId), 'Post');
       case 'Comment':
-        return typed(await comments.byId(globalId), 'Comment');
+        return typed(await services.comments.byId(globalId), 'Comment');
       case 'Session': {
         const session = await db.session.findUnique({ where: { id: parsed.id } });
         return typed(session && canSeeCredential(viewer, session) ? session : null, 'Session');
@@ -58,13 +59,13 @@ export function createNodeService(scope: RequestScope, { posts, comments, chat, 
         return typed(key && canSeeCredential(viewer, key) ? key : null, 'ApiKey');
       }
       case 'AuditEvent':
-        return typed(await audit.byId(parsed.id), 'AuditEvent');
+        return typed(await services.audit.byId(parsed.id), 'AuditEvent');
       case 'Conversation':
-        return typed(await chat.byId(globalId), 'Conversation');
+        return typed(await services.chat.byId(globalId), 'Conversation');
       case 'Message':
-        return typed(await chat.messageById(globalId), 'Message');
+        return typed(await services.chat.messageById(globalId), 'Message');
       case 'Notification':
-        return typed(await notifications.byId(globalId), 'Notification');
+        return typed(await services.notifications.byId(globalId), 'Notification');
     }
   }
 
