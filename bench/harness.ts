@@ -11,7 +11,8 @@ export interface ServerHandle {
   peer: PeerName;
   url: string;
   pid: number;
-  stats(gc?: boolean): Promise<ChildStats>;
+  /** Counters and memory (after a GC if `gc`); `resetLoopDelay` starts a new event-loop delay window after this reply's figures. */
+  stats(gc?: boolean, resetLoopDelay?: boolean): Promise<ChildStats>;
   /** Starts the server's CPU profiler (sampling every `intervalUs`); Node servers with bench/servers/ipc.ts only. */
   startProfile(intervalUs: number): Promise<void>;
   /** Stops it and has the server write the profile to `file` (.cpuprofile JSON). */
@@ -107,7 +108,7 @@ export async function startServer(peer: PeerName, options: StartOptions): Promis
     peer,
     url,
     pid: child.pid!,
-    stats: (gc = false) => ask<ChildStats>({ type: 'stats', gc }, 'stats'),
+    stats: (gc = false, resetLoopDelay = false) => ask<ChildStats>({ type: 'stats', gc, resetLoopDelay }, 'stats'),
     startProfile: (intervalUs) => profile({ action: 'start', intervalUs }),
     stopProfile: (file) => profile({ action: 'stop', file }),
     rssBytes() {

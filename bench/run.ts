@@ -34,6 +34,8 @@ const { values: args } = parseArgs({
     'w5-rate': { type: 'string' },
     'w5-subscribers': { type: 'string' },
     'w5-topics': { type: 'string' },
+    /** Which buses W5 runs on: memory, redis or both (default: both when a Redis answers). */
+    'w5-bus': { type: 'string' },
     profile: { type: 'boolean', default: false },
     /** Seconds of the profiled phase after each of Agora's HTTP workloads (0: none). */
     'cpu-split': { type: 'string' },
@@ -348,7 +350,10 @@ async function main(): Promise<void> {
       // The in-process bus, then (when a Redis answers) the Redis bus that
       // several instances would share, each with a fresh server per subscriber count.
       const scanWindow = await meter.begin('W5');
-      for (const bus of redisUrl ? (['memory', 'redis'] as const) : (['memory'] as const)) {
+      const buses = (redisUrl ? (['memory', 'redis'] as const) : (['memory'] as const)).filter(
+        (bus) => !args['w5-bus'] || args['w5-bus'].split(',').includes(bus),
+      );
+      for (const bus of buses) {
         for (const subscribers of settings.w5Subscribers) {
           if (Date.now() > softDeadline) {
             skipped[`W5 ${bus} ${subscribers} subscribers`] = `time budget (${SOFT_LIMIT_SEC} s) used up`;

@@ -2,6 +2,7 @@
 // `postPublished(authorId)` subscription each) spread over T topics (authors);
 // posts are published through the public API at a fixed rate, round-robin
 // over the topics, and every delivery is timed from the publish request.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { ServerHandle } from './harness.ts';
 
@@ -24,6 +25,16 @@ export interface FanoutResult {
   maxMs: number;
   /** Server CPU time per delivered message (µs), publishes included: robust to other load on the machine. */
   serverCpuUsPerDelivery: number;
+  /**
+   * The load generator's CPU (this process: 5k clients parsing what they
+   * receive) over the publish window and the wait for the last delivery, as
+   * % of one core: near 100 % the latencies would include its own queueing.
+   */
+  loadGenCpuPct?: number;
+  /** Event-loop delay during that window (ms, p99 / max): the server's, and the load generator's own. */
+  serverLoopDelayP99Ms?: number;
+  serverLoopDelayMaxMs?: number;
+  loadGenLoopDelayP99Ms?: number;
   /** Server memory growth per idle, subscribed connection (after a GC). */
   rssKiBPerConnection?: number;
   heapKiBPerConnection?: number;
@@ -103,6 +114,9 @@ export async function runFanout(server: ServerHandle, options: FanoutOptions, lo
       const total = Math.round(options.ratePerSec * options.publishSeconds);
       const pending: Promise<void>[] = [];
       let publishErrors = 0;
+      await server.stats(false, true);
+      const ownLoopDelay = monitorEventLoopDelay({ resolution: 2 });
+      ownLoopDelay.enable();
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
       const serverCpu0 = server.cpuMs();
@@ -135,6 +149,8 @@ export async function runFanout(server: ServerHandle, options: FanoutOptions, lo
       const serverCpuMs = server.cpuMs() - serverCpu0;
       const cpu = process.cpuUsage(cpu0);
       const loadGenCpu = (cpu.user + cpu.system) / 1000 / (performance.now() - t0);
+      ownLoopDelay.disable();
+      const serverLoopDelay = (await server.stats()).loopDelay;
       for (const unsubscribe of unsubscribes) unsubscribe();
       latencies.sort((a, b) => a - b);
       const span = Math.max(1, (lastDelivery || performance.now()) - t0) / 1000;
@@ -152,6 +168,10 @@ export async function runFanout(server: ServerHandle, options: FanoutOptions, lo
         p99Ms: percentile(latencies, 99),
         maxMs: latencies.at(-1) ?? NaN,
         serverCpuUsPerDelivery: delivered ? (serverCpuMs * 1000) / delivered : NaN,
+        loadGenCpuPct: loadGenCpu * 100,
+        serverLoopDelayP99Ms: serverLoopDelay?.p99Ms,
+        serverLoopDelayMaxMs: serverLoopDelay?.maxMs,
+        loadGenLoopDelayP99Ms: ownLoopDelay.percentile(99) / 1e6,
         rssKiBPerConnection,
         heapKiBPerConnection,
         connectSeconds: ti === 0 ? connectSeconds : undefined,
@@ -160,6 +180,7 @@ export async function runFanout(server: ServerHandle, options: FanoutOptions, lo
         `W5: ${n} subs / ${topics} topics: ${delivered}/${expected} delivered (${publishErrors} publish errors, ${badMessages} bad messages), ${result.deliveredPerSec.toFixed(0)} msg/s, ` +
           `p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, server ${result.serverCpuUsPerDelivery.toFixed(0)} µs CPU/msg` +
           `, load generator CPU ${(loadGenCpu * 100).toFixed(0)} %` +
+          `, loop delay p99/max server ${result.serverLoopDelayP99Ms?.toFixed(0)}/${result.serverLoopDelayMaxMs?.toFixed(0)} ms, load generator p99 ${result.loadGenLoopDelayP99Ms?.toFixed(0)} ms` +
           (rssKiBPerConnection !== undefined
             ? `, ${rssKiBPerConnection.toFixed(1)} KiB RSS/conn, ${heapKiBPerConnection!.toFixed(1)} KiB heap/conn`
             : ''),

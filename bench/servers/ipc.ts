@@ -4,6 +4,7 @@
 // stop a CPU profile (the inspector's Profiler domain, in this process).
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 
 export interface ChildStats {
@@ -11,7 +12,13 @@ export interface ChildStats {
   statements: number;
   rssBytes: number;
   heapUsedBytes: number;
+  /** Event-loop delay since the last `resetLoopDelay` (ms): how long ready work waited for the loop. */
+  loopDelay?: { p50Ms: number; p99Ms: number; maxMs: number };
 }
+
+// Samples every 2 ms: W5's bursts last tens of ms, the 10 ms default would blur them.
+const loopDelay = monitorEventLoopDelay({ resolution: 2 });
+const NS_PER_MS = 1e6;
 
 let statements = 0;
 
@@ -47,21 +54,31 @@ async function profile(message: { action: 'start'; intervalUs: number } | { acti
 }
 
 export function announceReady(url: string, onStop: () => Promise<void>): void {
-  process.on('message', (message: { type: string; gc?: boolean; action?: 'start' | 'stop'; intervalUs?: number; file?: string }) => {
-    if (message.type === 'profile') {
-      void profile(message as Parameters<typeof profile>[0]).then(
-        () => process.send?.({ type: 'profiled' }),
-        (error: Error) => process.send?.({ type: 'profiled', error: error.message }),
-      );
-    } else if (message.type === 'stats') {
-      if (message.gc) (globalThis as { gc?: () => void }).gc?.();
-      const memory = process.memoryUsage();
-      const reply: ChildStats = { type: 'stats', statements, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed };
-      process.send?.(reply);
-    } else if (message.type === 'stop') {
-      void onStop().finally(() => process.exit(0));
-    }
-  });
+  loopDelay.enable();
+  process.on(
+    'message',
+    (message: { type: string; gc?: boolean; resetLoopDelay?: boolean; action?: 'start' | 'stop'; intervalUs?: number; file?: string }) => {
+      if (message.type === 'profile') {
+        void profile(message as Parameters<typeof profile>[0]).then(
+          () => process.send?.({ type: 'profiled' }),
+          (error: Error) => process.send?.({ type: 'profiled', error: error.message }),
+        );
+      } else if (message.type === 'stats') {
+        if (message.gc) (globalThis as { gc?: () => void }).gc?.();
+        const memory = process.memoryUsage();
+        const delay = {
+          p50Ms: loopDelay.percentile(50) / NS_PER_MS,
+          p99Ms: loopDelay.percentile(99) / NS_PER_MS,
+          maxMs: loopDelay.max / NS_PER_MS,
+        };
+        if (message.resetLoopDelay) loopDelay.reset();
+        const reply: ChildStats = { type: 'stats', statements, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, loopDelay: delay };
+        process.send?.(reply);
+      } else if (message.type === 'stop') {
+        void onStop().finally(() => process.exit(0));
+      }
+    },
+  );
   process.on('disconnect', () => process.exit(0));
   process.send?.({ type: 'ready', url });
 }
