@@ -129,6 +129,9 @@ async function findRedis(): Promise<string | null> {
 
 async function main(): Promise<void> {
   const redisUrl = only.has('W5') ? await findRedis() : null;
+  const w5Buses = (redisUrl ? (['memory', 'redis'] as const) : (['memory'] as const)).filter(
+    (bus) => !args['w5-bus'] || args['w5-bus'].split(',').includes(bus),
+  );
   const startedAt = new Date().toISOString();
   const stamp = startedAt.replace(/[:.]/g, '-');
   // Servers get CPU 0, this load generator CPU 1 (PostgreSQL floats over both).
@@ -350,10 +353,7 @@ async function main(): Promise<void> {
       // The in-process bus, then (when a Redis answers) the Redis bus that
       // several instances would share, each with a fresh server per subscriber count.
       const scanWindow = await meter.begin('W5');
-      const buses = (redisUrl ? (['memory', 'redis'] as const) : (['memory'] as const)).filter(
-        (bus) => !args['w5-bus'] || args['w5-bus'].split(',').includes(bus),
-      );
-      for (const bus of buses) {
+      for (const bus of w5Buses) {
         for (const subscribers of settings.w5Subscribers) {
           if (Date.now() > softDeadline) {
             skipped[`W5 ${bus} ${subscribers} subscribers`] = `time budget (${SOFT_LIMIT_SEC} s) used up`;
@@ -409,7 +409,7 @@ async function main(): Promise<void> {
     w5,
     seqScans,
     cpuSplits,
-    w5Note: `${redisUrl ? 'in-process event bus, then the Redis bus (REDIS_URL)' : 'in-process event bus (no Redis reachable: the Redis bus was not measured)'}; ${settings.w5RatePerSec} publishes/s via createPost for ${settings.w5PublishSec} s, round-robin over the topics; latency from publish request to receipt`,
+    w5Note: `${w5Buses.includes('redis') ? 'in-process event bus, then the Redis bus (REDIS_URL)' : redisUrl ? 'in-process event bus (--w5-bus)' : 'in-process event bus (no Redis reachable: the Redis bus was not measured)'}; ${settings.w5RatePerSec} publishes/s via createPost for ${settings.w5PublishSec} s, round-robin over the topics; latency from publish request to receipt`,
     skipped,
     targets: [],
   };
