@@ -202,12 +202,12 @@ export function markdown(r: BenchReport): string {
     lines.push(`W5 subscription fan-out (Agora, ${r.w5Note}):`);
     lines.push('');
     lines.push(
-      '| bus | subscribers | topics | publishes/s (failed) | delivered / expected | delivered msg/s | p50 ms | p99 ms | max ms | server CPU µs/msg | server loop delay p99 / max ms | load generator CPU % | RSS KiB/conn (idle) | heap KiB/conn |',
+      '| bus | subscribers | topics | publishes/s (failed) | delivered / expected | delivered msg/s | p50 ms | p99 ms | max ms | server CPU µs/msg | server loop delay p99 / max ms | load generator CPU µs/msg (% of a core) | RSS KiB/conn (idle) | heap KiB/conn |',
     );
     lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const x of r.w5) {
       lines.push(
-        `| ${x.bus ?? 'memory'} | ${x.subscribers} | ${x.topics} | ${x.publishRatePerSec} (${x.publishErrors}) | ${x.delivered} / ${x.expected} | ${fmt(x.deliveredPerSec)} | ${fmt(x.p50Ms, 1)} | ${fmt(x.p99Ms, 1)} | ${fmt(x.maxMs, 1)} | ${fmt(x.serverCpuUsPerDelivery)} | ${fmt(x.serverLoopDelayP99Ms)} / ${fmt(x.serverLoopDelayMaxMs)} | ${fmt(x.loadGenCpuPct)} | ${fmt(x.rssKiBPerConnection, 1)} | ${fmt(x.heapKiBPerConnection, 1)} |`,
+        `| ${x.bus ?? 'memory'} | ${x.subscribers} | ${x.topics} | ${x.publishRatePerSec} (${x.publishErrors}) | ${x.delivered} / ${x.expected} | ${fmt(x.deliveredPerSec)} | ${fmt(x.p50Ms, 1)} | ${fmt(x.p99Ms, 1)} | ${fmt(x.maxMs, 1)} | ${fmt(x.serverCpuUsPerDelivery)} | ${fmt(x.serverLoopDelayP99Ms)} / ${fmt(x.serverLoopDelayMaxMs)} | ${fmt(x.loadGenCpuUsPerDelivery)} (${fmt(x.loadGenCpuPct)}) | ${fmt(x.rssKiBPerConnection, 1)} | ${fmt(x.heapKiBPerConnection, 1)} |`,
       );
     }
   }

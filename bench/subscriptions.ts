@@ -31,6 +31,8 @@ export interface FanoutResult {
    * % of one core: near 100 % the latencies would include its own queueing.
    */
   loadGenCpuPct?: number;
+  /** The same CPU per delivered message (µs), beside the server's. */
+  loadGenCpuUsPerDelivery?: number;
   /** Event-loop delay during that window (ms, p99 / max): the server's, and the load generator's own. */
   serverLoopDelayP99Ms?: number;
   serverLoopDelayMaxMs?: number;
@@ -148,7 +150,8 @@ export async function runFanout(server: ServerHandle, options: FanoutOptions, lo
       while (delivered < expected && performance.now() < deadline) await sleep(50);
       const serverCpuMs = server.cpuMs() - serverCpu0;
       const cpu = process.cpuUsage(cpu0);
-      const loadGenCpu = (cpu.user + cpu.system) / 1000 / (performance.now() - t0);
+      const loadGenCpuMs = (cpu.user + cpu.system) / 1000;
+      const loadGenCpu = loadGenCpuMs / (performance.now() - t0);
       ownLoopDelay.disable();
       const serverLoopDelay = (await server.stats()).loopDelay;
       for (const unsubscribe of unsubscribes) unsubscribe();
@@ -169,6 +172,7 @@ export async function runFanout(server: ServerHandle, options: FanoutOptions, lo
         maxMs: latencies.at(-1) ?? NaN,
         serverCpuUsPerDelivery: delivered ? (serverCpuMs * 1000) / delivered : NaN,
         loadGenCpuPct: loadGenCpu * 100,
+        loadGenCpuUsPerDelivery: delivered ? (loadGenCpuMs * 1000) / delivered : NaN,
         serverLoopDelayP99Ms: serverLoopDelay?.p99Ms,
         serverLoopDelayMaxMs: serverLoopDelay?.maxMs,
         loadGenLoopDelayP99Ms: ownLoopDelay.percentile(99) / 1e6,
@@ -179,7 +183,7 @@ export async function runFanout(server: ServerHandle, options: FanoutOptions, lo
       log(
         `W5: ${n} subs / ${topics} topics: ${delivered}/${expected} delivered (${publishErrors} publish errors, ${badMessages} bad messages), ${result.deliveredPerSec.toFixed(0)} msg/s, ` +
           `p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, server ${result.serverCpuUsPerDelivery.toFixed(0)} µs CPU/msg` +
-          `, load generator CPU ${(loadGenCpu * 100).toFixed(0)} %` +
+          `, load generator CPU ${(loadGenCpu * 100).toFixed(0)} % (${result.loadGenCpuUsPerDelivery?.toFixed(0)} µs/msg)` +
           `, loop delay p99/max server ${result.serverLoopDelayP99Ms?.toFixed(0)}/${result.serverLoopDelayMaxMs?.toFixed(0)} ms, load generator p99 ${result.loadGenLoopDelayP99Ms?.toFixed(0)} ms` +
           (rssKiBPerConnection !== undefined
             ? `, ${rssKiBPerConnection.toFixed(1)} KiB RSS/conn, ${heapKiBPerConnection!.toFixed(1)} KiB heap/conn`
