@@ -158,6 +158,12 @@ describe('postPublished fan-out', () => {
     for (const message of messages)
       expect(message).toMatchObject({ type: 'next', payload: { data: { postPublished: { id: postId, title: 'ids' } } } });
     expect((await other.next()).data.postPublished.id).toBe(postId);
+    // Over 125 bytes a frame's length takes two more bytes: counted in bytes, not characters.
+    const long = `ids ${'é'.repeat(150)}`;
+    const longId = await publish(writer, long);
+    for (const message of [await raw.receive(), await raw.receive()])
+      expect(message).toMatchObject({ type: 'next', payload: { data: { postPublished: { id: longId, title: long } } } });
+    expect((await other.next()).data.postPublished.title).toBe(long);
     raw.close();
   });
 });
