@@ -14,12 +14,23 @@
  * publishers at once (instances publishing postPublished, typing, presence).
  * Without redis-server on PATH it uses BENCH_REDIS_URL or REDIS_URL, whose
  * INFO cpu then also counts other clients' work.
+ *
+ *   npm run bench:redis -- --outbox 20000    # and the outbox dispatcher's drain rate
+ *
+ * `--outbox N` also measures the real dispatcher (src/events/dispatcher.ts):
+ * N committed events over 100 streams, pending in a scratch database
+ * (BENCH_DATABASE_URL, else the local PostgreSQL), drained through the same
+ * Redis to one subscribing instance.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import pg from 'pg';
+import { ensureDatabase } from '../src/db/embedded.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { createDispatcher } from '../src/events/dispatcher.ts';
 import type { EventBus } from '../src/events/event-bus.ts';
 import { createRedisBus } from '../src/events/redis-bus.ts';
 import { createLogger } from '../src/lib/logger.ts';
@@ -30,6 +41,7 @@ const { values } = parseArgs({
     instances: { type: 'string', default: '1,4' },
     topics: { type: 'string', default: '1,100' },
     'in-flight': { type: 'string', default: '1,64' },
+    outbox: { type: 'string', default: '0' },
   },
 });
 const list = (s: string) => s.split(',').map(Number);
@@ -160,6 +172,42 @@ async function measure(url: string, admin: Redis, c: Case) {
   };
 }
 
+/** Events per second the outbox dispatcher drains: `pending` events inserted as committed, then start() until all are delivered. */
+async function measureOutbox(url: string, admin: Redis, pending: number) {
+  const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  const databaseUrl = await ensureDatabase(adminUrl, 'agora_bench_outbox');
+  await migrate(databaseUrl, logger);
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  await pool.query('TRUNCATE "Event"');
+  await pool.query(
+    `INSERT INTO "Event" (stream, seq, type, payload)
+     SELECT 'post:' || (i % 100), i / 100 + 1, $2, $3::jsonb FROM generate_series(0, $1 - 1) AS i ORDER BY i`,
+    [pending, PAYLOAD.type, JSON.stringify(PAYLOAD.data)],
+  );
+  const prefix = `agora-bench-${randomBytes(3).toString('hex')}:`;
+  const target = { kind: 'url' as const, url };
+  const [publisher, subscriber] = await Promise.all([
+    createRedisBus(target, prefix, logger, 1e7),
+    createRedisBus(target, prefix, logger, 1e7),
+  ]);
+  const topics = Array.from({ length: 100 }, (_, i) => `stream:post:${i}`);
+  const { counter, stop } = await subscribeAll([subscriber], topics);
+  const dispatcher = createDispatcher({ pool, bus: publisher, logger, pollMs: 0, retentionHours: 24 });
+  const [cpu0, t0] = [await redisCpu(admin), performance.now()];
+  await dispatcher.start();
+  await untilDelivered(counter, pending);
+  const wallMs = performance.now() - t0;
+  const redisCpuS = (await redisCpu(admin)) - cpu0;
+  await dispatcher.stop();
+  await stop();
+  await Promise.all([publisher.close(), subscriber.close(), pool.end()]);
+  console.log(
+    `\noutbox dispatcher: ${pending} pending events over 100 streams drained and delivered in ${Math.round(wallMs)} ms: ` +
+      `${Math.round(pending / (wallMs / 1000))} events/s, ${counter.delivered} delivered, ` +
+      `Redis ${Math.round(((redisCpuS * 1e6) / pending) * 10) / 10} µs CPU per event`,
+  );
+}
+
 async function main(): Promise<void> {
   const redis = await startRedis();
   const admin = new Redis(redis.url);
@@ -178,6 +226,7 @@ async function main(): Promise<void> {
             `| ${r.instances} | ${r.topics} | ${r.inFlight} | ${r.publishedPerS} | ${r.deliveredPerS} | ${r.lost} | ${r.redisCpuPct} | ${r.redisUsPerPublish} | ${r.redisUsPerDelivered} | ${r.ceilingPublishesPerS} | ${r.benchCpuPct} |`,
           );
         }
+    if (Number(values.outbox) > 0) await measureOutbox(redis.url, admin, Number(values.outbox));
   } finally {
     admin.disconnect();
     redis.child?.kill();

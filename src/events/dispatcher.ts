@@ -163,23 +163,16 @@ async function publishBatch(pool: pg.Pool, bus: EventBus): Promise<number> {
   try {
     await client.query('SELECT pg_advisory_lock($1)', [DISPATCH_LOCK]);
     try {
-      const { rows } = await client.query<{ id: string; stream: string; seq: number; type: string; payload: Record<string, unknown> }>(
+      const { rows } = await client.query<EventRow>(
         `SELECT id, stream, seq, type, payload FROM "Event" WHERE "publishedAt" IS NULL ORDER BY id LIMIT $1`,
         [BATCH],
       );
-      const published: string[] = [];
-      try {
-        for (const row of rows) {
-          const event: StreamEvent = { stream: row.stream, seq: row.seq, type: row.type, data: row.payload };
-          await bus.publish(streamTopic(row.stream), event);
-          published.push(row.id);
-        }
-      } finally {
-        // What went out is marked even when a later publish failed.
-        if (published.length > 0) {
-          await client.query(`UPDATE "Event" SET "publishedAt" = now() WHERE id = ANY($1::bigint[])`, [published]);
-        }
+      const { published, failure } = await publishAll(bus, rows);
+      // What went out is marked even when another publish failed.
+      if (published.length > 0) {
+        await client.query(`UPDATE "Event" SET "publishedAt" = now() WHERE id = ANY($1::bigint[])`, [published]);
       }
+      if (failure) throw failure.reason;
       return rows.length;
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [DISPATCH_LOCK]).catch(() => {
@@ -192,6 +185,27 @@ async function publishBatch(pool: pg.Pool, bus: EventBus): Promise<number> {
   } finally {
     client.release(!healthy);
   }
+}
+
+type EventRow = { id: string; stream: string; seq: number; type: string; payload: Record<string, unknown> };
+
+/**
+ * Sends a batch's publishes all at once rather than one round trip each:
+ * one Redis connection (per cluster node) sends them in the order given,
+ * and a stream is one channel, so each stream's events stay in order. If
+ * one fails and a later one of its stream goes out, subscribers see the
+ * jump and read the missing one from the table (durable-stream.ts); it
+ * stays pending and is published again, and its repeat is dropped as seen.
+ */
+async function publishAll(bus: EventBus, rows: EventRow[]) {
+  const outcomes = await Promise.allSettled(
+    rows.map((row) =>
+      bus.publish(streamTopic(row.stream), { stream: row.stream, seq: row.seq, type: row.type, data: row.payload } satisfies StreamEvent),
+    ),
+  );
+  const published = rows.filter((_, i) => outcomes[i]!.status === 'fulfilled').map((row) => row.id);
+  const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  return { published, failure };
 }
 
 function isConnectionError(error: unknown): boolean {
