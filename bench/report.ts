@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem, release } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { PeerName } from './harness.ts';
 import type { RunResult } from './load.ts';
 import { cpuGapMarkdown, cpuSplitMarkdown, type WorkloadCpuSplit } from './cpu-split.ts';
@@ -58,7 +59,8 @@ export function machineInfo(postgresVersion: string, node22: string | null): Rec
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     kernel: release(),
     node: process.version,
-    node22: node22 ?? 'n/a',
+    // Relative to the project: the report names no folder of the machine it ran on.
+    node22: node22 ? path.relative(process.cwd(), node22) : 'n/a',
     postgres: postgresVersion,
     loadAverageAtStart: load,
     autocannon: JSON.parse(readFileSync('node_modules/autocannon/package.json', 'utf8')).version,
