@@ -25,8 +25,7 @@ describe.skipIf(!pgbouncerAvailable)('behind PgBouncer (transaction pooling)', (
 
   beforeAll(async () => {
     directUrl = await createTestDatabase();
-    const target = new URL(directUrl);
-    bouncer = await startPrivatePgBouncer({ host: target.hostname, port: Number(target.port || 5432) }, BOUNCER_POOL);
+    bouncer = await startPrivatePgBouncer(directUrl, BOUNCER_POOL);
     server = await startTestServer({ DB_POOL_SIZE: '10', DATABASE_DIRECT_URL: directUrl }, bouncer.urlFor(directUrl));
     [alice, bob] = await Promise.all([signUp(server, 'alice'), signUp(server, 'bob')]);
   }, 60_000);

