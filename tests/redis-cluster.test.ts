@@ -39,7 +39,7 @@ describe.skipIf(!redisClusterToolsAvailable)('two instances on a three-master Re
 
   beforeAll(async () => {
     cluster = await startPrivateRedisCluster();
-    redis = new Cluster(cluster.nodes.map((node) => ({ host: '127.0.0.1', port: Number(node.split(':')[1]) })));
+    redis = new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })));
     [a, b] = await startPairOnCluster(cluster, { REDIS_KEY_PREFIX: prefix, PRESENCE_HEARTBEAT_MS: '200', PRESENCE_TTL_MS: '1000' });
     [alice, bob] = await Promise.all([signUp(a, 'alice'), signUp(a, 'bob')]);
   }, 60_000);
@@ -175,7 +175,7 @@ describe.skipIf(!redisClusterToolsAvailable)('failover of a master in a cluster 
   beforeAll(async () => {
     // A short node timeout: the replica takes over about two seconds after its master dies.
     cluster = await startPrivateRedisCluster({ replicas: 1, nodeTimeoutMs: 1_500 });
-    redis = new Cluster(cluster.nodes.map((node) => ({ host: '127.0.0.1', port: Number(node.split(':')[1]) })));
+    redis = new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })));
     [a, b] = await startPairOnCluster(cluster, {
       REDIS_KEY_PREFIX: prefix,
       PRESENCE_HEARTBEAT_MS: '200',
